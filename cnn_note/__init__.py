@@ -1,0 +1,1 @@
+"""Shared code for the ML2020 CNN-note reproduction: data, models, training, ascent, images."""

@@ -1,0 +1,92 @@
+"""Writing results: every file lands whole (temp file, then rename) or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+
+from cnn_note.cli import InputError
+
+
+def ensure_writable(directory: str) -> str:
+    """Create `directory` if needed and prove we can write there, before any long work starts."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another --results-dir or fix its permissions") from None
+    return directory
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """A temporary path beside `path` to write to; renamed over `path` only if the block succeeds."""
+    directory, name = os.path.split(path)
+    stem, suffix = os.path.splitext(name)
+    # Keep the suffix: Keras and matplotlib choose the format from it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{suffix}", dir=directory or ".")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def write_text(path: str, text: str) -> None:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_json(path: str, data: object) -> None:
+    """Write indented JSON atomically."""
+    write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_csv(path: str, rows: list[dict]) -> None:
+    """Write a list of same-keyed dicts as CSV, atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buffer.getvalue())
+
+
+def save_figure(path: str, figure) -> None:
+    """Save a matplotlib figure atomically and free it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def save_npz(path: str, arrays: dict) -> None:
+    """Save named numpy arrays as one compressed npz, atomically."""
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
+
+
+def save_image(path: str, image) -> None:
+    """Save one image (H, W, 1) with pixels 0..1 as an 8-bit greyscale PNG, atomically."""
+    from cnn_note.backend import keras
+
+    with atomic_path(path) as tmp:
+        keras.utils.save_img(tmp, image * 255.0, scale=False)
+
+
+def save_model(path: str, model) -> None:
+    """Save a Keras model atomically."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)

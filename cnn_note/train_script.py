@@ -1,0 +1,60 @@
+"""The command line shared by train_dnn.py and train_cnn.py."""
+
+from __future__ import annotations
+
+import os
+
+from cnn_note import cli, data
+
+
+def parse_args(model: str, argv: list[str] | None):
+    """Flags for one training script; every default is the note's recipe."""
+    parser = cli.ArgumentParser(prog=f"train_{model}.py", description=f"Train the note's {model.upper()} on MNIST and compare with the note.")
+    parser.add_argument("--epochs", type=cli.positive_int, default=20, help="training epochs")
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100, help="images per gradient step")
+    parser.add_argument("--train-samples", type=cli.positive_int, default=10_000, help="use the first N training images")
+    parser.add_argument("--seed", type=cli.nonnegative_int, default=0, help="first random seed")
+    parser.add_argument("--seeds", type=cli.positive_int, default=1, help="train this many seeds (seed, seed+1, ...) and report mean ± std")
+    if model == "cnn":
+        parser.add_argument("--conv-activation", choices=["none", "relu"], default="none",
+                            help="activation after each convolution (the note has none)")
+    parser.add_argument("--mixed-precision", action="store_true", help="compute in bfloat16, keep weights in float32 (faster on CPUs with bf16)")
+    parser.add_argument("--steps-per-execution", type=cli.positive_int, default=50,
+                        help="training steps per TensorFlow call; 1 is Keras' default (same results, slower)")
+    parser.add_argument("--no-epoch-test", dest="epoch_test", action="store_false",
+                        help="skip scoring the test set after every epoch (faster; curves.png then shows training only)")
+    parser.add_argument("--dataset", choices=data.DATASETS, default="mnist", help="which Keras dataset")
+    parser.add_argument("--data", metavar="PATH", default=None,
+                        help=f"Keras-layout npz to read instead of downloading (default: ${data.PATH_ENV} for MNIST, else Keras' loader)")
+    parser.add_argument("--results-dir", default="results", help=f"where {model}/ and comparison.md are written")
+    parser.add_argument("--quiet", action="store_true", help="no model summary or progress bars")
+    return parser.parse_args(argv)
+
+
+def run(model: str, argv: list[str] | None = None) -> dict:
+    """Train the named model as the flags say, save its results and print the note's two lines."""
+    args = parse_args(model, argv)
+    prog = f"train_{model}.py"
+    with cli.reported_errors(prog):
+        from cnn_note import results
+
+        results.ensure_writable(os.path.join(args.results_dir, model))
+        from cnn_note import reporting, training  # TensorFlow loads here, after the flags are checked
+
+        config = training.Config(
+            model=model, epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
+            seed=args.seed, seeds=args.seeds, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
+            mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test=args.epoch_test,
+            dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else "auto",
+        )
+        train, test = training.prepare(config)
+        runs = []
+        for index, seed in enumerate(range(config.seed, config.seed + config.seeds)):
+            run = training.train_once(config, seed, train, test, summary=index == 0 and not args.quiet)
+            print(f"seed {seed}: train acc {run.train_acc:.4f}, test acc {run.test_acc:.4f}, {run.seconds:.1f} s")
+            runs.append(run)
+        record = reporting.save_runs(config, runs)
+        print(f"results written to {os.path.join(config.results_dir, model)}/ and {config.results_dir}/comparison.md")
+        print(reporting.acc_line("Train Acc", record["train_acc"], len(runs)))
+        print(reporting.acc_line("Test Acc", record["test_acc"], len(runs)))
+    return record

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real MNIST file, tiny synthetic data sets, and script runners."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> str:
+    """The real MNIST npz: $MNIST_PATH, else ../shared/data/mnist.npz; missing is a failure in CI."""
+    path = os.environ.get("MNIST_PATH") or os.path.join(ROOT, "..", "shared", "data", "mnist.npz")
+    if not os.path.isfile(path):
+        message = f"real MNIST not found at {path}: set MNIST_PATH"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def make_npz(path, n_train: int = 60, n_test: int = 20, seed: int = 0, **override) -> str:
+    """A tiny Keras-layout npz of random digits; keyword arguments replace or (None) drop arrays."""
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    arrays.update(override)
+    np.savez(path, **{key: value for key, value in arrays.items() if value is not None})
+    return str(path)
+
+
+@pytest.fixture
+def tiny_npz(tmp_path) -> str:
+    """A valid tiny npz in a temporary folder."""
+    return make_npz(tmp_path / "tiny.npz")
+
+
+def run_script(script: str, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a top-level script as a user would, from the repo root."""
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, script), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_error(stderr: str, *words: str) -> None:
+    """A clean failure: exactly one non-empty stderr line, no traceback, naming the given words."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]

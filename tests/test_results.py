@@ -1,0 +1,26 @@
+"""Atomic writes: a failed write leaves the earlier file as it was."""
+
+import os
+
+import pytest
+
+from cnn_note import results
+from cnn_note.cli import InputError
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "metrics.json"
+    results.write_json(str(path), {"run": 1})
+    with pytest.raises(RuntimeError):
+        with results.atomic_path(str(path)) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError("interrupted")
+    assert path.read_text() == '{\n  "run": 1\n}\n'
+    assert os.listdir(tmp_path) == ["metrics.json"]
+
+
+def test_unwritable_directory_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match="cannot write"):
+        results.ensure_writable(str(blocker / "results"))

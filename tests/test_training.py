@@ -1,0 +1,116 @@
+"""The training recipe: repeatable seeds, results on disk, the note's printed lines."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from cnn_note import reporting, training
+from conftest import assert_one_line_error
+
+import train_cnn
+import train_dnn
+
+
+def tiny_config(npz, tmp_path, **changes) -> training.Config:
+    return training.Config(data=npz, train_samples=60, epochs=2, batch_size=20, results_dir=str(tmp_path / "results"),
+                           steps_per_execution=2, verbose=0, **changes)
+
+
+@pytest.mark.parametrize("model", ["dnn", "cnn"])
+def test_same_seed_same_numbers_other_seed_other_numbers(tiny_npz, tmp_path, model):
+    config = tiny_config(tiny_npz, tmp_path, model=model)
+    train, test = training.prepare(config)
+    first, again, other = (training.train_once(config, seed, train, test) for seed in (3, 3, 4))
+    for a, b in zip(first.model.get_weights(), again.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert (first.train_loss, first.test_loss, first.history) == (again.train_loss, again.test_loss, again.history)
+    assert first.train_loss != other.train_loss
+
+
+def test_steps_per_execution_does_not_change_the_result(tiny_npz, tmp_path):
+    config = tiny_config(tiny_npz, tmp_path)
+    train, test = training.prepare(config)
+    one = training.train_once(training.dataclasses.replace(config, steps_per_execution=1), 0, train, test)
+    many = training.train_once(config, 0, train, test)
+    for a, b in zip(one.model.get_weights(), many.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_mixed_precision_model_is_saved_in_float32(tiny_npz, tmp_path):
+    config = tiny_config(tiny_npz, tmp_path, mixed_precision=True)
+    train, test = training.prepare(config)
+    run = training.train_once(config, 0, train, test)
+    assert run.model.get_layer("conv1").compute_dtype == "bfloat16"
+    saved = training.float32_copy(run.model, config)
+    assert saved.get_layer("conv1").compute_dtype == "float32"
+    for a, b in zip(run.model.get_weights(), saved.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_seeds_are_summarised_and_written(tiny_npz, tmp_path, capsys):
+    record = train_cnn.main(["--data", tiny_npz, "--train-samples", "60", "--epochs", "1", "--seeds", "2", "--seed", "5",
+                             "--quiet", "--results-dir", str(tmp_path)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2].startswith("Train Acc: ") and lines[-1].startswith("Test Acc: ")
+    assert "over 2 seeds" in lines[-1]
+    assert record["seeds"] == [5, 6] and len(record["runs"]) == 2
+    assert record["test_acc"]["mean"] == pytest.approx(np.mean([run["test_acc"] for run in record["runs"]]))
+    assert record["parameters"] == 137_660
+    on_disk = json.load(open(tmp_path / "cnn" / "metrics.json"))
+    assert on_disk["config"]["seeds"] == 2 and on_disk["versions"]["keras"].startswith("3.")
+    history = open(tmp_path / "cnn" / "history.csv").read().splitlines()
+    assert history[0] == "seed,epoch,accuracy,loss,val_accuracy,val_loss" and len(history) == 3
+    for name in ("curves.png", "model.keras"):
+        assert os.path.getsize(tmp_path / "cnn" / name) > 1000
+    assert "| 137,660 |" in open(tmp_path / "comparison.md").read()
+
+
+def test_comparison_table_has_a_row_per_trained_model(tiny_npz, tmp_path):
+    for main in (train_dnn.main, train_cnn.main):
+        main(["--data", tiny_npz, "--train-samples", "40", "--epochs", "1", "--quiet", "--no-epoch-test", "--results-dir", str(tmp_path)])
+    table = reporting.comparison(str(tmp_path))
+    assert "898,510" in table and "137,660" in table and "0.9661" in table and "0.98" in table
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--epochs", "0"], ["--epochs", "at least 1"]),
+        (["--epochs", "-3"], ["--epochs"]),
+        (["--train-samples", "61"], ["only 60"]),
+        (["--data", "/nonexistent/mnist.npz"], ["not found"]),
+    ],
+)
+def test_bad_flags_fail_in_one_line(tiny_npz, tmp_path, capsys, args, words):
+    with pytest.raises(SystemExit) as exit_:
+        train_dnn.main(["--data", tiny_npz, "--quiet", "--results-dir", str(tmp_path), *args])
+    assert exit_.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_unwritable_results_dir_fails_before_training(tiny_npz, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        train_cnn.main(["--data", tiny_npz, "--results-dir", str(blocker)])
+    assert exit_.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, "cannot write", "--results-dir")
+
+
+def test_interrupted_training_keeps_earlier_results(tiny_npz, tmp_path, capsys, monkeypatch):
+    args = ["--data", tiny_npz, "--train-samples", "40", "--epochs", "1", "--quiet", "--results-dir", str(tmp_path)]
+    train_cnn.main(args)
+    before = {name: open(tmp_path / "cnn" / name, "rb").read() for name in os.listdir(tmp_path / "cnn")}
+
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train_once", interrupted)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        train_cnn.main(args)
+    assert exit_.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, "interrupted")
+    assert {name: open(tmp_path / "cnn" / name, "rb").read() for name in os.listdir(tmp_path / "cnn")} == before
