@@ -58,3 +58,20 @@ def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, col
         tiles += padded(channels)
         titles += padded([f"{name} #{k}" for k in range(len(channels))])
     return image_grid(tiles, titles, f"{title}: input and every conv layer's output (brighter = stronger match)", columns, cmap="viridis")
+
+
+def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> plt.Figure:
+    """Original | dreamed | difference (red: brighter, blue: darker), side by side."""
+    figure, axes = plt.subplots(1, 3, figsize=(9, 3.4))
+    difference = dreamed - original
+    limit = max(float(np.abs(difference).max()), 1e-6)
+    for ax, image, label, style in zip(
+        axes, (original, dreamed, difference), ("original", "dreamed", "difference (dreamed - original)"),
+        ({"cmap": "gray", "vmin": 0, "vmax": 1}, {"cmap": "gray", "vmin": 0, "vmax": 1}, {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}),
+    ):
+        shown = ax.imshow(image, **style)
+        ax.set_title(label, fontsize=9)
+        ax.axis("off")
+    figure.colorbar(shown, ax=axes[2], fraction=0.046)
+    figure.suptitle(title)
+    return figure

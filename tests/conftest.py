@@ -60,3 +60,25 @@ def assert_one_line_error(stderr: str, *words: str) -> None:
     assert "Traceback" not in stderr
     for word in words:
         assert word.lower() in lines[0].lower(), lines[0]
+
+
+@pytest.fixture(scope="session")
+def random_cnn_file(tmp_path_factory) -> str:
+    """An untrained CNN of the note's shape, saved as train_cnn.py saves one (fast to make)."""
+    from cnn_note import models
+    from cnn_note.backend import keras
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("random") / "model.keras"
+    models.build_cnn().save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def trained_cnn_file(mnist_path, tmp_path_factory) -> str:
+    """A CNN trained by train_cnn.py for one epoch on 500 real MNIST digits."""
+    results = tmp_path_factory.mktemp("trained")
+    done = run_script("train_cnn.py", "--data", mnist_path, "--train-samples", "500", "--epochs", "1", "--quiet",
+                      "--no-epoch-test", "--results-dir", str(results))
+    assert done.returncode == 0, done.stderr
+    return str(results / "cnn" / "model.keras")

@@ -1,0 +1,59 @@
+"""What to maximise: each objective maps a batch of images (B, H, W, 1) to one score per image (B,)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cnn_note.ascent import Objective
+from cnn_note.backend import keras, tf
+
+
+ANTI_MATCH_WEIGHT = 0.1
+
+
+def border(height: int, width: int) -> int:
+    """Pixels to crop from each side of a feature map before averaging: 2 where the map is large enough."""
+    return 2 if min(height, width) >= 10 else 0
+
+
+def filter_mean(features: keras.Model, filters: Sequence[int]) -> Objective:
+    """Image b scores the mean activation of filter filters[b] of the one layer `features` outputs.
+
+    Matches count in full, anti-matches (negative outputs) a tenth. The note's convolutions are
+    linear, and the plain mean of a linear filter's output is its weight sum times the mean pixel,
+    which ascent maximises with a blank white or black image; counting mostly the matches brings
+    out the filter's pattern. The tenth keeps a gradient for a filter silent on the grey start.
+    """
+    index = tf.constant(list(filters), tf.int32)[:, None]
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        maps = features(images)
+        crop = border(maps.shape[1], maps.shape[2])
+        if crop:
+            maps = maps[:, crop:-crop, crop:-crop, :]
+        means = tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
+        return tf.gather(means, index, batch_dims=1)[:, 0]
+
+    return objective
+
+
+def class_logit(logits: keras.Model, classes: Sequence[int]) -> Objective:
+    """Image b scores the logit (score before softmax) of class classes[b]."""
+    index = tf.constant(list(classes), tf.int32)[:, None]
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        return tf.gather(logits(images), index, batch_dims=1)[:, 0]
+
+    return objective
+
+
+def dream(features: keras.Model, weights: Sequence[float]) -> Objective:
+    """Deep dream: sum over layers of weight x mean(a^2), so what a layer sees is amplified either sign."""
+    weights = [float(weight) for weight in weights]
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        outputs = features(images)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return tf.add_n([weight * tf.reduce_mean(tf.square(a), axis=[1, 2, 3]) for weight, a in zip(weights, outputs)])
+
+    return objective

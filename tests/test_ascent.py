@@ -1,0 +1,79 @@
+"""The ascent core and each objective: scores rise, steps are traced once per shape, seeds repeat."""
+
+import numpy as np
+import pytest
+
+from cnn_note import ascent, models, objectives
+from cnn_note.backend import keras, tf
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    keras.utils.set_random_seed(1)
+    return models.build_cnn()
+
+
+def rises(objective, images, steps=8, **settings):
+    step = ascent.make_step(objective)
+    before = objective(tf.constant(images)).numpy()
+    after_images = ascent.ascend(step, images, ascent.Settings(steps=steps, **settings))
+    after = objective(tf.constant(after_images)).numpy()
+    return before, after
+
+
+@pytest.mark.parametrize("layer, filters", [("conv1", [0, 5, 24]), ("conv2", [0, 17, 49])])
+def test_filter_mean_rises_for_every_filter_at_once(cnn, layer, filters):
+    objective = objectives.filter_mean(models.conv_features(cnn, [layer]), filters)
+    before, after = rises(objective, ascent.start_images(len(filters), 28, 28))
+    assert before.shape == (3,) and np.all(after > before)
+
+
+def test_filter_mean_scores_the_requested_filter_of_each_image(cnn):
+    features = models.conv_features(cnn, ["conv1"])
+    images = ascent.start_images(2, 28, 28)
+    maps = features(images).numpy()[:, 2:-2, 2:-2, :]
+    maps = np.where(maps > 0, maps, 0.1 * maps).mean(axis=(1, 2))
+    np.testing.assert_allclose(objectives.filter_mean(features, [3, 7])(images).numpy(), [maps[0, 3], maps[1, 7]], rtol=1e-5)
+
+
+def test_class_logit_rises(cnn):
+    objective = objectives.class_logit(models.class_logits(cnn), list(range(10)))
+    before, after = rises(objective, ascent.start_images(10, 28, 28))
+    assert np.all(after > before)
+
+
+def test_dream_loss_rises_on_a_non_square_image(cnn):
+    objective = objectives.dream(models.conv_features(cnn, ["conv1", "conv2"]), [1.0, 2.0])
+    images = np.random.default_rng(0).random((1, 45, 31, 1)).astype("float32")
+    before, after = rises(objective, images, jitter=0, blur=0.0)
+    assert after[0] > before[0]
+
+
+def test_step_is_traced_once_per_shape_not_per_step(cnn):
+    step = ascent.make_step(objectives.dream(models.conv_features(cnn, ["conv1"]), [1.0]))
+    for size in (28, 28, 40):
+        ascent.ascend(step, ascent.start_images(2, size, size), ascent.Settings(steps=5, step_size=0.01 * size))
+    assert step.experimental_get_tracing_count() == 2
+
+
+def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
+    step = ascent.make_step(objectives.filter_mean(models.conv_features(cnn, ["conv1"]), [0, 1]))
+    run = lambda seed: ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.Settings(steps=5, seed=seed))
+    first, again, other = run(0), run(0), run(1)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert first.min() >= 0.0 and first.max() <= 1.0
+
+
+def test_normalized_gradients_have_unit_mean_magnitude_per_image():
+    grads = tf.constant(np.stack([np.full((4, 4, 1), 3.0), np.full((4, 4, 1), -0.01)]).astype("float32"))
+    np.testing.assert_allclose(tf.reduce_mean(tf.abs(ascent.normalize(grads)), axis=[1, 2, 3]).numpy(), [1.0, 1.0], rtol=1e-6)
+
+
+def test_blur_keeps_a_flat_image_and_softens_a_spike():
+    flat = np.full((1, 5, 5, 1), 0.3, "float32")
+    np.testing.assert_allclose(ascent.blur3x3(tf.constant(flat)).numpy(), flat, rtol=1e-6)
+    spike = np.zeros((1, 5, 5, 1), "float32")
+    spike[0, 2, 2, 0] = 1.0
+    out = ascent.blur3x3(tf.constant(spike)).numpy()
+    assert out[0, 2, 2, 0] == pytest.approx(0.25) and out.sum() == pytest.approx(1.0)

@@ -1,0 +1,98 @@
+"""visualize_filters.py: filter grids, feature maps, class images, and its clean failures."""
+
+import numpy as np
+import pytest
+
+import visualize_filters
+from cnn_note import ascent, figures, models, objectives
+from conftest import assert_one_line_error, run_script
+
+
+def run(model, npz, out, *extra):
+    return visualize_filters.main(["--model", model, "--data", npz, "--out-dir", str(out), "--steps", "3", *extra])
+
+
+def test_writes_every_picture_with_one_tile_per_filter(random_cnn_file, tiny_npz, tmp_path):
+    arrays = run(random_cnn_file, tiny_npz, tmp_path)
+    assert arrays["conv1_images"].shape == (25, 28, 28) and arrays["conv2_images"].shape == (50, 28, 28)
+    assert list(arrays["conv2_filters"]) == list(range(50))
+    assert arrays["classes_images"].shape == (10, 28, 28) and arrays["classes_confidence"].shape == (10,)
+    for name in ("conv1.png", "conv2.png", "feature_maps.png", "classes.png", "patterns.npz"):
+        assert (tmp_path / name).stat().st_size > 1000
+    saved = np.load(tmp_path / "patterns.npz")
+    np.testing.assert_array_equal(saved["conv1_images"], arrays["conv1_images"])
+
+
+def test_grid_has_a_tile_per_image_in_the_given_columns():
+    figure = figures.image_grid(np.zeros((50, 28, 28)), [str(i) for i in range(50)], "t", columns=10)
+    shown = [ax for ax in figure.axes if ax.images]
+    assert len(figure.axes) == 50 and len(shown) == 50
+    assert [ax.get_title() for ax in shown[:3]] == ["0", "1", "2"]
+
+
+def test_feature_maps_figure_has_input_and_every_map():
+    maps = {"conv1": np.zeros((26, 26, 25)), "conv2": np.zeros((11, 11, 50))}
+    figure = figures.feature_maps(np.zeros((28, 28)), maps, "digit")
+    assert len([ax for ax in figure.axes if ax.images]) == 1 + 25 + 50
+
+
+def test_layer_filters_and_size_flags(random_cnn_file, tiny_npz, tmp_path):
+    arrays = run(random_cnn_file, tiny_npz, tmp_path, "--layer", "conv2", "--filters", "0,3,7", "--size", "40")
+    assert arrays["conv2_images"].shape == (3, 40, 40) and "conv1_images" not in arrays
+    assert list(arrays["conv2_filters"]) == [0, 3, 7]
+
+
+def test_same_seed_same_pictures(random_cnn_file, tiny_npz, tmp_path):
+    first = run(random_cnn_file, tiny_npz, tmp_path / "a", "--layer", "conv1", "--seed", "4")
+    again = run(random_cnn_file, tiny_npz, tmp_path / "b", "--layer", "conv1", "--seed", "4")
+    other = run(random_cnn_file, tiny_npz, tmp_path / "c", "--layer", "conv1", "--seed", "5")
+    np.testing.assert_array_equal(first["conv1_images"], again["conv1_images"])
+    assert not np.array_equal(first["conv1_images"], other["conv1_images"])
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--layer", "dense"], ["unknown layer dense", "conv1, conv2"]),
+        (["--filters", "0,25", "--layer", "conv1"], ["filter index 25", "0..24"]),
+        (["--steps", "0"], ["--steps"]),
+        (["--size", "0"], ["--size"]),
+        (["--size", "5"], ["--size 5", "at least 10"]),
+        (["--index", "99"], ["--index 99"]),
+    ],
+)
+def test_bad_flags_fail_in_one_line(random_cnn_file, tiny_npz, tmp_path, capsys, extra, words):
+    with pytest.raises(SystemExit) as exit_:
+        run(random_cnn_file, tiny_npz, tmp_path, *extra)
+    assert exit_.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_missing_or_foreign_model_and_unwritable_output(tiny_npz, tmp_path, capsys):
+    cases = [
+        (str(tmp_path / "none.keras"), tmp_path / "out", ["no trained model", "python train_cnn.py"]),
+        (tiny_npz, tmp_path / "out", ["not a Keras model"]),
+    ]
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    cases.append((str(tmp_path / "none.keras"), blocker / "out", ["cannot write"]))
+    for model, out, words in cases:
+        with pytest.raises(SystemExit) as exit_:
+            run(model, tiny_npz, out)
+        assert exit_.value.code == 2
+        assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_path, tmp_path):
+    done = run_script("visualize_filters.py", "--model", trained_cnn_file, "--data", mnist_path, "--steps", "30",
+                      "--out-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "conv1: 25 filters" in done.stdout and "conv2: 50 filters" in done.stdout
+    arrays = np.load(tmp_path / "patterns.npz")
+    model = models.load_trained(trained_cnn_file, "")
+    for layer, count in (("conv1", 25), ("conv2", 50)):
+        objective = objectives.filter_mean(models.conv_features(model, [layer]), range(count))
+        start = objective(ascent.start_images(count, 28, 28, seed=0)).numpy()
+        assert np.all(arrays[f"{layer}_activations"] >= start - 1e-6) and arrays[f"{layer}_activations"].mean() > 1.5 * abs(start.mean())
+    start = model.predict(ascent.start_images(1, 28, 28, seed=0), verbose=0)[0]
+    assert np.all(arrays["classes_confidence"] > start) and np.all(arrays["classes_unregularised_confidence"] > start)
