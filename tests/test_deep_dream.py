@@ -1,0 +1,133 @@
+"""deep_dream.py: octaves, any image size, picture files, and its clean failures."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import deep_dream
+from cnn_note import ascent, dream, models
+from cnn_note.backend import keras
+from cnn_note.cli import InputError
+from conftest import assert_one_line_error, run_script
+
+
+def test_octave_shapes_grow_to_the_original_size():
+    assert dream.octave_shapes(28, 28, 3, 1.4) == [(14, 14), (20, 20), (28, 28)]
+    assert dream.octave_shapes(300, 200, 2, 2.0) == [(150, 100), (300, 200)]
+    assert dream.octave_shapes(50, 40, 1, 1.4) == [(50, 40)]
+
+
+def test_default_layers_weight_deeper_ones_more():
+    cnn = models.build_cnn()
+    assert dream.parse_layers(None, cnn) == {"conv1": 1.0, "conv2": 2.0}
+    assert dream.parse_layers("conv2=0.5,conv1", cnn) == {"conv2": 0.5, "conv1": 1.0}
+    with pytest.raises(InputError, match="conv1, conv2"):
+        dream.parse_layers("pool1=1", cnn)
+    with pytest.raises(InputError, match="not a number"):
+        dream.parse_layers("conv1=x", cnn)
+
+
+@pytest.mark.parametrize("shape", [(45, 31), (300, 420)])
+def test_non_square_and_large_images_keep_their_size_and_gain_loss(shape):
+    keras.utils.set_random_seed(0)
+    cnn = models.build_cnn()
+    weights = {"conv1": 1.0, "conv2": 2.0}
+    images = np.random.default_rng(0).random((1, *shape, 1)).astype("float32")
+    logs = []
+    out = dream.dream(cnn, images, weights, octaves=2, scale=1.4, settings=ascent.Settings(steps=4, step_size=0.02, jitter=0, blur=0.0),
+                      log=logs.append)
+    assert out.shape == images.shape and 0 <= out.min() and out.max() <= 1
+    assert len(logs) == 2 and f"{shape[0]}x{shape[1]}" in logs[-1]
+    before, after = (float(part.split()[0]) for part in logs[-1].split("loss ")[1].split(" -> "))
+    assert after > before
+
+
+def test_too_small_image_names_the_smallest_size_that_works():
+    features = models.conv_features(models.build_cnn(), ["conv1", "conv2"])
+    assert dream.smallest_side(features) == 8
+    dream.check_size(15, 15, 3, 1.4, features)  # its smallest octave is 8x8
+    with pytest.raises(InputError, match="at least 15 pixels"):
+        dream.check_size(14, 40, 3, 1.4, features)
+
+
+def test_colour_picture_is_read_as_grey_and_huge_ones_are_shrunk(tmp_path):
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (50, 30), (255, 0, 0)).save(path)
+    image, note = dream.load_image(str(path))
+    assert image.shape == (30, 50, 1) and note is None
+    assert image.mean() == pytest.approx(0.299, abs=0.01)  # Pillow's luma weight of red
+    Image.new("L", (3000, 1500), 128).save(tmp_path / "huge.png")
+    image, note = dream.load_image(str(tmp_path / "huge.png"))
+    assert image.shape == (512, 1024, 1) and "shrunk to 1024x512" in note
+
+
+def test_bad_picture_files(tmp_path):
+    with pytest.raises(InputError, match="image not found"):
+        dream.load_image(str(tmp_path / "nope.png"))
+    (tmp_path / "text.png").write_text("not a picture")
+    with pytest.raises(InputError, match="not an image"):
+        dream.load_image(str(tmp_path / "text.png"))
+    Image.new("RGB", (200, 200), (10, 200, 30)).save(tmp_path / "full.jpg")
+    (tmp_path / "cut.jpg").write_bytes((tmp_path / "full.jpg").read_bytes()[:300])
+    with pytest.raises(InputError, match="truncated"):
+        dream.load_image(str(tmp_path / "cut.jpg"))
+
+
+def test_dreams_digits_as_one_batch_and_writes_both_pictures(random_cnn_file, tiny_npz, tmp_path, capsys):
+    out = deep_dream.main(["--model", random_cnn_file, "--data", tiny_npz, "--index", "0,3", "--steps", "3", "--out-dir", str(tmp_path)])
+    assert sorted(out) == ["digit_0", "digit_3"]
+    printed = capsys.readouterr().out
+    assert printed.count("octave ") == 3 and "digit_3 (label" in printed and " > " in printed
+    for name in ("digit_0.png", "digit_0_dream.png", "digit_3.png", "digit_3_dream.png"):
+        assert (tmp_path / name).stat().st_size > 100
+    assert Image.open(tmp_path / "digit_0_dream.png").size == (28, 28)
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--image", "missing.png"], ["image not found"]),
+        (["--layers", "dense=1"], ["unknown layer dense", "conv1, conv2"]),
+        (["--steps", "0"], ["--steps"]),
+        (["--octaves", "0"], ["--octaves"]),
+        (["--octave-scale", "0"], ["--octave-scale"]),
+        (["--octave-scale", "0.5"], ["--octave-scale", "at least 1"]),
+        (["--octaves", "6"], ["too small", "fewer --octaves"]),
+        (["--index", "20"], ["--index 20"]),
+    ],
+)
+def test_bad_flags_fail_in_one_line(random_cnn_file, tiny_npz, tmp_path, capsys, extra, words):
+    with pytest.raises(SystemExit) as exit_:
+        deep_dream.main(["--model", random_cnn_file, "--data", tiny_npz, "--out-dir", str(tmp_path), *extra])
+    assert exit_.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_missing_model_non_image_and_unwritable_output(tiny_npz, tmp_path, random_cnn_file, capsys):
+    (tmp_path / "notes.jpg").write_text("hello")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    cases = [
+        (["--model", str(tmp_path / "none.keras")], ["no trained model", "python train_cnn.py"]),
+        (["--model", random_cnn_file, "--image", str(tmp_path / "notes.jpg")], ["not an image"]),
+        (["--model", random_cnn_file, "--out-dir", str(blocker / "out")], ["cannot write"]),
+    ]
+    for args, words in cases:
+        with pytest.raises(SystemExit) as exit_:
+            deep_dream.main(["--data", tiny_npz, "--out-dir", str(tmp_path / "out"), *args])
+        assert exit_.value.code == 2
+        assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_dreams_a_real_digit_and_a_colour_jpeg(trained_cnn_file, mnist_path, tmp_path):
+    done = run_script("deep_dream.py", "--model", trained_cnn_file, "--data", mnist_path, "--index", "7",
+                      "--steps", "10", "--out-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "digit_7 (label 9): predicted" in done.stdout
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (90, 130, 3), dtype=np.uint8)).save(tmp_path / "photo.jpg")
+    done = run_script("deep_dream.py", "--model", trained_cnn_file, "--image", str(tmp_path / "photo.jpg"),
+                      "--layers", "conv1=1,conv2=2", "--steps", "5", "--out-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert Image.open(tmp_path / "photo_dream.png").size == (130, 90)
+    assert (tmp_path / "photo.png").stat().st_size > 1000
