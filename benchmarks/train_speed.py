@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=cli.positive_int, default=5, help="epochs per timed run")
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed runs of each path")
-    parser.add_argument("--data", default=None, help="Keras-layout mnist.npz (default: $MNIST_PATH)")
+    cli.add_data_argument(parser)
     args = parser.parse_args(argv)
     with cli.reported_errors("train_speed.py"):
         config = training.Config(model="cnn", epochs=args.epochs, data=args.data, verbose=0)

@@ -24,8 +24,7 @@ def parse_args(model: str, argv: list[str] | None):
     parser.add_argument("--no-epoch-test", dest="epoch_test", action="store_false",
                         help="skip scoring the test set after every epoch (faster; curves.png then shows training only)")
     parser.add_argument("--dataset", choices=data.DATASETS, default="mnist", help="which Keras dataset")
-    parser.add_argument("--data", metavar="PATH", default=None,
-                        help=f"Keras-layout npz to read instead of downloading (default: ${data.PATH_ENV} for MNIST, else Keras' loader)")
+    cli.add_data_argument(parser)
     parser.add_argument("--results-dir", default="results", help=f"where {model}/ and comparison.md are written")
     parser.add_argument("--quiet", action="store_true", help="no model summary or progress bars")
     return parser.parse_args(argv)
