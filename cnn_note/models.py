@@ -87,6 +87,18 @@ def conv_features(model: keras.Model, names: list[str]) -> keras.Model:
     return keras.Model(inputs, [outputs[name] for name in names])
 
 
+def layer_input(model: keras.Model, name: str) -> keras.Model:
+    """The model's layers before `name`, on an input of any height and width: what `name` receives."""
+    check_layers(model, [name])
+    inputs = keras.Input((None, None, 1))
+    x = inputs
+    for layer in model.layers:
+        if layer.name == name:
+            break
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
 def class_logits(model: keras.Model) -> keras.Model:
     """The classifier with its final softmax removed: class scores before normalisation."""
     last = model.layers[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnn_note.ascent import Objective
+from cnn_note import models
 from cnn_note.backend import keras, tf
 
 
@@ -16,23 +17,36 @@ def border(height: int, width: int) -> int:
     return 2 if min(height, width) >= 10 else 0
 
 
-def filter_mean(features: keras.Model, filters: Sequence[int]) -> Objective:
-    """Image b scores the mean activation of filter filters[b] of the one layer `features` outputs.
+def filter_mean(model: keras.Model, layer: str, filters: Sequence[int]) -> Objective:
+    """Image b scores the mean activation of filter filters[b] of conv layer `layer`.
 
     Matches count in full, anti-matches (negative outputs) a tenth. The note's convolutions are
     linear, and the plain mean of a linear filter's output is its weight sum times the mean pixel,
     which ascent maximises with a blank white or black image; counting mostly the matches brings
     out the filter's pattern. The tenth keeps a gradient for a filter silent on the grey start.
     """
-    index = tf.constant(list(filters), tf.int32)[:, None]
+    conv = model.get_layer(layer)
+    below = models.layer_input(model, layer)
+    filters = list(filters)
+    # Each image needs one filter's map, not all of them. Folding the batch into channels lets one
+    # depthwise convolution apply filter filters[b] to image b alone: 1/F of the layer's work.
+    kernel = tf.transpose(tf.gather(conv.kernel, filters, axis=3), [0, 1, 3, 2])  # (h, w, B, C)
+    kernel = tf.reshape(kernel, (*conv.kernel.shape[:2], -1, 1))  # (h, w, B*C, 1)
+    bias = tf.gather(conv.bias, filters) if conv.use_bias else tf.zeros(len(filters))
+    channels = conv.kernel.shape[2]
 
     def objective(images: tf.Tensor) -> tf.Tensor:
-        maps = features(images)
-        crop = border(maps.shape[1], maps.shape[2])
+        x = below(images)  # (B, H, W, C)
+        folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), (1, tf.shape(x)[1], tf.shape(x)[2], -1))
+        per_channel = tf.nn.depthwise_conv2d(folded, kernel, [1, *conv.strides, 1], conv.padding.upper(),
+                                             dilations=conv.dilation_rate)
+        shape = tf.shape(per_channel)
+        maps = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
+        maps = conv.activation(maps)
+        crop = border(maps.shape[0], maps.shape[1])
         if crop:
-            maps = maps[:, crop:-crop, crop:-crop, :]
-        means = tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
-        return tf.gather(means, index, batch_dims=1)[:, 0]
+            maps = maps[crop:-crop, crop:-crop]
+        return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[0, 1])
 
     return objective
 

@@ -14,7 +14,7 @@ from cnn_note.cli import InputError
 def filter_patterns(model: keras.Model, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
                     on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Ascend every requested filter of `layer` together, one image each; returns images and final mean activations."""
-    objective = objectives.filter_mean(models.conv_features(model, [layer]), filters)
+    objective = objectives.filter_mean(model, layer, filters)
     images = ascent.ascend(ascent.make_step(objective), ascent.start_images(len(filters), size, size, settings.seed),
                            settings, on_step)
     return images, objective(tf.constant(images)).numpy()

@@ -23,17 +23,20 @@ def rises(objective, images, steps=8, **settings):
 
 @pytest.mark.parametrize("layer, filters", [("conv1", [0, 5, 24]), ("conv2", [0, 17, 49])])
 def test_filter_mean_rises_for_every_filter_at_once(cnn, layer, filters):
-    objective = objectives.filter_mean(models.conv_features(cnn, [layer]), filters)
+    objective = objectives.filter_mean(cnn, layer, filters)
     before, after = rises(objective, ascent.start_images(len(filters), 28, 28))
     assert before.shape == (3,) and np.all(after > before)
 
 
-def test_filter_mean_scores_the_requested_filter_of_each_image(cnn):
-    features = models.conv_features(cnn, ["conv1"])
-    images = ascent.start_images(2, 28, 28)
-    maps = features(images).numpy()[:, 2:-2, 2:-2, :]
-    maps = np.where(maps > 0, maps, 0.1 * maps).mean(axis=(1, 2))
-    np.testing.assert_allclose(objectives.filter_mean(features, [3, 7])(images).numpy(), [maps[0, 3], maps[1, 7]], rtol=1e-5)
+@pytest.mark.parametrize("layer, size", [("conv1", 28), ("conv2", 28), ("conv2", 41)])
+def test_filter_mean_scores_the_layers_own_output_for_the_requested_filter(cnn, layer, size):
+    images = np.random.default_rng(0).random((3, size, size, 1)).astype("float32")
+    maps = models.conv_features(cnn, [layer])(images).numpy()
+    crop = objectives.border(*maps.shape[1:3])
+    maps = maps[:, crop:maps.shape[1] - crop, crop:maps.shape[2] - crop, :]
+    expected = np.where(maps > 0, maps, 0.1 * maps).mean(axis=(1, 2))
+    got = objectives.filter_mean(cnn, layer, [3, 7, 0])(tf.constant(images)).numpy()
+    np.testing.assert_allclose(got, [expected[0, 3], expected[1, 7], expected[2, 0]], rtol=1e-4, atol=1e-6)
 
 
 def test_class_logit_rises(cnn):
@@ -57,7 +60,7 @@ def test_step_is_traced_once_per_shape_not_per_step(cnn):
 
 
 def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
-    step = ascent.make_step(objectives.filter_mean(models.conv_features(cnn, ["conv1"]), [0, 1]))
+    step = ascent.make_step(objectives.filter_mean(cnn, "conv1", [0, 1]))
     run = lambda seed: ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.Settings(steps=5, seed=seed))
     first, again, other = run(0), run(0), run(1)
     np.testing.assert_array_equal(first, again)

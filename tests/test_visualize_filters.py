@@ -91,7 +91,7 @@ def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_pa
     arrays = np.load(tmp_path / "patterns.npz")
     model = models.load_trained(trained_cnn_file, "")
     for layer, count in (("conv1", 25), ("conv2", 50)):
-        objective = objectives.filter_mean(models.conv_features(model, [layer]), range(count))
+        objective = objectives.filter_mean(model, layer, range(count))
         start = objective(ascent.start_images(count, 28, 28, seed=0)).numpy()
         assert np.all(arrays[f"{layer}_activations"] >= start - 1e-6) and arrays[f"{layer}_activations"].mean() > 1.5 * abs(start.mean())
     start = model.predict(ascent.start_images(1, 28, 28, seed=0), verbose=0)[0]

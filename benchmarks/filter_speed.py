@@ -1,0 +1,63 @@
+"""Benchmark: batched filter ascent (visualize_filters.py) against the usual one-filter loop.
+
+The loop is the keras-io "Visualizing what convnets learn" recipe: one tf.function step called
+in a Python loop per filter, the filter index passed as a Python int. Both run the same number
+of steps for every filter of both conv layers, on the same trained model, in this one process.
+
+    python benchmarks/filter_speed.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from cnn_note import ascent, cli, models, patterns  # noqa: E402
+from cnn_note.backend import tf  # noqa: E402
+
+
+def one_filter_at_a_time(model, layer: str, steps: int, step_size: float) -> None:
+    """keras-io's loop: a step per filter per iteration, l2-normalised gradients, no batching."""
+    extractor = models.conv_features(model, [layer])
+
+    @tf.function
+    def gradient_ascent_step(image, filter_index, learning_rate):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = tf.reduce_mean(extractor(image)[:, 2:-2, 2:-2, filter_index])
+        grads = tf.math.l2_normalize(tape.gradient(loss, image))
+        return loss, image + learning_rate * grads
+
+    for filter_index in range(model.get_layer(layer).filters):
+        image = tf.constant(ascent.start_images(1, 28, 28))
+        for _ in range(steps):
+            loss, image = gradient_ascent_step(image, filter_index, step_size)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=os.path.join("results", "cnn", "model.keras"), help="trained CNN")
+    parser.add_argument("--steps", type=cli.positive_int, default=200, help="ascent steps per filter (visualize_filters.py's default)")
+    args = parser.parse_args(argv)
+    with cli.reported_errors("filter_speed.py"):
+        model = models.load_trained(args.model, "python train_cnn.py")
+        layers = models.conv_layer_names(model)
+        settings = ascent.Settings(steps=args.steps)
+        timings = {}
+        for name, run in (
+            ("batched", lambda layer: patterns.filter_patterns(model, layer, range(model.get_layer(layer).filters), 28, settings)),
+            ("loop", lambda layer: one_filter_at_a_time(model, layer, args.steps, 0.02)),
+        ):
+            start = time.perf_counter()
+            for layer in layers:
+                run(layer)
+            timings[name] = time.perf_counter() - start
+            print(f"{name:<8} {timings[name]:7.1f} s for all filters of {', '.join(layers)} x {args.steps} steps", flush=True)
+        print(f"speed-up batched / loop: {timings['loop'] / timings['batched']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
