@@ -41,13 +41,18 @@ def test_ctrl_c_mid_training_keeps_earlier_results(mnist_path, tmp_path):
     process = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "train_dnn.py"), "--data", mnist_path, "--epochs", "200", "--results-dir", str(results)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in process.stdout:  # wait until training is under way
         if line.startswith("Epoch 1/"):
             break
     time.sleep(1)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    try:
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
     assert process.returncode == 2
     assert_one_line_error(stderr, "interrupted")
     assert {name: (results / "dnn" / name).read_bytes() for name in os.listdir(results / "dnn")} == before
