@@ -75,3 +75,18 @@ def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> plt.Figure:
     figure.colorbar(shown, ax=axes[2], fraction=0.046)
     figure.suptitle(title)
     return figure
+
+
+def shift_accuracy(accuracies: dict[str, list[float]]) -> plt.Figure:
+    """Test accuracy against shift in pixels, one line per model."""
+    figure, ax = plt.subplots(figsize=(5.5, 3.8))
+    for name, values in accuracies.items():
+        ax.plot(range(len(values)), values, marker="o", label=name.upper())
+    ax.set_xlabel("shift (pixels, mean of 8 directions)")
+    ax.set_ylabel("test accuracy")
+    ax.set_xticks(range(len(next(iter(accuracies.values())))))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("The same pattern in another place")
+    figure.tight_layout()
+    return figure

@@ -54,3 +54,72 @@ def acc_line(name: str, values: dict, count: int) -> str:
         return f"{name}: {values['mean']:.4f}"
     return (f"{name}: {values['mean']:.4f} ± {values['std']:.4f} "
             f"(mean ± std over {count} seeds; min {values['min']:.4f}, max {values['max']:.4f})")
+
+
+def machine() -> dict[str, str]:
+    """What this ran on: processor, cores, system."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"processor": cpu, "cores": str(os.cpu_count()), "system": platform.platform()}
+
+
+def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str], command: str) -> str:
+    """REPORT.md: the note's numbers beside ours and every picture, linked relative to results_dir."""
+    from cnn_note.training import versions
+
+    def load(*parts: str) -> dict | None:
+        path = os.path.join(results_dir, *parts)
+        return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else None
+
+    def picture(path: str, alt: str) -> str:
+        return f"![{alt}]({path})" if os.path.isfile(os.path.join(results_dir, path)) else f"*({path} was not produced)*"
+
+    out = [f"# Reproducing the ML2020 CNN note\n\nMade by `{command}`. Every number and picture below comes from that run.\n"]
+    if failed:
+        out.append(f"**Stages that failed: {', '.join(failed)}.** Their sections are missing or stale.\n")
+    out += ["## DNN versus CNN on the first 10,000 MNIST images\n", comparison(results_dir)]
+    for model in MODELS:
+        record = load(model, "metrics.json")
+        if record:
+            out.append(f"\n### {MODELS[model]}: each seed\n\n| seed | train acc | test acc | train loss | test loss | seconds |\n| ---: | ---: | ---: | ---: | ---: | ---: |")
+            out += [f"| {r['seed']} | {r['train_acc']:.4f} | {r['test_acc']:.4f} | {r['train_loss']:.4f} | {r['test_loss']:.4f} | {r['seconds']:.1f} |"
+                    for r in record["runs"]]
+            config = record["config"]
+            out.append(f"\n{config['train_samples']:,} training images, {config['epochs']} epochs, batch {config['batch_size']}, "
+                       f"Adam, categorical cross-entropy{', mixed bfloat16' if config['mixed_precision'] else ''}.\n")
+            out.append(picture(f"{model}/curves.png", f"{model} training curves"))
+    out += ["\n## What the filters respond to (gradient ascent on the input)\n",
+            "Each tile is the input that most excites one filter; under it, the filter index and its final mean activation.\n",
+            picture("filters/conv1.png", "conv1 filters"), "", picture("filters/conv2.png", "conv2 filters"),
+            "\n### A digit's feature maps\n", picture("filters/feature_maps.png", "feature maps"),
+            "\n### What the CNN thinks each digit looks like\n", picture("filters/classes.png", "class images"),
+            "\n## Deep dream: the digit with its features amplified\n"]
+    dreams = sorted(name for name in os.listdir(os.path.join(results_dir, "dream"))
+                    if name.endswith(".png") and not name.endswith("_dream.png")) if os.path.isdir(os.path.join(results_dir, "dream")) else []
+    out += [picture(f"dream/{name}", name) for name in dreams] or ["*(no dreams were produced)*"]
+    why = load("why_cnn", "why_cnn.json")
+    out.append("\n## Why CNN: the note's three reasons, measured\n")
+    if why:
+        p = why["parameters"]
+        out += [f"1. **A pattern is smaller than the image.** DNN {p['dnn']['total']:,} parameters, test acc {p['dnn']['test_acc']:.4f}; "
+                f"CNN {p['cnn']['total']:,} parameters, test acc {p['cnn']['test_acc']:.4f}: the DNN has {why['parameter_ratio']:.2f}x the parameters.\n",
+                f"2. **The same pattern appears in different places** (test accuracy, {why['how']['shift']}, {why['test_samples']:,} test images):\n",
+                "| shift (pixels) | DNN | CNN |\n| ---: | ---: | ---: |"]
+        out += [f"| {k} | {d:.4f} | {c:.4f} |" for k, d, c in zip(why["shift"]["pixels"], why["shift"]["dnn"], why["shift"]["cnn"])]
+        out += ["", picture("why_cnn/shift.png", "accuracy against shift"),
+                f"\n3. **Subsampling keeps the object** ({why['how']['subsample']}):\n", "| subsampling | DNN | CNN |\n| --- | ---: | ---: |"]
+        out += [f"| {variant} | {acc['dnn']:.4f} | {acc['cnn']:.4f} |" for variant, acc in why["subsample"].items()]
+        out += ["", picture("why_cnn/subsample.png", "subsampled digits")]
+    else:
+        out.append("*(why_cnn did not run)*")
+    out += ["\n## Run\n", "| stage | seconds |\n| --- | ---: |"]
+    out += [f"| {stage}{' (failed)' if stage in failed else ''} | {seconds:.1f} |" for stage, seconds in stage_seconds.items()]
+    out += [f"| total | {sum(stage_seconds.values()):.1f} |", "", "| machine | |\n| --- | --- |"]
+    out += [f"| {key} | {value} |" for key, value in {**machine(), **versions()}.items()]
+    return "\n".join(out) + "\n"

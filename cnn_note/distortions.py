@@ -1,0 +1,36 @@
+"""The note's reasons for CNNs as image changes: shift a digit, drop rows or columns and stretch back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DIRECTIONS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+
+SUBSAMPLINGS = {
+    "original": (slice(None), slice(None)),
+    "odd rows dropped": (slice(0, None, 2), slice(None)),
+    "even rows dropped": (slice(1, None, 2), slice(None)),
+    "alternate rows+cols dropped": (slice(0, None, 2), slice(0, None, 2)),
+}
+
+
+def shift(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Images (N, H, W) moved dy pixels down and dx right; what moves in is 0 (background)."""
+    out = np.zeros_like(images)
+    height, width = images.shape[1:3]
+    out[:, max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+        images[:, max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
+    return out
+
+
+def subsample(images: np.ndarray, name: str) -> np.ndarray:
+    """Drop rows and/or columns as SUBSAMPLINGS names (0-based: odd rows are 1, 3, 5, ...), then stretch back.
+
+    The kept rows (columns) are each repeated twice, nearest-neighbour, so a 14-row image is 28 rows
+    again and the models see the same size they were trained on.
+    """
+    rows, columns = SUBSAMPLINGS[name]
+    kept = images[:, rows, columns]
+    height, width = images.shape[1:3]
+    stretched = np.repeat(np.repeat(kept, height // kept.shape[1], axis=1), width // kept.shape[2], axis=2)
+    return stretched[:, :height, :width]

@@ -1,0 +1,39 @@
+"""reproduce.py --quick end to end on the real MNIST, and why_cnn.py's clean failure."""
+
+import json
+import os
+import re
+
+from conftest import assert_one_line_error, run_script
+
+
+def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tmp_path):
+    done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", mnist_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    for stage in ("train_dnn", "train_cnn", "visualize_filters", "deep_dream", "why_cnn"):
+        assert f"=== {stage}: done in" in done.stdout
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "| model | parameters | train acc | test acc (mean ± std)" in report
+    assert "898,510" in report and "137,660" in report and "0.9661" in report
+    links = re.findall(r"\]\(([^)]+)\)", report)
+    assert len(links) >= 10
+    for link in links:
+        assert not link.startswith(("/", "http")) and os.path.isfile(tmp_path / link), link
+    why = json.load(open(tmp_path / "why_cnn" / "why_cnn.json"))
+    assert why["parameters"]["dnn"]["total"] == 898_510 and len(why["shift"]["cnn"]) == 5
+    assert why["test_samples"] == 500
+
+
+def test_why_cnn_without_trained_models_says_what_to_run(tmp_path):
+    done = run_script("why_cnn.py", "--results-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert_one_line_error(done.stderr, "no trained model", "python train_dnn.py", "--train")
+
+
+def test_a_failing_stage_is_reported_and_the_others_still_run(mnist_path, tmp_path):
+    # No CNN can be loaded when its training fails, so the stages that need it fail cleanly too.
+    done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", str(tmp_path / "missing.npz"))
+    assert done.returncode == 2
+    assert "=== train_dnn: FAILED" in done.stdout and "=== why_cnn: FAILED" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert "Stages that failed" in (tmp_path / "REPORT.md").read_text()

@@ -1,0 +1,106 @@
+"""Measure the note's three reasons for CNNs with the trained DNN and CNN.
+
+1. A pattern is much smaller than the image: parameters per model and layer, beside test accuracy.
+2. The same pattern appears in different places: accuracy on test digits shifted 0-4 pixels
+   (mean over the 8 directions, background filling in).
+3. Subsampling keeps the object: accuracy when odd rows, even rows, or every other row and
+   column are dropped and the kept ones repeated to stretch the digit back to 28x28.
+Prints the tables; writes results/why_cnn/why_cnn.json, shift.png and subsample.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from cnn_note import cli, distortions
+
+PROG = "why_cnn.py"
+MODELS = ("dnn", "cnn")
+
+
+def parse_args(argv: list[str] | None):
+    parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--results-dir", default="results", help="reads <dir>/dnn/model.keras and <dir>/cnn/model.keras, writes <dir>/why_cnn/")
+    parser.add_argument("--train", action="store_true", help="train both models first with the note's recipe (one seed each)")
+    parser.add_argument("--max-shift", type=cli.nonnegative_int, default=4, help="largest shift in pixels")
+    parser.add_argument("--test-samples", type=cli.positive_int, default=10_000, help="use the first N test images")
+    cli.add_data_argument(parser)
+    return parser.parse_args(argv)
+
+
+def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Share of images (N, 28, 28) uint8 the model classifies right; the DNN gets them flattened."""
+    from cnn_note import data
+
+    inputs = data.to_inputs(images, flat=len(model.input_shape) == 2)
+    return float((model.predict(inputs, batch_size=1000, verbose=0).argmax(axis=1) == labels).mean())
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """A Markdown table, which also reads well in a terminal."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(f"{cell:.4f}" if isinstance(cell, float) else f"{cell:,}" if isinstance(cell, int) else str(cell)
+                                for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Measure the three reasons and write the tables and figures; returns the measurements."""
+    args = parse_args(argv)
+    with cli.reported_errors(PROG):
+        from cnn_note import results
+
+        out_dir = results.ensure_writable(os.path.join(args.results_dir, "why_cnn"))
+        if args.train:
+            import train_cnn
+            import train_dnn
+
+            for train in (train_dnn, train_cnn):
+                train.main(["--quiet", "--results-dir", args.results_dir] + (["--data", args.data] if args.data else []))
+        from cnn_note import data, figures, models
+
+        loaded = {name: models.load_trained(os.path.join(args.results_dir, name, "model.keras"),
+                                            f"python train_{name}.py (or {PROG} --train)") for name in MODELS}
+        _, test = data.load("mnist", data.data_path(args.data))
+        test = data.first(test, args.test_samples, "test")
+
+        params = {name: {"total": model.count_params(), "test_acc": accuracy(model, test.x, test.y),
+                         "layers": {layer.name: layer.count_params() for layer in model.layers}} for name, model in loaded.items()}
+        ratio = params["dnn"]["total"] / params["cnn"]["total"]
+        print("1. A pattern is smaller than the image: parameters")
+        print(table(["model", "layer", "parameters"], [[name.upper(), layer, count] for name in MODELS
+                                                       for layer, count in params[name]["layers"].items()]))
+        print(table(["model", "parameters", "test acc"], [[name.upper(), params[name]["total"], params[name]["test_acc"]] for name in MODELS]))
+        print(f"the DNN has {ratio:.2f}x the CNN's parameters\n")
+
+        shifts = {name: [float(np.mean([accuracy(model, distortions.shift(test.x, k * dy, k * dx), test.y)
+                                        for dy, dx in (distortions.DIRECTIONS if k else [(0, 0)])]))
+                         for k in range(args.max_shift + 1)] for name, model in loaded.items()}
+        print("2. The same pattern appears in different places: accuracy on shifted digits (mean of 8 directions)")
+        print(table(["shift (pixels)", "DNN", "CNN"], [[k, shifts["dnn"][k], shifts["cnn"][k]] for k in range(args.max_shift + 1)]) + "\n")
+
+        subsampled = {variant: {name: accuracy(model, distortions.subsample(test.x, variant), test.y) for name, model in loaded.items()}
+                      for variant in distortions.SUBSAMPLINGS}
+        print("3. Subsampling keeps the object: accuracy after dropping rows/columns (kept ones repeated back to 28x28)")
+        print(table(["subsampling", "DNN", "CNN"], [[variant, acc["dnn"], acc["cnn"]] for variant, acc in subsampled.items()]))
+
+        record = {"parameters": params, "parameter_ratio": ratio, "shift": {"pixels": list(range(args.max_shift + 1)), **shifts},
+                  "subsample": subsampled, "test_samples": len(test.x),
+                  "how": {"shift": "mean over the 8 directions, zero (background) fill",
+                          "subsample": "kept rows/columns repeated twice (nearest neighbour) back to 28x28"}}
+        results.write_json(os.path.join(out_dir, "why_cnn.json"), record)
+        results.save_figure(os.path.join(out_dir, "shift.png"), figures.shift_accuracy(shifts))
+        examples = test.x[:4]
+        results.save_figure(os.path.join(out_dir, "subsample.png"), figures.image_grid(
+            [distortions.subsample(examples, variant)[i] for i in range(len(examples)) for variant in distortions.SUBSAMPLINGS],
+            [variant for _ in examples for variant in distortions.SUBSAMPLINGS],
+            "Dropping rows or columns (kept ones repeated back to 28x28) keeps the digit", columns=len(distortions.SUBSAMPLINGS)))
+        print(f"\nresults written to {out_dir}/")
+    return record
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
