@@ -12,6 +12,10 @@ from collections.abc import Iterator
 
 from cnn_note.cli import InputError
 
+# mkstemp creates files readable by their owner only; finished files get the usual umask mode.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def ensure_writable(directory: str) -> str:
     """Create `directory` if needed and prove we can write there, before any long work starts."""
@@ -34,6 +38,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

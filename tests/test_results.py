@@ -24,3 +24,12 @@ def test_unwritable_directory_is_reported(tmp_path):
     blocker.write_text("")
     with pytest.raises(InputError, match="cannot write"):
         results.ensure_writable(str(blocker / "results"))
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        results.write_text(str(tmp_path / "a.txt"), "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~results._UMASK
