@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
             start = time.perf_counter()
             bar = keras.utils.Progbar(args.steps, unit_name="step")
             images, activations = patterns.filter_patterns(model, layer, filters, args.size, settings,
-                                                           on_step=lambda i, values: bar.update(i + 1))
+                                                           on_progress=lambda done, values: bar.update(done))
             titles = [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)]
             columns = 5 if len(filters) <= 25 else 10
             results.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.image_grid(

@@ -2,7 +2,8 @@
 
 The loop is the keras-io "Visualizing what convnets learn" recipe: one tf.function step called
 in a Python loop per filter, the filter index passed as a Python int. Both run the same number
-of steps for every filter of both conv layers, on the same trained model, in this one process.
+of steps for every filter of both conv layers, on the same trained model, in this one process,
+alternating, so neither side alone pays TensorFlow's first-use costs.
 
     python benchmarks/filter_speed.py
 """
@@ -10,6 +11,7 @@ of steps for every filter of both conv layers, on the same trained model, in thi
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import time
 
@@ -41,22 +43,26 @@ def main(argv: list[str] | None = None) -> None:
     parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=os.path.join("results", "cnn", "model.keras"), help="trained CNN")
     parser.add_argument("--steps", type=cli.positive_int, default=200, help="ascent steps per filter (visualize_filters.py's default)")
+    parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed runs of each, alternating; medians are compared")
     args = parser.parse_args(argv)
     with cli.reported_errors("filter_speed.py"):
         model = models.load_trained(args.model, "python train_cnn.py")
         layers = models.conv_layer_names(model)
         settings = ascent.Settings(steps=args.steps)
-        timings = {}
-        for name, run in (
-            ("batched", lambda layer: patterns.filter_patterns(model, layer, range(model.get_layer(layer).filters), 28, settings)),
-            ("loop", lambda layer: one_filter_at_a_time(model, layer, args.steps, 0.02)),
-        ):
-            start = time.perf_counter()
-            for layer in layers:
-                run(layer)
-            timings[name] = time.perf_counter() - start
-            print(f"{name:<8} {timings[name]:7.1f} s for all filters of {', '.join(layers)} x {args.steps} steps", flush=True)
-        print(f"speed-up batched / loop: {timings['loop'] / timings['batched']:.1f}x")
+        timings = {"batched": [], "loop": []}
+        for repeat in range(args.repeats):
+            for name, run in (
+                ("batched", lambda layer: patterns.filter_patterns(model, layer, range(model.get_layer(layer).filters), 28, settings)),
+                ("loop", lambda layer: one_filter_at_a_time(model, layer, args.steps, 0.02)),
+            ):
+                start = time.perf_counter()
+                for layer in layers:
+                    run(layer)  # each run builds and traces its own step functions, as a fresh script would
+                timings[name].append(time.perf_counter() - start)
+                print(f"repeat {repeat} {name:<8} {timings[name][-1]:6.2f} s for all filters of {', '.join(layers)} x {args.steps} steps", flush=True)
+        median = {name: statistics.median(values) for name, values in timings.items()}
+        print(f"median: batched {median['batched']:.2f} s, loop {median['loop']:.2f} s")
+        print(f"speed-up batched / loop: {median['loop'] / median['batched']:.1f}x")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from cnn_note.backend import tf
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 
+STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -43,36 +45,54 @@ def blur3x3(images: tf.Tensor) -> tf.Tensor:
 
 
 def make_step(objective: Objective) -> Callable:
-    """One compiled ascent step for `objective`; TensorFlow traces it once per image shape."""
+    """Compiled ascent for `objective`, up to STEPS_PER_CALL steps a call; traced once per image shape.
 
-    @tf.function(reduce_retracing=True)
-    def step(images, shift, step_size, blur):
-        with tf.GradientTape() as tape:
-            tape.watch(images)
-            # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
-            values = objective(tf.roll(images, shift, axis=[1, 2]))
-            # Images do not interact, so the gradient of the sum is each image's own gradient.
-            total = tf.reduce_sum(values)
-        grads = normalize(tape.gradient(total, images))
-        images = tf.clip_by_value(images + step_size * grads, 0.0, 1.0)
-        images = (1.0 - blur) * images + blur * blur3x3(images)
-        return images, values
+    Runs `count` steps, one per row of `shifts`, and stops early once every image scores above
+    `stop_above`. Returns the images, the scores before the last step, and the steps run.
+    """
 
-    return step
+    @tf.function
+    def run(images, shifts, count, step_size, blur, stop_above):
+        values = tf.fill(tf.shape(images)[:1], -np.inf)
+        done = tf.constant(0)
+        for i in tf.range(count):
+            if tf.reduce_min(values) > stop_above:
+                break
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
+                values = objective(tf.roll(images, shifts[i], axis=[1, 2]))
+                # Images do not interact, so the gradient of the sum is each image's own gradient.
+                total = tf.reduce_sum(values)
+            grads = normalize(tape.gradient(total, images))
+            images = tf.clip_by_value(images + step_size * grads, 0.0, 1.0)
+            images = (1.0 - blur) * images + blur * blur3x3(images)
+            done += 1
+        return images, values, done
+
+    return run
 
 
-def ascend(step: Callable, images: np.ndarray, settings: Settings, on_step: Callable | None = None) -> np.ndarray:
+def ascend(step: Callable, images: np.ndarray, settings: Settings, on_progress: Callable | None = None,
+           stop_above: float | None = None) -> np.ndarray:
     """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images.
 
-    `on_step(i, values)` sees each step's scores and may return True to stop early.
+    `on_progress(steps_done, scores)` is called after every call into TensorFlow. With
+    `stop_above`, ascent ends once every image's score has passed it.
     """
     rng = np.random.default_rng(settings.seed)
     x = tf.constant(images, tf.float32)
-    step_size, blur = tf.constant(settings.step_size, tf.float32), tf.constant(settings.blur, tf.float32)
-    for i in range(settings.steps):
-        shift = rng.integers(-settings.jitter, settings.jitter + 1, size=2) if settings.jitter else np.zeros(2, int)
-        x, values = step(x, tf.constant(shift, tf.int32), step_size, blur)
-        if on_step is not None and on_step(i, values.numpy()):
+    constants = [tf.constant(value, tf.float32) for value in (settings.step_size, settings.blur, stop_above or np.inf)]
+    done = 0
+    while done < settings.steps:
+        count = min(STEPS_PER_CALL, settings.steps - done)
+        # Always STEPS_PER_CALL shifts, so every call has the same shapes and reuses the trace.
+        shifts = rng.integers(-settings.jitter, settings.jitter + 1, size=(STEPS_PER_CALL, 2))
+        x, values, ran = step(x, tf.constant(shifts, tf.int32), tf.constant(count), *constants)
+        done += int(ran)
+        if on_progress is not None:
+            on_progress(done, values.numpy())
+        if int(ran) < count:
             break
     return x.numpy()
 

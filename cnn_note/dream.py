@@ -74,8 +74,7 @@ def dream(model: keras.Model, images: np.ndarray, weights: dict[str, float], oct
         start = time.perf_counter()
         dreamed = resize(dreamed, shape)
         before = objective(tf.constant(dreamed)).numpy()
-        stop = (lambda i, values: bool(values.min() > max_loss)) if max_loss else None
-        dreamed = ascent.ascend(step, dreamed, settings, stop)
+        dreamed = ascent.ascend(step, dreamed, settings, stop_above=max_loss)
         after = objective(tf.constant(dreamed)).numpy()
         # Shrinking lost fine detail; add back the difference between the sharp and the blurred original.
         dreamed = np.clip(dreamed + resize(original, shape) - resize(shrunk, shape), 0.0, 1.0)

@@ -12,21 +12,21 @@ from cnn_note.cli import InputError
 
 
 def filter_patterns(model: keras.Model, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
-                    on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    on_progress: Callable | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Ascend every requested filter of `layer` together, one image each; returns images and final mean activations."""
     objective = objectives.filter_mean(model, layer, filters)
     images = ascent.ascend(ascent.make_step(objective), ascent.start_images(len(filters), size, size, settings.seed),
-                           settings, on_step)
+                           settings, on_progress)
     return images, objective(tf.constant(images)).numpy()
 
 
-def class_patterns(model: keras.Model, settings: ascent.Settings, on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray]:
+def class_patterns(model: keras.Model, settings: ascent.Settings, on_progress: Callable | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Ascend each of the 10 class logits from the same start; returns images and the CNN's softmax confidence in each class."""
     classes = list(range(model.output_shape[-1]))
     height, width = model.input_shape[1:3]
     start = np.repeat(ascent.start_images(1, height, width, settings.seed), len(classes), axis=0)
     objective = objectives.class_logit(models.class_logits(model), classes)
-    images = ascent.ascend(ascent.make_step(objective), start, settings, on_step)
+    images = ascent.ascend(ascent.make_step(objective), start, settings, on_progress)
     confidence = model.predict(images, verbose=0)[np.arange(len(classes)), classes]
     return images, confidence
 

@@ -54,9 +54,22 @@ def test_dream_loss_rises_on_a_non_square_image(cnn):
 
 def test_step_is_traced_once_per_shape_not_per_step(cnn):
     step = ascent.make_step(objectives.dream(models.conv_features(cnn, ["conv1"]), [1.0]))
-    for size in (28, 28, 40):
-        ascent.ascend(step, ascent.start_images(2, size, size), ascent.Settings(steps=5, step_size=0.01 * size))
+    for size, steps in ((28, 5), (28, ascent.STEPS_PER_CALL * 2 + 3), (40, 5)):
+        ascent.ascend(step, ascent.start_images(2, size, size), ascent.Settings(steps=steps, step_size=0.001 * steps))
     assert step.experimental_get_tracing_count() == 2
+
+
+def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
+    objective = objectives.filter_mean(cnn, "conv1", [0, 1])
+    step = ascent.make_step(objective)
+    start = ascent.start_images(2, 28, 28)
+    seen = []
+    ascent.ascend(step, start, ascent.Settings(steps=ascent.STEPS_PER_CALL + 7), lambda done, values: seen.append(done))
+    assert seen == [ascent.STEPS_PER_CALL, ascent.STEPS_PER_CALL + 7]
+    one = ascent.ascend(step, start, ascent.Settings(steps=1))
+    stopped = ascent.ascend(step, start, ascent.Settings(steps=40), lambda done, values: seen.append(done), stop_above=-1e9)
+    np.testing.assert_array_equal(stopped, one)
+    assert seen[-1] == 1
 
 
 def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
