@@ -75,7 +75,10 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
 
     def load(*parts: str) -> dict | None:
         path = os.path.join(results_dir, *parts)
-        return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else None
+        if not os.path.isfile(path):
+            return None
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
 
     def picture(path: str, alt: str) -> str:
         return f"![{alt}]({path})" if os.path.isfile(os.path.join(results_dir, path)) else f"*({path} was not produced)*"
