@@ -93,5 +93,6 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"pictures written to {args.out_dir}/")
     return arrays
 
+
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -90,9 +90,10 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
     for model in MODELS:
         record = load(model, "metrics.json")
         if record:
-            out.append(f"\n### {MODELS[model]}: each seed\n\n| seed | train acc | test acc | train loss | test loss | seconds |\n| ---: | ---: | ---: | ---: | ---: | ---: |")
-            out += [f"| {r['seed']} | {r['train_acc']:.4f} | {r['test_acc']:.4f} | {r['train_loss']:.4f} | {r['test_loss']:.4f} | {r['seconds']:.1f} |"
-                    for r in record["runs"]]
+            out += [f"\n### {MODELS[model]}: each seed\n", "| seed | train acc | test acc | train loss | test loss | seconds |",
+                    "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+            out += [f"| {r['seed']} | {r['train_acc']:.4f} | {r['test_acc']:.4f} | {r['train_loss']:.4f} | {r['test_loss']:.4f} "
+                    f"| {r['seconds']:.1f} |" for r in record["runs"]]
             config = record["config"]
             out.append(f"\n{config['train_samples']:,} training images, {config['epochs']} epochs, batch {config['batch_size']}, "
                        f"Adam, categorical cross-entropy{', mixed bfloat16' if config['mixed_precision'] else ''}.\n")
@@ -103,8 +104,9 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
             "\n### A digit's feature maps\n", picture("filters/feature_maps.png", "feature maps"),
             "\n### What the CNN thinks each digit looks like\n", picture("filters/classes.png", "class images"),
             "\n## Deep dream: the digit with its features amplified\n"]
-    dreams = sorted(name for name in os.listdir(os.path.join(results_dir, "dream"))
-                    if name.endswith(".png") and not name.endswith("_dream.png")) if os.path.isdir(os.path.join(results_dir, "dream")) else []
+    dream_dir = os.path.join(results_dir, "dream")
+    dreams = sorted(name for name in os.listdir(dream_dir)
+                    if name.endswith(".png") and not name.endswith("_dream.png")) if os.path.isdir(dream_dir) else []
     out += [picture(f"dream/{name}", name) for name in dreams] or ["*(no dreams were produced)*"]
     why = load("why_cnn", "why_cnn.json")
     out.append("\n## Why CNN: the note's three reasons, measured\n")

@@ -92,7 +92,7 @@ def train_once(config: Config, seed: int, train, test, summary: bool = False) ->
         model.summary()
     compile_model(model, config.steps_per_execution)
     start = time.perf_counter()
-    # Scoring the test set after each epoch draws the test curve; it costs about 0.7 s an epoch here.
+    # Scoring the test set after each epoch draws the test curve; it costs about 1 s an epoch here.
     scoring = {"validation_data": test, "validation_batch_size": 1000} if config.epoch_test else {}
     fit = model.fit(*train, batch_size=config.batch_size, epochs=config.epochs, verbose=config.verbose, **scoring)
     # Scoring is forward-only, so large batches are cheaper and give the same numbers.

@@ -74,7 +74,10 @@ def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
 
 def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
     step = ascent.make_step(objectives.filter_mean(cnn, "conv1", [0, 1]))
-    run = lambda seed: ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.Settings(steps=5, seed=seed))
+
+    def run(seed):
+        return ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.Settings(steps=5, seed=seed))
+
     first, again, other = run(0), run(0), run(1)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)

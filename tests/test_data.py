@@ -1,6 +1,5 @@
 """Loading and validating MNIST files."""
 
-import os
 
 import numpy as np
 import pytest
