@@ -7,11 +7,12 @@ results/REPORT.md. A stage that fails is reported and the others still run.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
 
-from cnn_note import cli
+from cnn_note import cli, results
 
 PROG = "reproduce.py"
 
@@ -42,16 +43,12 @@ def stages(results_dir: str, seeds: int, quick: bool, data: list[str]) -> list[t
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run every stage and write REPORT.md; returns each stage's seconds, exits with status 2 if one failed."""
-    import importlib
-
     args = parse_args(argv)
     results_dir = args.results_dir or ("results_quick" if args.quick else "results")
     seeds = args.seeds or (1 if args.quick else 3)
     command = " ".join(["python", PROG, *(argv if argv is not None else sys.argv[1:])])
     seconds, failed = {}, []
     with cli.reported_errors(PROG):
-        from cnn_note import results
-
         results.ensure_writable(results_dir)
     for stage, module, stage_argv in stages(results_dir, seeds, args.quick, ["--data", args.data] if args.data else []):
         print(f"\n=== {stage}: python {module}.py {' '.join(stage_argv)}", flush=True)
@@ -64,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         seconds[stage] = time.perf_counter() - start
         print(f"=== {stage}: {'FAILED' if stage in failed else 'done'} in {seconds[stage]:.1f} s", flush=True)
 
-    from cnn_note import reporting, results
+    from cnn_note import reporting
 
     results.write_text(os.path.join(results_dir, "REPORT.md"), reporting.report(results_dir, seconds, failed, command))
     print("\nstage times: " + ", ".join(f"{stage} {s:.1f} s" for stage, s in seconds.items()) + f"; total {sum(seconds.values()):.1f} s")

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from cnn_note import cli, distortions
+from cnn_note import cli, data, distortions
 
 PROG = "why_cnn.py"
 MODELS = ("dnn", "cnn")
@@ -33,8 +33,6 @@ def parse_args(argv: list[str] | None):
 
 def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of images (N, 28, 28) uint8 the model classifies right; the DNN gets them flattened."""
-    from cnn_note import data
-
     inputs = data.to_inputs(images, flat=len(model.input_shape) == 2)
     return float((model.predict(inputs, batch_size=1000, verbose=0).argmax(axis=1) == labels).mean())
 
@@ -60,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
 
             for train in (train_dnn, train_cnn):
                 train.main(["--quiet", "--results-dir", args.results_dir] + (["--data", args.data] if args.data else []))
-        from cnn_note import data, figures, models
+        from cnn_note import figures, models
 
         loaded = {name: models.load_trained(os.path.join(args.results_dir, name, "model.keras"),
                                             f"python train_{name}.py (or {PROG} --train)") for name in MODELS}

@@ -77,8 +77,9 @@ def dream(model: keras.Model, images: np.ndarray, weights: dict[str, float], oct
         dreamed = ascent.ascend(step, dreamed, settings, stop_above=max_loss)
         after = objective(tf.constant(dreamed)).numpy()
         # Shrinking lost fine detail; add back the difference between the sharp and the blurred original.
-        dreamed = np.clip(dreamed + resize(original, shape) - resize(shrunk, shape), 0.0, 1.0)
-        shrunk = resize(original, shape)
+        sharp = resize(original, shape)
+        dreamed = np.clip(dreamed + sharp - resize(shrunk, shape), 0.0, 1.0)
+        shrunk = sharp
         log(f"octave {number}/{len(shapes)} {shape[0]}x{shape[1]}: loss {before.mean():.3f} -> {after.mean():.3f} "
             f"in {time.perf_counter() - start:.2f} s")
     return dreamed
