@@ -1,8 +1,10 @@
-"""Deep dream with the trained CNN: amplify what its conv layers already see, as in the note.
+"""Deep dream: amplify what a trained CNN's layers already see in a picture, as in the note.
 
-For each input, writes to results/dream/: <name>.png (original | dreamed | difference, labelled)
-and <name>_dream.png (the dreamed image alone, at its own resolution). Inputs are MNIST test
-digits by index (dreamed as one batch) or any picture file (--image), made grey.
+By default the note's CNN from train_cnn.py on MNIST test digits (dreamed as one batch);
+--model takes any Keras image model file or a keras.applications network by name (the note's
+own picture was made with an ImageNet network on a photo), --image any picture at any size.
+For each input, writes to results/dream/: <name>.png (original | dreamed | difference,
+labelled) and <name>_dream.png (the dreamed image alone, at its own resolution).
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ MODEL = os.path.join("results", "cnn", "model.keras")
 
 def parse_args(argv: list[str] | None):
     parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=MODEL, help="trained CNN from train_cnn.py")
-    parser.add_argument("--index", type=cli.int_list, default=[0, 1, 2, 3, 4], help="MNIST test digits to dream, such as 7 or 0,1,2")
-    parser.add_argument("--image", default=None, help="dream this picture file instead of MNIST digits (any size; made grey)")
+    cli.add_model_arguments(parser, MODEL)
+    parser.add_argument("--index", type=cli.int_list, default=[0, 1, 2, 3, 4], help="MNIST test digits to dream, such as 7 or 0-4")
+    parser.add_argument("--image", default=None, help="dream this picture file instead of MNIST digits (any size; colour for a colour model)")
     parser.add_argument("--invert", action="store_true", help="invert the picture first (MNIST digits are light on dark)")
-    parser.add_argument("--layers", default=None, help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n)")
+    parser.add_argument("--layers", default=None,
+                        help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n, "
+                             "when there are at most 4; else three at a third, half and two thirds of the depth)")
     parser.add_argument("--octaves", type=cli.positive_int, default=3, help="scales to dream at, smallest first")
     parser.add_argument("--octave-scale", type=cli.positive_float, default=1.4, help="size ratio between octaves (at least 1)")
     cli.add_ascent_arguments(parser, steps=20, step_size=0.005, jitter=0, blur=0.0, per="per octave")
     parser.add_argument("--max-loss", type=cli.positive_float, default=None, help="end an octave once every image's loss passes this (default: never)")
+    parser.add_argument("--tile", type=cli.positive_int, default=512,
+                        help="score the image in tiles of at most this many pixels a side, shifted at random each step: "
+                             "memory depends on the tile, not on the picture")
+    parser.add_argument("--max-side", type=cli.positive_int, default=None, help="shrink a larger picture to this longer side first (default: keep its size)")
     cli.add_data_argument(parser)
     parser.add_argument("--out-dir", default=os.path.join("results", "dream"), help="where the pictures go")
     return parser.parse_args(argv)
@@ -42,16 +50,21 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             raise cli.InputError(f"--octave-scale {args.octave_scale} must be at least 1 (each octave is that much larger)")
         from cnn_note import results
 
-        results.ensure_writable(args.out_dir)
-        from cnn_note import ascent, data, dream, figures, models
+        if not args.list_layers:
+            results.ensure_writable(args.out_dir)
+        from cnn_note import ascent, data, dream, figures, model_views
 
-        if args.image:  # read before the model, so a bad picture fails fast
-            image, note = dream.load_image(args.image)
+        if args.image and not os.path.isfile(args.image):  # fail fast, before a network is built
+            dream.load_image(args.image, 1)
+        view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess)
+        if args.list_layers:
+            print(view.layer_table())
+            return {}
+        weights = dream.parse_layers(args.layers, view)
+        if args.image:
+            image, note = dream.load_image(args.image, view.channels, args.max_side)
             if note:
                 print(note)
-        model = models.load_trained(args.model, "python train_cnn.py")
-        weights = dream.parse_layers(args.layers, model)
-        if args.image:
             names = [os.path.splitext(os.path.basename(args.image))[0]]
             images, labels = (1.0 - image if args.invert else image)[None], None
         else:
@@ -60,21 +73,27 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             if bad:
                 raise cli.InputError(f"--index {bad[0]} is out of range: the test set has images 0..{len(test.x) - 1}")
             names = [f"digit_{i}" for i in args.index]
-            images, labels = data.to_inputs(test.x[args.index], flat=False), test.y[args.index]
-        dream.check_size(images.shape[1], images.shape[2], args.octaves, args.octave_scale,
-                         models.conv_features(model, list(weights)))
+            digits = data.to_inputs(test.x[args.index], (*data.IMAGE_SHAPE, 1))
+            images, labels = np.repeat(digits, view.channels, axis=-1), test.y[args.index]
+        need = view.smallest_side(list(weights))
+        dream.check_size(images.shape[1], images.shape[2], args.octaves, args.octave_scale, need)
+        if args.tile < 2 * need:
+            raise cli.InputError(f"--tile {args.tile} is too small for {', '.join(weights)}: use at least {2 * need}")
+        tile = min(args.tile, max(images.shape[1:3]))
+        ascent.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(images), 1,
+                             f"a {tile}x{tile} tile of {len(images)} image(s)", "use a smaller --tile")
 
         settings = ascent.Settings(args.steps, args.step_size, args.jitter, args.blur, args.seed)
-        print(f"dreaming {len(images)} image(s) of {images.shape[1]}x{images.shape[2]} on "
+        print(f"dreaming {len(images)} image(s) of {images.shape[1]}x{images.shape[2]} with {view.label} on "
               + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
-        dreamed = dream.dream(model, images, weights, args.octaves, args.octave_scale, settings, args.max_loss)
+        dreamed = dream.dream(view, images, weights, args.octaves, args.octave_scale, settings, args.tile, args.max_loss)
 
-        if labels is not None:
-            before, after = model.predict(images, verbose=0), model.predict(dreamed, verbose=0)
+        if labels is not None and view.classes():
+            before, after = view.probabilities(images), view.probabilities(dreamed)
             for name, label, p, q in zip(names, labels, before, after):
                 print(f"{name} (label {label}): predicted {p.argmax()} at {p.max():.1%} > {q.argmax()} at {q.max():.1%}")
         for name, original, result in zip(names, images, dreamed):
-            results.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream(original[..., 0], result[..., 0], name))
+            results.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream(original, result, name))
             results.save_image(os.path.join(args.out_dir, f"{name}_dream.png"), result)
         print(f"pictures written to {args.out_dir}/")
     return dict(zip(names, dreamed))

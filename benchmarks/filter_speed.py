@@ -17,13 +17,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import ascent, cli, models, patterns  # noqa: E402
+from cnn_note import ascent, cli, model_views, patterns  # noqa: E402
 from cnn_note.backend import tf  # noqa: E402
 
 
-def one_filter_at_a_time(model, layer: str, steps: int, step_size: float) -> None:
+def one_filter_at_a_time(view, layer: str, steps: int, step_size: float) -> None:
     """keras-io's loop: a step per filter per iteration, l2-normalised gradients, no batching."""
-    extractor = models.conv_features(model, [layer])
+    extractor = view.features([layer])
 
     @tf.function
     def gradient_ascent_step(image, filter_index, learning_rate):
@@ -33,7 +33,7 @@ def one_filter_at_a_time(model, layer: str, steps: int, step_size: float) -> Non
         grads = tf.math.l2_normalize(tape.gradient(loss, image))
         return loss, image + learning_rate * grads
 
-    for filter_index in range(model.get_layer(layer).filters):
+    for filter_index in range(view.filters(layer)):
         image = tf.constant(ascent.start_images(1, 28, 28))
         for _ in range(steps):
             loss, image = gradient_ascent_step(image, filter_index, step_size)
@@ -46,14 +46,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed runs of each, alternating; medians are compared")
     args = parser.parse_args(argv)
     with cli.reported_errors("filter_speed.py"):
-        model = models.load_trained(args.model, "python train_cnn.py")
-        layers = models.conv_layer_names(model)
+        view = model_views.load(args.model, "python train_cnn.py")
+        layers = view.conv_layer_names()
         settings = ascent.Settings(steps=args.steps)
         timings = {"batched": [], "loop": []}
         for repeat in range(args.repeats):
             for name, run in (
-                ("batched", lambda layer: patterns.filter_patterns(model, layer, range(model.get_layer(layer).filters), 28, settings)),
-                ("loop", lambda layer: one_filter_at_a_time(model, layer, args.steps, 0.02)),
+                ("batched", lambda layer: patterns.filter_patterns(view, layer, range(view.filters(layer)), 28, settings)),
+                ("loop", lambda layer: one_filter_at_a_time(view, layer, args.steps, 0.02)),
             ):
                 start = time.perf_counter()
                 for layer in layers:

@@ -47,12 +47,38 @@ fraction = _ranged(float, lambda value: 0 <= value <= 1, "a number from 0 to 1")
 
 
 def int_list(text: str) -> list[int]:
-    """argparse type: comma-separated whole numbers, such as 0,3,7."""
+    """argparse type: comma-separated whole numbers and ranges, such as 0,3,7 or 0-15."""
+    values = []
     try:
-        values = [int(part) for part in text.split(",")]
+        for part in text.split(","):
+            first, dash, last = part.strip().partition("-")
+            values += list(range(int(first), int(last) + 1)) if dash and first else [int(part)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers such as 0,3,7, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers or ranges such as 0,3,7 or 0-15, got {text!r}")
     return values
+
+
+def number_range(text: str) -> tuple[float, float]:
+    """argparse type: LOW,HIGH with LOW < HIGH, both finite, such as -1,1 or 0,255."""
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        low = high = math.nan
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise argparse.ArgumentTypeError(f"must be LOW,HIGH with LOW < HIGH, such as -1,1 or 0,255, got {text!r}")
+    return low, high
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """--model and its pixel convention, and --list-layers: the same for every script that looks inside a model."""
+    parser.add_argument("--model", default=default,
+                        help="a Keras model file (.keras or .h5) of any image model, or a keras.applications network by name "
+                             "(inception_v3, vgg16, resnet50, mobilenet_v2, ...: ImageNet weights, downloaded once by Keras)")
+    parser.add_argument("--input-range", type=number_range, default=None, metavar="LOW,HIGH",
+                        help="pixel values the model file was trained on (default: 0,1; networks by name use their own)")
+    parser.add_argument("--preprocess", default=None, metavar="NETWORK",
+                        help="the model file takes this keras.applications network's preprocess_input (a fine-tuned vgg16, say)")
+    parser.add_argument("--list-layers", action="store_true", help="print the layers that can be chosen, with their output shapes, and stop")
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:

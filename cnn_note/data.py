@@ -95,10 +95,9 @@ def first(split: Split, count: int, name: str = "training") -> Split:
     return Split(split.x[:count], split.y[:count])
 
 
-def to_inputs(x: np.ndarray, flat: bool) -> np.ndarray:
-    """Pixels /255 as float32, flattened to 784 for the DNN or (28, 28, 1) channels_last for the CNN."""
-    x = x.astype("float32") / 255.0
-    return x.reshape(len(x), -1) if flat else x[..., None]
+def to_inputs(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Pixels /255 as float32, reshaped as the note's code does to a model's input shape: (784,), (28, 28, 1) or (1, 28, 28)."""
+    return (x.astype("float32") / 255.0).reshape(len(x), *shape)
 
 
 def one_hot(y: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""Deep dream: amplify what the CNN's conv layers already see in an image, scale by scale."""
+"""Deep dream: amplify what a model's layers already see in an image, scale by scale, tile by tile."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -9,25 +10,36 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from cnn_note import ascent, models, objectives
-from cnn_note.backend import keras, tf
+from cnn_note import ascent, objectives
+from cnn_note.backend import tf
 from cnn_note.cli import InputError
+from cnn_note.model_views import View
 
-MAX_SIDE = 1024  # larger images are shrunk to this: the CNN saw 28x28 digits, and time grows with area
+MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only their ratios matter anyway
 
 
-def parse_layers(text: str | None, model: keras.Model) -> dict[str, float]:
-    """`conv1=1,conv2=2` as {layer: weight}; None means every conv layer, the n-th weighted n."""
+def parse_layers(text: str | None, view: View) -> dict[str, float]:
+    """`conv1=1,conv2=2` as {layer: weight}.
+
+    None means the view's default layers, deeper ones weighted more: 1, 2, 3, ... for up to four
+    conv layers (the note's CNN: conv1=1, conv2=2), else 1, 1.5, 2.
+    """
     if not text:
-        return {name: float(depth) for depth, name in enumerate(models.conv_layer_names(model), start=1)}
+        layers = view.default_layers()
+        step = 1.0 if len(layers) == len(view.conv_layer_names()) else 0.5
+        return {name: 1.0 + step * depth for depth, name in enumerate(layers)}
     weights = {}
     for part in text.split(","):
         name, _, weight = part.partition("=")
         try:
-            weights[name.strip()] = float(weight) if weight else 1.0
+            value = float(weight) if weight else 1.0
         except ValueError:
             raise InputError(f"--layers {text!r}: weight {weight!r} of {name} is not a number (write name=weight,...)") from None
-    models.check_layers(model, list(weights))
+        if not math.isfinite(value) or abs(value) > MAX_WEIGHT:
+            raise InputError(f"--layers {text!r}: weight {weight} of {name} must be a finite number between "
+                             f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g} (only the ratios between layers matter)")
+        weights[name.strip()] = value
+    view.check_layers(list(weights))
     return weights
 
 
@@ -36,46 +48,35 @@ def octave_shapes(height: int, width: int, octaves: int, scale: float) -> list[t
     return [(round(height / scale**k), round(width / scale**k)) for k in reversed(range(octaves))]
 
 
-def smallest_side(features: keras.Model) -> int:
-    """The smallest square input for which every requested layer still has at least one output pixel."""
-    for side in range(1, 65):
-        try:  # Keras refuses shapes whose output would be empty
-            features.compute_output_shape((1, side, side, 1))
-        except ValueError:
-            continue
-        return side
-    return 64
-
-
-def check_size(height: int, width: int, octaves: int, scale: float, features: keras.Model) -> None:
-    """Fail clearly when the smallest octave would be too small for the layers."""
-    need = smallest_side(features)
+def check_size(height: int, width: int, octaves: int, scale: float, need: int) -> None:
+    """Fail clearly when the smallest octave would be smaller than `need` pixels a side."""
     if min(octave_shapes(height, width, octaves, scale)[0]) < need:
         least = next(side for side in range(need, 10**6) if min(octave_shapes(side, side, octaves, scale)[0]) >= need)
         raise InputError(f"image {height}x{width} is too small for {octaves} octaves at scale {scale}: "
-                         f"its smaller side must be at least {least} pixels (or use fewer --octaves)")
+                         f"its smaller side must be at least {least} pixels (or use fewer --octaves, or a larger --image)")
 
 
 def resize(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of a batch (B, H, W, 1)."""
+    """Bilinear resize of a batch (B, H, W, C)."""
     return tf.image.resize(images, shape, method="bilinear").numpy()
 
 
-def dream(model: keras.Model, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
-          settings: ascent.Settings, max_loss: float | None = None, log: Callable[[str], None] = print) -> np.ndarray:
-    """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking."""
-    features = models.conv_features(model, list(weights))
-    objective = objectives.dream(features, list(weights.values()))
-    step = ascent.make_step(objective)
+def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
+          settings: ascent.Settings, tile: int = 512, max_loss: float | None = None,
+          log: Callable[[str], None] = print) -> np.ndarray:
+    """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
+
+    Each step scores the image in tiles of at most `tile` pixels a side, so memory depends on the
+    tile, not on the image.
+    """
+    gradient = ascent.make_tile_gradient(objectives.dream(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
     original, dreamed = images, resize(images, shapes[0])
     shrunk = dreamed
     for number, shape in enumerate(shapes, start=1):
         start = time.perf_counter()
         dreamed = resize(dreamed, shape)
-        before = objective(tf.constant(dreamed)).numpy()
-        dreamed = ascent.ascend(step, dreamed, settings, stop_above=max_loss)
-        after = objective(tf.constant(dreamed)).numpy()
+        dreamed, before, after = ascent.ascend_tiled(gradient, dreamed, settings, tile, stop_above=max_loss)
         # Shrinking lost fine detail; add back the difference between the sharp and the blurred original.
         sharp = resize(original, shape)
         dreamed = np.clip(dreamed + sharp - resize(shrunk, shape), 0.0, 1.0)
@@ -85,22 +86,31 @@ def dream(model: keras.Model, images: np.ndarray, weights: dict[str, float], oct
     return dreamed
 
 
-def load_image(path: str) -> tuple[np.ndarray, str | None]:
-    """A picture file as grey pixels 0..1 (H, W, 1), shrunk to MAX_SIDE if larger; also a note when shrunk."""
+def load_image(path: str, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
+    """A picture file as pixels 0..1 (H, W, channels), shrunk to `max_side` if given and larger; also a note when shrunk.
+
+    16-bit greyscale is scaled from 0..65535; a grey picture for a 3-channel model is repeated
+    to 3 channels, and a colour one for a 1-channel model is made grey.
+    """
     if not os.path.isfile(path):
         raise InputError(f"image not found: {path} (check the path given to --image)")
     try:
         with Image.open(path) as image:
             image.load()
-            grey = image.convert("L")
+            if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+                grey = np.asarray(image, dtype=np.float32) / (65535.0 if image.mode != "F" else 1.0)
+                pixels = np.repeat(grey.clip(0, 1)[..., None], channels, axis=-1)
+            else:
+                pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32).reshape(
+                    image.height, image.width, channels) / 255.0
     except UnidentifiedImageError:
         raise InputError(f"{path} is not an image Pillow can read: give a PNG, JPEG or other picture file") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(f"{path} is truncated or damaged ({error}): save it again") from None
-    note = None
-    if max(grey.size) > MAX_SIDE:
-        factor = MAX_SIDE / max(grey.size)
-        size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
-        note = f"{path} is {grey.width}x{grey.height}; shrunk to {size[0]}x{size[1]} (the limit is {MAX_SIDE} on the longer side)"
-        grey = grey.resize(size, Image.Resampling.LANCZOS)
-    return keras.utils.img_to_array(grey, dtype="float32") / 255.0, note
+    height, width = pixels.shape[:2]
+    if max_side and max(height, width) > max_side:
+        factor = max_side / max(height, width)
+        size = (max(1, round(height * factor)), max(1, round(width * factor)))
+        pixels = tf.image.resize(pixels, size, method="area").numpy()
+        return pixels, f"{path} is {width}x{height}; shrunk to {size[1]}x{size[0]} (--max-side {max_side})"
+    return pixels, None

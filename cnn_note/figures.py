@@ -12,27 +12,35 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def curves(histories: dict[int, dict[str, list[float]]], title: str) -> plt.Figure:
-    """Loss and accuracy per epoch, train and test, one faint line per seed."""
+def curves(runs: list, title: str) -> plt.Figure:
+    """Loss and accuracy per epoch, one faint line per seed: train, the per-epoch test score, and the final whole-test score."""
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, metric in zip(axes, ("loss", "accuracy")):
-        for index, (seed, history) in enumerate(histories.items()):
-            epochs = np.arange(1, len(history[metric]) + 1)
+        for index, run in enumerate(runs):
+            epochs = np.arange(1, len(run.history[metric]) + 1)
             label = index == 0
-            ax.plot(epochs, history[metric], color="C0", alpha=0.8, label="train (mean over the epoch)" if label else None)
-            if f"val_{metric}" in history:
-                ax.plot(epochs, history[f"val_{metric}"], color="C1", alpha=0.8, label="test (end of epoch)" if label else None)
+            ax.plot(epochs, run.history[metric], color="C0", alpha=0.8, label="train (mean over the epoch)" if label else None)
+            if f"epoch_test_{metric}" in run.history:
+                ax.plot(epochs, run.history[f"epoch_test_{metric}"], color="C1", alpha=0.8,
+                        label=f"test: {runs[0].epoch_test} (end of epoch)" if label else None)
+            ax.plot(epochs[-1], getattr(run, f"test_{metric.replace('accuracy', 'acc')}"), "D", color="C3",
+                    label="test, whole set (final)" if label else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    figure.suptitle(f"{title} ({len(histories)} seed{'s' if len(histories) > 1 else ''})")
+    figure.suptitle(f"{title} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
     figure.tight_layout()
     return figure
 
 
+def shown(image: np.ndarray) -> np.ndarray:
+    """A picture as imshow takes it: (H, W) for grey, (H, W, 3) for colour."""
+    return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+
+
 def image_grid(images: "np.ndarray | list", titles: list[str], title: str, columns: int = 10, cmap: str = "gray") -> plt.Figure:
-    """Images (N, H, W) in row-major order, each with its own small title; a None leaves its cell blank."""
+    """Images (N, H, W[, C]) in row-major order, each with its own small title; a None leaves its cell blank."""
     rows = math.ceil(len(images) / columns)
     size = 1.3
     figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * (size + 0.25) + 0.5), squeeze=False)
@@ -40,7 +48,7 @@ def image_grid(images: "np.ndarray | list", titles: list[str], title: str, colum
         ax.axis("off")
     for ax, image, label in zip(axes.flat, images, titles):
         if image is not None:
-            ax.imshow(image, cmap=cmap)
+            ax.imshow(shown(image), cmap=cmap)
             ax.set_title(label, fontsize=7)
     figure.suptitle(title)
     figure.tight_layout()
@@ -57,23 +65,43 @@ def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, col
         channels = [layer_maps[..., k] for k in range(layer_maps.shape[-1])]
         tiles += padded(channels)
         titles += padded([f"{name} #{k}" for k in range(len(channels))])
-    return image_grid(tiles, titles, f"{title}: input and every conv layer's output (brighter = stronger match)", columns, cmap="viridis")
+    return image_grid(tiles, titles, f"{title}: input and the layers' outputs (brighter = stronger match)", columns, cmap="viridis")
 
 
 def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> plt.Figure:
-    """Original | dreamed | difference (red: brighter, blue: darker), side by side."""
+    """Original | dreamed | difference averaged over colours (red: brighter, blue: darker), side by side."""
     figure, axes = plt.subplots(1, 3, figsize=(9, 3.4))
-    difference = dreamed - original
+    difference = (dreamed - original).mean(axis=-1)
     limit = max(float(np.abs(difference).max()), 1e-6)
     for ax, image, label, style in zip(
-        axes, (original, dreamed, difference), ("original", "dreamed", "difference (dreamed - original)"),
+        axes, (shown(original), shown(dreamed), difference), ("original", "dreamed", "difference (dreamed - original)"),
         ({"cmap": "gray", "vmin": 0, "vmax": 1}, {"cmap": "gray", "vmin": 0, "vmax": 1}, {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}),
     ):
-        shown = ax.imshow(image, **style)
+        shown_image = ax.imshow(image, **style)
         ax.set_title(label, fontsize=9)
         ax.axis("off")
-    figure.colorbar(shown, ax=axes[2], fraction=0.046)
+    figure.colorbar(shown_image, ax=axes[2], fraction=0.046)
     figure.suptitle(title)
+    return figure
+
+
+def note_pooling(digit: np.ndarray, conv1: np.ndarray, pool1: np.ndarray) -> plt.Figure:
+    """What the note's code does to a digit: conv1 maps (filters, rows, columns), then pool1 reading them channels_last."""
+    figure, axes = plt.subplots(2, 4, figsize=(11, 5.6))
+    top = [(digit, "input digit (1, 28, 28)")] + [(conv1[k], f"conv1 filter {k} (26 x 26)") for k in range(3)]
+    bottom = [(pool1[k], f"pool1 map {k} = max of filters {2 * k}, {2 * k + 1}\nover row pairs; columns untouched (13 x 26)")
+              for k in range(2)]
+    intended = conv1[0, :26, :26].reshape(13, 2, 13, 2).max(axis=(1, 3))
+    bottom += [(intended, "what the note meant: filter 0\npooled over 2x2 pixels (13 x 13)"), (None, "")]
+    for ax, (image, label) in zip(axes.flat, top + bottom):
+        ax.axis("off")
+        if image is not None:
+            ax.imshow(image, cmap="viridis")
+            ax.set_title(label, fontsize=8)
+    axes[1, 3].text(0, 0.5, f"pool1 output: {pool1.shape}\nconv2 reads it as 12 x 13 pixels\nwith {pool1.shape[2]} channels: "
+                    "the digit's columns", fontsize=9, va="center")
+    figure.suptitle("The note's code: conv1 is channels_first, pool1 and conv2 read its output as channels_last")
+    figure.tight_layout()
     return figure
 
 

@@ -1,4 +1,4 @@
-"""The note's two networks, and views of a trained CNN for looking inside it."""
+"""The note's two networks, and reading trained models back."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def build_dnn(dtype: str = "float32") -> keras.Sequential:
     """Dense 784-500-500-500-10, ReLU then softmax: 898,510 parameters."""
     return keras.Sequential(
         [
-            keras.Input((IMAGE_SHAPE[0] * IMAGE_SHAPE[1],)),
+            keras.Input(input_shape("dnn")),
             keras.layers.Dense(500, activation="relu", name="dense1", dtype=dtype),
             keras.layers.Dense(500, activation="relu", name="dense2", dtype=dtype),
             keras.layers.Dense(500, activation="relu", name="dense3", dtype=dtype),
@@ -26,15 +26,25 @@ def build_dnn(dtype: str = "float32") -> keras.Sequential:
     )
 
 
-def build_cnn(conv_activation: str | None = None, dtype: str = "float32") -> keras.Sequential:
-    """Conv(25,3x3) > pool 2 > Conv(50,3x3) > pool 2 > flatten > Dense(100) > Dense(10): 137,660 parameters.
+LAYOUTS = ("intended", "note")
 
-    The note's convolutions have no activation (conv_activation=None); channels_last throughout.
+
+def build_cnn(conv_activation: str | None = None, dtype: str = "float32", layout: str = "intended") -> keras.Sequential:
+    """Conv(25,3x3) > pool 2 > Conv(50,3x3) > pool 2 > flatten > Dense(100) > Dense(10).
+
+    The note's convolutions have no activation (conv_activation=None). layout="intended" is the
+    CNN the note describes, channels_last throughout: 137,660 parameters. layout="note" is the
+    one its code builds: input (1, 28, 28) and data_format='channels_first' on conv1 only, so
+    every later layer reads conv1's (filters, rows, columns) as (rows, columns, channels): pool1
+    pools pairs of filters and pairs of rows, leaves columns alone, and conv2 sees the 26
+    columns as channels. 138,110 parameters.
     """
+    note = layout == "note"
     return keras.Sequential(
         [
-            keras.Input((*IMAGE_SHAPE, 1)),
-            keras.layers.Conv2D(25, 3, activation=conv_activation, name="conv1", dtype=dtype),
+            keras.Input(input_shape("cnn", layout)),
+            keras.layers.Conv2D(25, 3, activation=conv_activation, name="conv1", dtype=dtype,
+                                data_format="channels_first" if note else "channels_last"),
             keras.layers.MaxPooling2D(2, name="pool1", dtype=dtype),
             keras.layers.Conv2D(50, 3, activation=conv_activation, name="conv2", dtype=dtype),
             keras.layers.MaxPooling2D(2, name="pool2", dtype=dtype),
@@ -42,71 +52,22 @@ def build_cnn(conv_activation: str | None = None, dtype: str = "float32") -> ker
             keras.layers.Dense(100, activation="relu", name="dense", dtype=dtype),
             keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output", dtype="float32"),
         ],
-        name="cnn",
+        name="cnn_note_layout" if note else "cnn",
     )
 
 
-def load_trained(path: str, command: str) -> keras.Model:
-    """Load a saved model with Keras' safe mode on; a missing or foreign file says how to make one."""
+def input_shape(model: str, layout: str = "intended") -> tuple[int, ...]:
+    """One image's shape as the named model takes it."""
+    if model == "dnn":
+        return (IMAGE_SHAPE[0] * IMAGE_SHAPE[1],)
+    return (1, *IMAGE_SHAPE) if layout == "note" else (*IMAGE_SHAPE, 1)
+
+
+def load_trained(path: str, fix: str) -> keras.Model:
+    """Load a saved model with Keras' safe mode on; a missing or foreign file says what to do (`fix`)."""
     if not os.path.isfile(path):
-        raise InputError(f"no trained model at {path}: run `{command}` first (or pass --model PATH)")
+        raise InputError(f"no trained model at {path}: {fix}")
     try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as error:
-        raise InputError(f"{path} is not a Keras model file ({type(error).__name__}): re-create it with `{command}`") from None
-
-
-def conv_layer_names(model: keras.Model) -> list[str]:
-    """Names of the model's Conv2D layers, in order."""
-    return [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-
-
-def check_layers(model: keras.Model, names: list[str]) -> None:
-    """Fail with the list of conv layers when a requested name is not one of them."""
-    known = conv_layer_names(model)
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise InputError(f"unknown layer {', '.join(unknown)}: this model's conv layers are {', '.join(known)}")
-
-
-def conv_features(model: keras.Model, names: list[str]) -> keras.Model:
-    """The model's layers up to the deepest of `names`, on an input of any height and width.
-
-    Returns a model whose outputs are those layers' activations, in the order asked. Layers are
-    shared, not copied, so the trained weights are used as they are.
-    """
-    check_layers(model, names)
-    inputs = keras.Input((None, None, 1))
-    outputs, x = {}, inputs
-    for layer in model.layers:
-        x = layer(x)
-        if layer.name in names:
-            outputs[layer.name] = x
-        if len(outputs) == len(names):
-            break
-    return keras.Model(inputs, [outputs[name] for name in names])
-
-
-def layer_input(model: keras.Model, name: str) -> keras.Model:
-    """The model's layers before `name`, on an input of any height and width: what `name` receives."""
-    check_layers(model, [name])
-    inputs = keras.Input((None, None, 1))
-    x = inputs
-    for layer in model.layers:
-        if layer.name == name:
-            break
-        x = layer(x)
-    return keras.Model(inputs, x)
-
-
-def class_logits(model: keras.Model) -> keras.Model:
-    """The classifier with its final softmax removed: class scores before normalisation."""
-    last = model.layers[-1]
-    logits_layer = keras.layers.Dense.from_config({**last.get_config(), "activation": "linear", "name": "logits"})
-    inputs = keras.Input(model.input_shape[1:])
-    x = inputs
-    for layer in model.layers[:-1]:
-        x = layer(x)
-    outputs = logits_layer(x)
-    logits_layer.set_weights(last.get_weights())
-    return keras.Model(inputs, outputs)
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except (ValueError, OSError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path} is not a Keras model file this Keras can load ({type(error).__name__}): {fix}") from None

@@ -1,12 +1,12 @@
-"""What to maximise: each objective maps a batch of images (B, H, W, 1) to one score per image (B,)."""
+"""What to maximise: each objective maps a batch of pixel images (B, H, W, C) to one score per image (B,)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from cnn_note.ascent import Objective
-from cnn_note import models
 from cnn_note.backend import keras, tf
+from cnn_note.model_views import View
 
 
 ANTI_MATCH_WEIGHT = 0.1
@@ -17,38 +17,57 @@ def border(height: int, width: int) -> int:
     return 2 if min(height, width) >= 10 else 0
 
 
-def filter_mean(model: keras.Model, layer: str, filters: Sequence[int]) -> Objective:
-    """Image b scores the mean activation of filter filters[b] of conv layer `layer`.
+def filter_mean(view: View, layer: str, filters: Sequence[int]) -> Objective:
+    """Image b scores the mean activation of channel filters[b] of layer `layer`.
 
     Matches count in full, anti-matches (negative outputs) a tenth. The note's convolutions are
     linear, and the plain mean of a linear filter's output is its weight sum times the mean pixel,
     which ascent maximises with a blank white or black image; counting mostly the matches brings
     out the filter's pattern. The tenth keeps a gradient for a filter silent on the grey start.
     """
-    conv = model.get_layer(layer)
-    below = models.layer_input(model, layer)
     filters = list(filters)
-    # Each image needs one filter's map, not all of them. Folding the batch into channels lets one
-    # depthwise convolution apply filter filters[b] to image b alone: 1/F of the layer's work.
+    conv = view.model.get_layer(layer)
+    maps_of = own_filter_maps(view, conv, filters) if type(conv) is keras.layers.Conv2D and conv.groups == 1 \
+        else picked_channels(view, layer, filters)
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        maps = maps_of(images)  # (B, h, w): image b's own filter
+        crop = border(maps.shape[1], maps.shape[2])
+        if crop:
+            maps = maps[:, crop:-crop, crop:-crop]
+        return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
+
+    return objective
+
+
+def picked_channels(view: View, layer: str, filters: list[int]):
+    """Images (B, H, W, C) to channel filters[b] of the layer's output for image b: (B, h, w)."""
+    features = view.features([layer])
+    index = tf.constant(filters, tf.int32)[:, None]
+    return lambda images: tf.gather(features(images), index, axis=3, batch_dims=1)[..., 0]
+
+
+def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int]):
+    """As picked_channels for a Conv2D, computing each image's own filter only: 1/F of the layer's work.
+
+    Folding the batch into channels lets one depthwise convolution apply filter filters[b] to image b alone.
+    """
+    below = view.layer_input(conv.name)
     kernel = tf.transpose(tf.gather(conv.kernel, filters, axis=3), [0, 1, 3, 2])  # (h, w, B, C)
     kernel = tf.reshape(kernel, (*conv.kernel.shape[:2], -1, 1))  # (h, w, B*C, 1)
     bias = tf.gather(conv.bias, filters) if conv.use_bias else tf.zeros(len(filters))
     channels = conv.kernel.shape[2]
 
-    def objective(images: tf.Tensor) -> tf.Tensor:
+    def maps(images: tf.Tensor) -> tf.Tensor:
         x = below(images)  # (B, H, W, C)
         folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), (1, tf.shape(x)[1], tf.shape(x)[2], -1))
         per_channel = tf.nn.depthwise_conv2d(folded, kernel, [1, *conv.strides, 1], conv.padding.upper(),
                                              dilations=conv.dilation_rate)
         shape = tf.shape(per_channel)
-        maps = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
-        maps = conv.activation(maps)
-        crop = border(maps.shape[0], maps.shape[1])
-        if crop:
-            maps = maps[crop:-crop, crop:-crop]
-        return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[0, 1])
+        summed = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
+        return tf.transpose(conv.activation(summed), [2, 0, 1])
 
-    return objective
+    return maps
 
 
 def class_logit(logits: keras.Model, classes: Sequence[int]) -> Objective:

@@ -5,12 +5,13 @@ import pytest
 
 from cnn_note import ascent, models, objectives
 from cnn_note.backend import keras, tf
+from cnn_note.model_views import View
 
 
 @pytest.fixture(scope="module")
 def cnn():
     keras.utils.set_random_seed(1)
-    return models.build_cnn()
+    return View.of(models.build_cnn())
 
 
 def rises(objective, images, steps=8, **settings):
@@ -31,7 +32,7 @@ def test_filter_mean_rises_for_every_filter_at_once(cnn, layer, filters):
 @pytest.mark.parametrize("layer, size", [("conv1", 28), ("conv2", 28), ("conv2", 41)])
 def test_filter_mean_scores_the_layers_own_output_for_the_requested_filter(cnn, layer, size):
     images = np.random.default_rng(0).random((3, size, size, 1)).astype("float32")
-    maps = models.conv_features(cnn, [layer])(images).numpy()
+    maps = cnn.features([layer])(images).numpy()
     crop = objectives.border(*maps.shape[1:3])
     maps = maps[:, crop:maps.shape[1] - crop, crop:maps.shape[2] - crop, :]
     expected = np.where(maps > 0, maps, 0.1 * maps).mean(axis=(1, 2))
@@ -40,20 +41,20 @@ def test_filter_mean_scores_the_layers_own_output_for_the_requested_filter(cnn, 
 
 
 def test_class_logit_rises(cnn):
-    objective = objectives.class_logit(models.class_logits(cnn), list(range(10)))
+    objective = objectives.class_logit(cnn.logits(), list(range(10)))
     before, after = rises(objective, ascent.start_images(10, 28, 28))
     assert np.all(after > before)
 
 
 def test_dream_loss_rises_on_a_non_square_image(cnn):
-    objective = objectives.dream(models.conv_features(cnn, ["conv1", "conv2"]), [1.0, 2.0])
+    objective = objectives.dream(cnn.features(["conv1", "conv2"]), [1.0, 2.0])
     images = np.random.default_rng(0).random((1, 45, 31, 1)).astype("float32")
     before, after = rises(objective, images, jitter=0, blur=0.0)
     assert after[0] > before[0]
 
 
 def test_step_is_traced_once_per_shape_not_per_step(cnn):
-    step = ascent.make_step(objectives.dream(models.conv_features(cnn, ["conv1"]), [1.0]))
+    step = ascent.make_step(objectives.dream(cnn.features(["conv1"]), [1.0]))
     for size, steps in ((28, 5), (28, ascent.STEPS_PER_CALL * 2 + 3), (40, 5)):
         ascent.ascend(step, ascent.start_images(2, size, size), ascent.Settings(steps=steps, step_size=0.001 * steps))
     assert step.experimental_get_tracing_count() == 2

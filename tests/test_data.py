@@ -18,8 +18,9 @@ def test_reads_a_valid_file_and_takes_the_first_images(tiny_npz):
 
 def test_inputs_are_scaled_and_shaped_for_each_model():
     x = np.full((3, 28, 28), 255, dtype=np.uint8)
-    assert data.to_inputs(x, flat=True).shape == (3, 784)
-    cnn = data.to_inputs(x, flat=False)
+    assert data.to_inputs(x, (784,)).shape == (3, 784)
+    assert data.to_inputs(x, (1, 28, 28)).shape == (3, 1, 28, 28)
+    cnn = data.to_inputs(x, (28, 28, 1))
     assert cnn.shape == (3, 28, 28, 1) and cnn.dtype == np.float32 and cnn.max() == 1.0
     np.testing.assert_array_equal(data.one_hot(np.array([2, 0])).argmax(1), [2, 0])
 

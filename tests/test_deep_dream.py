@@ -8,6 +8,7 @@ import deep_dream
 from cnn_note import ascent, dream, models
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
+from cnn_note.model_views import View
 from conftest import assert_one_line_error, run_script
 
 
@@ -18,19 +19,23 @@ def test_octave_shapes_grow_to_the_original_size():
 
 
 def test_default_layers_weight_deeper_ones_more():
-    cnn = models.build_cnn()
+    cnn = View.of(models.build_cnn())
     assert dream.parse_layers(None, cnn) == {"conv1": 1.0, "conv2": 2.0}
     assert dream.parse_layers("conv2=0.5,conv1", cnn) == {"conv2": 0.5, "conv1": 1.0}
+    assert dream.parse_layers("pool1=1", cnn) == {"pool1": 1.0}  # any layer with a 4-D output
     with pytest.raises(InputError, match="conv1, conv2"):
-        dream.parse_layers("pool1=1", cnn)
+        dream.parse_layers("nope=1", cnn)
     with pytest.raises(InputError, match="not a number"):
         dream.parse_layers("conv1=x", cnn)
+    for weight in ("nan", "inf", "1e308", "-1e7"):
+        with pytest.raises(InputError, match="finite number between"):
+            dream.parse_layers(f"conv1={weight}", cnn)
 
 
 @pytest.mark.parametrize("shape", [(45, 31), (300, 420)])
 def test_non_square_and_large_images_keep_their_size_and_gain_loss(shape):
     keras.utils.set_random_seed(0)
-    cnn = models.build_cnn()
+    cnn = View.of(models.build_cnn())
     weights = {"conv1": 1.0, "conv2": 2.0}
     images = np.random.default_rng(0).random((1, *shape, 1)).astype("float32")
     logs = []
@@ -43,34 +48,45 @@ def test_non_square_and_large_images_keep_their_size_and_gain_loss(shape):
 
 
 def test_too_small_image_names_the_smallest_size_that_works():
-    features = models.conv_features(models.build_cnn(), ["conv1", "conv2"])
-    assert dream.smallest_side(features) == 8
-    dream.check_size(15, 15, 3, 1.4, features)  # its smallest octave is 8x8
+    dream.check_size(15, 15, 3, 1.4, 8)  # its smallest octave is 8x8
     with pytest.raises(InputError, match="at least 15 pixels"):
-        dream.check_size(14, 40, 3, 1.4, features)
+        dream.check_size(14, 40, 3, 1.4, 8)
 
 
-def test_colour_picture_is_read_as_grey_and_huge_ones_are_shrunk(tmp_path):
+def test_pictures_come_in_the_models_colours_at_their_own_size(tmp_path):
     path = tmp_path / "photo.jpg"
     Image.new("RGB", (50, 30), (255, 0, 0)).save(path)
-    image, note = dream.load_image(str(path))
+    image, note = dream.load_image(str(path), channels=1)
     assert image.shape == (30, 50, 1) and note is None
     assert image.mean() == pytest.approx(0.299, abs=0.01)  # Pillow's luma weight of red
+    colour, _ = dream.load_image(str(path), channels=3)
+    assert colour.shape == (30, 50, 3) and colour[..., 0].mean() > 0.95 and colour[..., 1:].max() < 0.05
     Image.new("L", (3000, 1500), 128).save(tmp_path / "huge.png")
-    image, note = dream.load_image(str(tmp_path / "huge.png"))
+    grey_to_rgb, note = dream.load_image(str(tmp_path / "huge.png"), channels=3)
+    assert grey_to_rgb.shape == (1500, 3000, 3) and note is None and np.allclose(grey_to_rgb, 128 / 255)
+    image, note = dream.load_image(str(tmp_path / "huge.png"), channels=1, max_side=1024)
     assert image.shape == (512, 1024, 1) and "shrunk to 1024x512" in note
+
+
+def test_a_16_bit_greyscale_png_is_scaled_from_0_to_65535(tmp_path):
+    ramp = np.linspace(0, 65535, 40 * 30).reshape(30, 40).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode.startswith("I")
+    image, _ = dream.load_image(str(tmp_path / "deep.png"), channels=1)
+    np.testing.assert_allclose(image[..., 0], ramp / 65535.0, atol=1e-6)
+    assert image.mean() == pytest.approx(0.5, abs=0.01)  # not 99.6 % white
 
 
 def test_bad_picture_files(tmp_path):
     with pytest.raises(InputError, match="image not found"):
-        dream.load_image(str(tmp_path / "nope.png"))
+        dream.load_image(str(tmp_path / "nope.png"), 1)
     (tmp_path / "text.png").write_text("not a picture")
     with pytest.raises(InputError, match="not an image"):
-        dream.load_image(str(tmp_path / "text.png"))
+        dream.load_image(str(tmp_path / "text.png"), 1)
     Image.new("RGB", (200, 200), (10, 200, 30)).save(tmp_path / "full.jpg")
     (tmp_path / "cut.jpg").write_bytes((tmp_path / "full.jpg").read_bytes()[:300])
     with pytest.raises(InputError, match="truncated"):
-        dream.load_image(str(tmp_path / "cut.jpg"))
+        dream.load_image(str(tmp_path / "cut.jpg"), 3)
 
 
 def test_dreams_digits_as_one_batch_and_writes_both_pictures(random_cnn_file, tiny_npz, tmp_path, capsys):
@@ -87,13 +103,20 @@ def test_dreams_digits_as_one_batch_and_writes_both_pictures(random_cnn_file, ti
     "extra, words",
     [
         (["--image", "missing.png"], ["image not found"]),
-        (["--layers", "dense=1"], ["unknown layer dense", "conv1, conv2"]),
+        (["--layers", "conv3=1"], ["unknown layer conv3", "conv1, conv2"]),
         (["--steps", "0"], ["--steps"]),
         (["--octaves", "0"], ["--octaves"]),
         (["--octave-scale", "0"], ["--octave-scale"]),
         (["--octave-scale", "0.5"], ["--octave-scale", "at least 1"]),
         (["--octaves", "6"], ["too small", "fewer --octaves"]),
         (["--index", "20"], ["--index 20"]),
+        (["--layers", "conv1=nan"], ["weight nan", "finite"]),
+        (["--layers", "conv2=1e308"], ["weight 1e308", "finite"]),
+        (["--layers", "flatten=1"], ["layer flatten has output", "--list-layers"]),
+        (["--tile", "4"], ["--tile 4", "at least 16"]),
+        (["--max-side", "0"], ["--max-side"]),
+        (["--input-range", "1,0"], ["--input-range", "LOW < HIGH"]),
+        (["--model", "alexnet"], ["unknown network alexnet", "inception_v3"]),
     ],
 )
 def test_bad_flags_fail_in_one_line(random_cnn_file, tiny_npz, tmp_path, capsys, extra, words):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import visualize_filters
-from cnn_note import ascent, figures, models, objectives
+from cnn_note import ascent, figures, model_views, objectives
 from conftest import assert_one_line_error, run_script
 
 
@@ -53,11 +53,15 @@ def test_same_seed_same_pictures(random_cnn_file, tiny_npz, tmp_path):
 @pytest.mark.parametrize(
     "extra, words",
     [
-        (["--layer", "dense"], ["unknown layer dense", "conv1, conv2"]),
+        (["--layer", "dense"], ["layer dense has output", "--list-layers"]),
+        (["--layer", "conv3"], ["unknown layer conv3", "conv1, conv2"]),
+        (["--classes", "10"], ["class 10 is out of range", "0..9"]),
+        (["--filters", "0-x"], ["--filters", "0-15"]),
+        (["--size", "20000"], ["--size 20000", "GiB", "smaller --size"]),
         (["--filters", "0,25", "--layer", "conv1"], ["filter index 25", "0..24"]),
         (["--steps", "0"], ["--steps"]),
         (["--size", "0"], ["--size"]),
-        (["--size", "5"], ["--size 5", "at least 10"]),
+        (["--size", "5"], ["--size 5", "at least 8"]),
         (["--index", "99"], ["--index 99"]),
     ],
 )
@@ -89,10 +93,10 @@ def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_pa
     assert done.returncode == 0, done.stderr
     assert "conv1: 25 filters" in done.stdout and "conv2: 50 filters" in done.stdout
     arrays = np.load(tmp_path / "patterns.npz")
-    model = models.load_trained(trained_cnn_file, "")
+    view = model_views.load(trained_cnn_file, "")
     for layer, count in (("conv1", 25), ("conv2", 50)):
-        objective = objectives.filter_mean(model, layer, range(count))
+        objective = objectives.filter_mean(view, layer, range(count))
         start = objective(ascent.start_images(count, 28, 28, seed=0)).numpy()
         assert np.all(arrays[f"{layer}_activations"] >= start - 1e-6) and arrays[f"{layer}_activations"].mean() > 1.5 * abs(start.mean())
-    start = model.predict(ascent.start_images(1, 28, 28, seed=0), verbose=0)[0]
+    start = view.probabilities(ascent.start_images(1, 28, 28, seed=0))[0]
     assert np.all(arrays["classes_confidence"] > start) and np.all(arrays["classes_unregularised_confidence"] > start)

@@ -1,0 +1,248 @@
+"""Any Keras image model as the look-inside tools see it: what each method needs, and nothing more.
+
+A View turns the user's model (a file from train_cnn.py or anyone else, or a keras.applications
+network by name) into small models that take pixels 0..1 (batch, height, width, channels) at any
+size the layers allow: the outputs of named layers, what a layer receives, and the class scores
+before softmax. Each is a new graph over the user's own layers, so the trained weights are used as
+they are; the user's model itself is never changed. The pixel convention (0..1, another range, or
+a keras.applications preprocess_input) is applied inside, so ascent always works on 0..1 pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from cnn_note import models
+from cnn_note.backend import keras
+from cnn_note.cli import InputError
+
+# name: (constructor in keras.applications, module whose preprocess_input it takes)
+NETWORKS = {
+    "vgg16": ("VGG16", "vgg16"),
+    "vgg19": ("VGG19", "vgg19"),
+    "resnet50": ("ResNet50", "resnet"),
+    "resnet50_v2": ("ResNet50V2", "resnet_v2"),
+    "inception_v3": ("InceptionV3", "inception_v3"),
+    "xception": ("Xception", "xception"),
+    "mobilenet": ("MobileNet", "mobilenet"),
+    "mobilenet_v2": ("MobileNetV2", "mobilenet_v2"),
+    "densenet121": ("DenseNet121", "densenet"),
+    "efficientnet_b0": ("EfficientNetB0", "efficientnet"),
+    "convnext_tiny": ("ConvNeXtTiny", "convnext"),
+}
+WEIGHTS = "imagenet"  # what networks named by --model load; tests set None to build them without a download
+FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
+
+
+def _identity(layer):
+    return layer
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """A trained image model seen through pixels 0..1; build one with load() or View.of()."""
+
+    model: keras.Model
+    label: str
+    to_model: Callable = lambda pixels: pixels  # pixels 0..1 -> what the model was trained on
+
+    @classmethod
+    def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None) -> View:
+        """Check that `model` is a one-input image model with channels last, and view it."""
+        if len(model.inputs) != 1:
+            raise InputError(f"{label} has {len(model.inputs)} inputs: only models with one image input can be looked inside")
+        shape = model.input_shape
+        first = [layer for layer in model.layers if getattr(layer, "data_format", None) == "channels_first"]
+        if first:
+            raise InputError(
+                f"{label} has {first[0].name} in data_format channels_first while the layers after it read channels_last "
+                "(the note's code as written, train_cnn.py --layout note): its maps have no image axes to ascend on; "
+                "look inside a CNN trained with --layout intended (the default)")
+        if len(shape) != 4 or shape[-1] not in (1, 3):
+            raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
+                             "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
+        view = cls(model, label, to_model or (lambda pixels: pixels))
+        if not view.feature_layers():
+            have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
+            raise InputError(f"{label} has no layer with a (batch, height, width, channels) output to look at "
+                             f"(it has {have}): give a CNN, such as results/cnn/model.keras")
+        return view
+
+    @property
+    def channels(self) -> int:
+        return self.model.input_shape[-1]
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The (height, width) the whole model requires, or None where it takes any size."""
+        height, width = self.model.input_shape[1:3]
+        return None if height is None or width is None else (height, width)
+
+    def feature_layers(self) -> list:
+        """Every layer whose output is (batch, height, width, channels), in order."""
+        return [layer for layer in self.model.layers
+                if not isinstance(layer, keras.layers.InputLayer) and len(layer.output.shape) == 4]
+
+    def layer_table(self) -> str:
+        """What --list-layers prints: every layer that can be chosen, its type, output shape and channels."""
+        rows = [(layer.name, type(layer).__name__, str(tuple(layer.output.shape[1:])), str(layer.output.shape[-1]))
+                for layer in self.feature_layers()]
+        rows.insert(0, ("layer", "type", "output (h, w, c)", "channels"))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+    def conv_layer_names(self) -> list[str]:
+        """The convolution layers among them."""
+        return [layer.name for layer in self.feature_layers() if isinstance(layer, FEATURE_TYPES)]
+
+    def default_layers(self) -> list[str]:
+        """Every conv layer when there are at most four (the note's CNN has two); else those at a third, half and two thirds of the depth."""
+        convs = self.conv_layer_names()
+        return convs if len(convs) <= 4 else [convs[len(convs) * k // 6] for k in (2, 3, 4)]
+
+    def check_layers(self, names: Sequence[str]) -> None:
+        """Fail in one line when a name is not a layer with a 4-D output, saying what there is."""
+        known = {layer.name for layer in self.feature_layers()}
+        for name in names:
+            if name in known:
+                continue
+            if any(layer.name == name for layer in self.model.layers):
+                shape = self.model.get_layer(name).output.shape
+                raise InputError(f"layer {name} has output {shape}, not (batch, height, width, channels): "
+                                 "choose one that --list-layers shows")
+            convs = self.conv_layer_names()
+            listed = ", ".join(convs[:12]) + (f" and {len(convs) - 12} more" if len(convs) > 12 else "")
+            raise InputError(f"unknown layer {name}: {self.label}'s conv layers are {listed} (--list-layers shows every choice)")
+
+    def filters(self, name: str) -> int:
+        """How many channels (filters) layer `name` outputs."""
+        return self.model.get_layer(name).output.shape[-1]
+
+    def graph(self, outputs: list, shape: tuple | None = None, on_call: Callable | None = None) -> keras.Model:
+        """A model from pixels 0..1 of `shape` (default: any height and width) to the user's symbolic `outputs`.
+
+        The layers are the user's own, called again on the new input; where the free size fails
+        (a Flatten before the outputs, say), the model's own input size is used.
+        """
+        part = keras.Model(self.model.inputs[0], outputs)
+        shapes = [shape] if shape else [(None, None, self.channels), self.model.input_shape[1:]]
+        call = (lambda layer, *args, **kwargs: on_call(layer, layer(*args, **kwargs))) if on_call else None
+        for index, candidate in enumerate(shapes):
+            try:
+                inner = keras.models.clone_model(part, input_tensors=keras.Input(candidate), clone_function=_identity,
+                                                 call_function=call)
+            except (ValueError, TypeError):
+                if index == len(shapes) - 1:
+                    raise
+                continue
+            pixels = keras.Input(candidate)
+            return keras.Model(pixels, inner(self.to_model(pixels)))
+
+    def features(self, names: Sequence[str]) -> keras.Model:
+        """Pixels to the outputs of the named layers, in the order asked."""
+        self.check_layers(names)
+        return self.graph([self.model.get_layer(name).output for name in names])
+
+    def layer_input(self, name: str) -> keras.Model:
+        """Pixels to what layer `name` receives."""
+        self.check_layers([name])
+        return self.graph([self.model.get_layer(name).input])
+
+    def logits(self) -> keras.Model:
+        """Pixels to the class scores before the final softmax, for ascending a class."""
+        last = self.model.layers[-1]
+        config = last.get_config()
+        if isinstance(last, keras.layers.Softmax) or isinstance(last, keras.layers.Activation) and config["activation"] == "softmax":
+            return self.graph([last.input])
+        if config.get("activation") != "softmax":
+            raise InputError(f"class pictures need a classifier whose last layer ends in softmax; {self.label}'s last layer "
+                             f"{last.name} has activation {config.get('activation')}")
+        # A twin of the last layer without its softmax, holding the same weights.
+        twin = type(last).from_config({**config, "activation": "linear", "name": f"{last.name}_logits"})
+        outputs = twin(last.input)
+        twin.set_weights(last.get_weights())
+        return self.graph([outputs])
+
+    def classes(self) -> int | None:
+        """How many classes the model scores, or None when it is not a softmax classifier."""
+        try:
+            self.logits()
+        except InputError:
+            return None
+        return self.model.output_shape[-1]
+
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """The model's own output for pixels 0..1."""
+        return np.asarray(self.graph(self.model.outputs, shape=pixels.shape[1:])(pixels))
+
+    def bytes_per_image(self, names: Sequence[str], height: int, width: int) -> int:
+        """Working memory to ascend one image of height x width through the named layers: every activation, forward and back."""
+        elements = []
+
+        def count(layer, out):
+            elements.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
+            return out
+
+        self.graph([self.model.get_layer(name).output for name in names], (height, width, self.channels), count)
+        return 4 * 3 * (sum(elements) + height * width * self.channels)
+
+    def smallest_side(self, names: Sequence[str]) -> int:
+        """The smallest square input for which every named layer still has an output pixel."""
+        features = self.features(names)
+        low, high = 1, 2048
+        while low < high:  # Keras refuses shapes whose output would be empty, and a larger side never does
+            middle = (low + high) // 2
+            try:
+                features.compute_output_shape((1, middle, middle, self.channels))
+                high = middle
+            except ValueError:
+                low = middle + 1
+        return low
+
+
+def pixel_convention(input_range: tuple[float, float] | None, preprocess: str | None) -> Callable | None:
+    """--input-range LOW,HIGH or --preprocess FAMILY as a function of pixels 0..1; None keeps 0..1."""
+    if preprocess:
+        module = importlib.import_module(f"keras.applications.{family(preprocess)}")
+        return lambda pixels: module.preprocess_input(pixels * 255.0)
+    if input_range:
+        low, high = input_range
+        return lambda pixels: low + (high - low) * pixels
+    return None
+
+
+def family(name: str) -> str:
+    """The keras.applications module of a network name such as vgg16 or resnet50."""
+    if name in NETWORKS:
+        return NETWORKS[name][1]
+    families = sorted({module for _, module in NETWORKS.values()})
+    if name in families:
+        return name
+    raise InputError(f"unknown network {name}: known ones are {', '.join(NETWORKS)}")
+
+
+def load(spec: str, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None) -> View:
+    """A View of a Keras model file (.keras or .h5) or of a keras.applications network by name."""
+    if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
+        return network(spec)
+    model = models.load_trained(spec, f"run `{command}`, pass another --model file, "
+                                      f"or a network name such as {', '.join(list(NETWORKS)[:4])}")
+    return View.of(model, os.path.basename(spec), pixel_convention(input_range, preprocess))
+
+
+def network(name: str) -> View:
+    """A keras.applications network with its ImageNet weights (Keras downloads and caches them once), fed its own preprocessing."""
+    constructor, module = NETWORKS.get(name, (None, None))
+    if constructor is None:
+        family(name)  # raises, listing the known names
+    try:
+        model = getattr(keras.applications, constructor)(weights=WEIGHTS)
+    except Exception as error:  # no network, a broken cache: the fix is the same
+        raise InputError(f"could not get {name}'s ImageNet weights ({type(error).__name__}): run once with a network so "
+                         "Keras can download and cache them, or pass a model file with --model") from None
+    return View.of(model, name, pixel_convention(None, module))

@@ -1,0 +1,119 @@
+"""Any Keras image model seen through pixels 0..1: layers at any size, scores before softmax, pixel conventions."""
+
+import numpy as np
+import pytest
+
+from cnn_note import model_views, models
+from cnn_note.backend import keras
+from cnn_note.cli import InputError
+from cnn_note.model_views import View
+
+
+def rgb_residual(classes: int = 5) -> keras.Model:
+    """A small functional RGB classifier: BatchNormalization, a residual Add, Dropout, a separate Softmax."""
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.Activation("relu", name="relu")(x)
+    y = keras.layers.SeparableConv2D(8, 3, padding="same", name="sep")(x)
+    x = keras.layers.Add(name="add")([x, y])
+    x = keras.layers.DepthwiseConv2D(3, name="deep")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = keras.layers.Dropout(0.2, name="drop")(x)
+    x = keras.layers.Dense(classes, name="scores")(x)
+    return keras.Model(inputs, keras.layers.Softmax(name="softmax")(x))
+
+
+def test_features_take_any_size_and_share_the_trained_layers():
+    cnn = models.build_cnn()
+    view = View.of(cnn)
+    features = view.features(["conv2", "conv1"])
+    conv2, conv1 = features(np.zeros((2, 40, 33, 1), "float32"))
+    assert conv1.shape == (2, 38, 31, 25) and conv2.shape == (2, 17, 13, 50)
+    assert any(weight is cnn.get_layer("conv1").kernel for weight in features.weights)
+    assert cnn.input_shape == (None, 28, 28, 1) and len(cnn.layers) == 7  # the user's model is not changed
+
+
+def test_any_4d_layer_can_be_chosen_and_others_are_named():
+    view = View.of(rgb_residual())
+    assert [layer.name for layer in view.feature_layers()] == ["stem", "bn", "relu", "sep", "add", "deep"]
+    assert view.conv_layer_names() == ["stem", "sep", "deep"]
+    assert view.features(["add"])(np.zeros((1, 20, 30, 3), "float32")).shape == (1, 20, 30, 8)
+    with pytest.raises(InputError, match="layer gap has output .* not \\(batch, height, width, channels\\)"):
+        view.check_layers(["gap"])
+    with pytest.raises(InputError, match="unknown layer nope: .* stem, sep, deep"):
+        view.check_layers(["nope"])
+    table = view.layer_table().splitlines()
+    assert table[0].split() == ["layer", "type", "output", "(h,", "w,", "c)", "channels"]
+    assert table[5].split()[:2] == ["add", "Add"] and table[5].split()[-1] == "8"
+
+
+@pytest.mark.parametrize("make", [models.build_cnn, rgb_residual])
+def test_logits_are_the_scores_before_softmax(make):
+    model = make()
+    view = View.of(model)
+    x = np.random.default_rng(0).random((3, 28, 28, model.input_shape[-1])).astype("float32")
+    logits = np.asarray(view.logits()(x))
+    np.testing.assert_allclose(np.asarray(keras.ops.softmax(logits)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
+    assert view.classes() == model.output_shape[-1]
+
+
+def test_a_model_that_does_not_end_in_softmax_has_no_class_scores():
+    inputs = keras.Input((16, 16, 1))
+    x = keras.layers.Flatten()(keras.layers.Conv2D(4, 3)(inputs))
+    view = View.of(keras.Model(inputs, keras.layers.Dense(3, activation="sigmoid", name="out")(x)))
+    assert view.classes() is None
+    with pytest.raises(InputError, match="last layer ends in softmax.*out has activation sigmoid"):
+        view.logits()
+
+
+def test_models_that_are_not_image_cnns_are_refused_in_one_line():
+    with pytest.raises(InputError, match=r"takes inputs of shape \(784,\), not images"):
+        View.of(models.build_dnn(), "dnn.keras")
+    with pytest.raises(InputError, match="channels_first.*--layout intended"):
+        View.of(models.build_cnn(layout="note"), "note.keras")
+    inputs = keras.Input((8, 8, 1))
+    dense_only = keras.Model(inputs, keras.layers.Dense(2, name="d")(keras.layers.Flatten(name="flat")(inputs)))
+    with pytest.raises(InputError, match="no layer with a \\(batch, height, width, channels\\) output .*flat"):
+        View.of(dense_only, "flat.keras")
+
+
+def test_pixel_conventions_are_applied_inside_the_view():
+    inputs = keras.Input((4, 4, 3))
+    identity = keras.Model(inputs, keras.layers.Activation("linear", name="same")(inputs))
+    pixels = np.full((1, 4, 4, 3), 0.5, "float32")
+    assert np.allclose(View.of(identity).features(["same"])(pixels), 0.5)
+    ranged = View.of(identity, to_model=model_views.pixel_convention((-1.0, 1.0), None))
+    assert np.allclose(ranged.features(["same"])(pixels), 0.0)
+    vgg = View.of(identity, to_model=model_views.pixel_convention(None, "vgg16"))  # caffe: BGR minus the ImageNet mean
+    np.testing.assert_allclose(np.asarray(vgg.features(["same"])(pixels))[0, 0, 0], [127.5 - 103.939, 127.5 - 116.779, 127.5 - 123.68],
+                               rtol=1e-5)
+    with pytest.raises(InputError, match="unknown network alexnet: known ones are vgg16"):
+        model_views.pixel_convention(None, "alexnet")
+
+
+def test_memory_estimate_grows_with_the_picture_and_smallest_side_is_found():
+    view = View.of(models.build_cnn())
+    small, large = view.bytes_per_image(["conv2"], 28, 28), view.bytes_per_image(["conv2"], 280, 280)
+    assert 4 * 28 * 28 * (1 + 25) < small and 90 < large / small < 130  # about the ratio of areas, 100
+    assert view.smallest_side(["conv1"]) == 3 and view.smallest_side(["conv1", "conv2"]) == 8
+
+
+def test_a_network_by_name_offline_fails_in_one_line(monkeypatch, tmp_path):
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    monkeypatch.setattr("keras.src.utils.file_utils.get_file", offline)
+    with pytest.raises(InputError, match="run once with a network .* or pass a model file with --model"):
+        model_views.load("mobilenet_v2", "python train_cnn.py")
+    with pytest.raises(InputError, match="unknown network alexnet: known ones are vgg16, .*inception_v3"):
+        model_views.load("alexnet", "python train_cnn.py")
+
+
+def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(monkeypatch):
+    monkeypatch.setattr(model_views, "WEIGHTS", None)  # the architecture without the ImageNet download
+    view = model_views.load("mobilenet_v2", "python train_cnn.py")
+    assert view.label == "mobilenet_v2" and view.channels == 3 and view.size == (224, 224) and view.classes() == 1000
+    maps = view.features(["block_3_expand_relu"])(np.full((1, 64, 80, 3), 0.5, "float32"))
+    assert maps.shape == (1, 16, 20, 144)  # the free-size graph: 64x80 pixels, not the model's 224x224
