@@ -1,8 +1,9 @@
 """Reproduce the whole note with one command: train both models, look inside the CNN, measure why.
 
-Runs train_dnn, train_cnn (several seeds), visualize_filters, deep_dream and why_cnn in order
-by calling their main()s, prints each stage's time, ends with the comparison table, and writes
-results/REPORT.md. A stage that fails is reported and the others still run.
+Runs train_dnn, train_cnn (several seeds each; the CNN as the note meant it, then as its code
+builds it), visualize_filters, deep_dream and why_cnn in order by calling their main()s, prints
+each stage's time, ends with the comparison table, and writes results/REPORT.md. A stage that
+fails is reported and the others still run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def stages(results_dir: str, seeds: int, quick: bool, data: list[str]) -> list[t
     return [
         ("train_dnn", "train_dnn", ["--seeds", str(seeds), "--results-dir", results_dir, *train, *data]),
         ("train_cnn", "train_cnn", ["--seeds", str(seeds), "--results-dir", results_dir, *train, *data]),
+        ("train_cnn_note_layout", "train_cnn", ["--layout", "note", "--seeds", str(seeds), "--results-dir", results_dir, *train, *data]),
         ("visualize_filters", "visualize_filters", ["--model", model, "--out-dir", os.path.join(results_dir, "filters"),
                                                     *(["--steps", "10"] if quick else []), *data]),
         ("deep_dream", "deep_dream", ["--model", model, "--out-dir", os.path.join(results_dir, "dream"),

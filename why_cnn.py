@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None):
 
 def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of images (N, 28, 28) uint8 the model classifies right; the DNN gets them flattened."""
-    inputs = data.to_inputs(images, flat=len(model.input_shape) == 2)
+    inputs = data.to_inputs(images, model.input_shape[1:])
     return float((model.predict(inputs, batch_size=1000, verbose=0).argmax(axis=1) == labels).mean())
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note import figures, models
 
         loaded = {name: models.load_trained(os.path.join(args.results_dir, name, "model.keras"),
-                                            f"python train_{name}.py (or {PROG} --train)") for name in MODELS}
+                                            f"run `python train_{name}.py` first, or `python {PROG} --train`") for name in MODELS}
         _, test = data.load("mnist", data.data_path(args.data))
         test = data.first(test, args.test_samples, "test")
 

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     with cli.reported_errors("train_speed.py"):
         config = training.Config(model="cnn", epochs=args.epochs, data=args.data, verbose=0)
         train, test = training.prepare(config)
-        same_work = training.dataclasses.replace(config, epoch_test=False)
+        same_work = training.dataclasses.replace(config, epoch_test_samples=0)
         paths = {
             "plain": lambda seed: plain_recipe(config, seed, train, test),
             "ours": lambda seed: _ours(same_work, seed, train, test),

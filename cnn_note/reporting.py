@@ -8,23 +8,49 @@ import os
 from cnn_note import figures, results
 from cnn_note.training import NOTE, Config, Run, float32_copy, metrics
 
-MODELS = {"dnn": "DNN 784-500-500-500-10", "cnn": "CNN conv25-pool-conv50-pool-dense100"}
+MODELS = {
+    "dnn": "DNN 784-500-500-500-10",
+    "cnn": "CNN conv25-pool-conv50-pool-dense100",
+    "cnn_note_layout": "CNN as the note's code builds it (conv1 channels_first)",
+}
 
 
-def save_runs(config: Config, runs: list[Run]) -> dict:
-    """Write one model's results under results/<model>/ and refresh results/comparison.md."""
-    directory = os.path.join(config.results_dir, config.model)
+NOTE_LAYOUT = (
+    "The note reshapes each image to (1, 28, 28) and tells only its first Conv2D "
+    "`data_format='channels_first'`. Every later layer keeps Keras' default, channels_last, so it reads "
+    "conv1's output (25 filters, 26 rows, 26 columns) as 25 rows, 26 columns and 26 channels. pool1 then "
+    "takes the maximum over pairs of neighbouring filters and pairs of rows and leaves the columns alone, "
+    "giving (12, 13, 26), and conv2 sees the digit's 26 columns as its input channels "
+    "(3 x 3 x 26 x 50 + 50 = 11,750 weights instead of 11,300). The model still learns: it is another "
+    "network, not a broken one. `python train_cnn.py --layout note` trains it; the table above has both."
+)
+
+
+def save_runs(config: Config, runs: list[Run], test: tuple | None = None) -> dict:
+    """Write one model's results under results/<name>/ and refresh results/comparison.md."""
+    directory = os.path.join(config.results_dir, config.name)
     record = metrics(config, runs)
     rows = [{"seed": run.seed, "epoch": epoch + 1, **{key: values[epoch] for key, values in run.history.items()}}
             for run in runs for epoch in range(len(run.history["loss"]))]
     results.write_csv(os.path.join(directory, "history.csv"), rows)
     results.save_figure(os.path.join(directory, "curves.png"),
-                        figures.curves({run.seed: run.history for run in runs}, MODELS[config.model]))
+                        figures.curves(runs, MODELS[config.name]))
+    if config.layout == "note" and test is not None:
+        conv1, pool1 = pooling_views(runs[0].model, test[0][:1])
+        results.save_figure(os.path.join(directory, "pooling.png"), figures.note_pooling(test[0][0, 0], conv1, pool1))
     # The model of the first seed is the one later scripts load, so a given --seed always gives the same one.
     results.save_model(os.path.join(directory, "model.keras"), float32_copy(runs[0].model, config))
     results.write_json(os.path.join(directory, "metrics.json"), record)
     results.write_text(os.path.join(config.results_dir, "comparison.md"), comparison(config.results_dir))
     return record
+
+
+def pooling_views(model, images):
+    """conv1's and pool1's outputs for `images`: what the note layout's accidental pooling takes and gives."""
+    from cnn_note.backend import keras
+
+    conv1, pool1 = keras.Model(model.inputs[0], [model.get_layer("conv1").output, model.get_layer("pool1").output])(images)
+    return keras.ops.convert_to_numpy(conv1)[0], keras.ops.convert_to_numpy(pool1)[0]
 
 
 def comparison(results_dir: str) -> str:
@@ -43,7 +69,7 @@ def comparison(results_dir: str) -> str:
         lines.append(
             f"| {MODELS[model]} | {record['parameters']:,} | {train['mean']:.4f} ± {train['std']:.4f} "
             f"| {test['mean']:.4f} ± {test['std']:.4f} | {len(record['seeds'])} "
-            f"| {NOTE[model]['train_acc']} / {NOTE[model]['test_acc']} | {record['seconds']['mean']:.1f} |"
+            f"| {NOTE[record['model']]['train_acc']} / {NOTE[record['model']]['test_acc']} | {record['seconds']['mean']:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -98,6 +124,9 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
             out.append(f"\n{config['train_samples']:,} training images, {config['epochs']} epochs, batch {config['batch_size']}, "
                        f"Adam, categorical cross-entropy{', mixed bfloat16' if config['mixed_precision'] else ''}.\n")
             out.append(picture(f"{model}/curves.png", f"{model} training curves"))
+    if load("cnn_note_layout", "metrics.json"):
+        out += ["\n### The note's code builds a different CNN from the one it describes\n",
+                NOTE_LAYOUT, "", picture("cnn_note_layout/pooling.png", "what the note's pool1 does to conv1's maps")]
     out += ["\n## What the filters respond to (gradient ascent on the input)\n",
             "Each tile is the input that most excites one filter; under it, the filter index and its final mean activation.\n",
             picture("filters/conv1.png", "conv1 filters"), "", picture("filters/conv2.png", "conv2 filters"),

@@ -18,11 +18,18 @@ def parse_args(model: str, argv: list[str] | None):
     if model == "cnn":
         parser.add_argument("--conv-activation", choices=["none", "relu"], default="none",
                             help="activation after each convolution (the note has none)")
+        parser.add_argument("--layout", choices=["intended", "note"], default="intended",
+                            help="intended: the CNN the note describes (channels_last, 137,660 parameters); note: the one its "
+                                 "code builds, conv1 channels_first and every later layer channels_last (138,110 parameters; "
+                                 "results go to cnn_note_layout/)")
     parser.add_argument("--mixed-precision", action="store_true", help="compute in bfloat16, keep weights in float32 (faster on CPUs with bf16)")
     parser.add_argument("--steps-per-execution", type=cli.positive_int, default=50,
                         help="training steps per TensorFlow call; 1 is Keras' default (same results, slower)")
-    parser.add_argument("--no-epoch-test", dest="epoch_test", action="store_false",
-                        help="skip scoring the test set after every epoch (faster; curves.png then shows training only)")
+    parser.add_argument("--epoch-test-samples", type=cli.nonnegative_int, default=1_000,
+                        help="test images scored after every epoch for the test curve: a fixed class-balanced sample "
+                             "(10000: the whole set; 0: none). The final Test Acc always scores the whole set")
+    parser.add_argument("--no-epoch-test", dest="epoch_test_samples", action="store_const", const=0,
+                        help="the same as --epoch-test-samples 0 (curves.png then shows training and the final test score)")
     parser.add_argument("--dataset", choices=data.DATASETS, default="mnist", help="which Keras dataset")
     cli.add_data_argument(parser)
     parser.add_argument("--results-dir", default="results", help=f"where {model}/ and comparison.md are written")
@@ -37,23 +44,23 @@ def run(model: str, argv: list[str] | None = None) -> dict:
     with cli.reported_errors(prog):
         from cnn_note import results
 
-        results.ensure_writable(os.path.join(args.results_dir, model))
         from cnn_note import reporting, training  # TensorFlow loads here, after the flags are checked
 
         config = training.Config(
-            model=model, epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
+            model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
             seed=args.seed, seeds=args.seeds, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
-            mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test=args.epoch_test,
+            mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test_samples=args.epoch_test_samples,
             dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else "auto",
         )
+        results.ensure_writable(os.path.join(args.results_dir, config.name))
         train, test = training.prepare(config)
         runs = []
         for index, seed in enumerate(range(config.seed, config.seed + config.seeds)):
             run = training.train_once(config, seed, train, test, summary=index == 0 and not args.quiet)
             print(f"seed {seed}: train acc {run.train_acc:.4f}, test acc {run.test_acc:.4f}, {run.seconds:.1f} s")
             runs.append(run)
-        record = reporting.save_runs(config, runs)
-        print(f"results written to {os.path.join(config.results_dir, model)}/ and {config.results_dir}/comparison.md")
+        record = reporting.save_runs(config, runs, test)
+        print(f"results written to {os.path.join(config.results_dir, config.name)}/ and {config.results_dir}/comparison.md")
         print(reporting.acc_line("Train Acc", record["train_acc"], len(runs)))
         print(reporting.acc_line("Test Acc", record["test_acc"], len(runs)))
     return record

@@ -38,6 +38,25 @@ def test_steps_per_execution_does_not_change_the_result(tiny_npz, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_epoch_test_sample_is_fixed_class_balanced_and_leaves_training_alone(tiny_npz, tmp_path):
+    labels = np.eye(10, dtype="float32")[np.random.default_rng(0).integers(0, 10, 500)]
+    picked = training.balanced_sample(labels, 30)
+    assert len(picked) == 30 and np.all(np.diff(picked) > 0)
+    assert np.bincount(labels[picked].argmax(1), minlength=10).tolist() == [3] * 10
+    np.testing.assert_array_equal(picked, training.balanced_sample(labels, 30))
+    config = tiny_config(tiny_npz, tmp_path, model="dnn")
+    train, test = training.prepare(config)
+    runs = {n: training.train_once(training.dataclasses.replace(config, epoch_test_samples=n), 0, train, test) for n in (0, 10, 20)}
+    one_per_class = len(training.balanced_sample(test[1], 10))  # the tiny test set lacks a class or two
+    assert [runs[n].epoch_test for n in (0, 10, 20)] == [
+        "none", f"a fixed class-balanced {one_per_class} of the 20 test images", "all 20 test images"]
+    assert "epoch_test_loss" not in runs[0].history and len(runs[10].history["epoch_test_accuracy"]) == config.epochs
+    for n in (10, 20):  # scoring after each epoch changes nothing in training or in the final whole-set scores
+        for a, b in zip(runs[0].model.get_weights(), runs[n].model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert (runs[n].test_acc, runs[n].test_loss) == (runs[0].test_acc, runs[0].test_loss)
+
+
 def test_mixed_precision_model_is_saved_in_float32(tiny_npz, tmp_path):
     config = tiny_config(tiny_npz, tmp_path, mixed_precision=True)
     train, test = training.prepare(config)
@@ -57,14 +76,25 @@ def test_seeds_are_summarised_and_written(tiny_npz, tmp_path, capsys):
     assert "over 2 seeds" in lines[-1]
     assert record["seeds"] == [5, 6] and len(record["runs"]) == 2
     assert record["test_acc"]["mean"] == pytest.approx(np.mean([run["test_acc"] for run in record["runs"]]))
-    assert record["parameters"] == 137_660
+    assert record["parameters"] == 137_660 and record["layout"] == "intended"
+    assert record["epoch_test"] == "all 20 test images"
     on_disk = json.load(open(tmp_path / "cnn" / "metrics.json"))
     assert on_disk["config"]["seeds"] == 2 and on_disk["versions"]["keras"].startswith("3.")
     history = open(tmp_path / "cnn" / "history.csv").read().splitlines()
-    assert history[0] == "seed,epoch,accuracy,loss,val_accuracy,val_loss" and len(history) == 3
+    assert history[0] == "seed,epoch,accuracy,loss,epoch_test_accuracy,epoch_test_loss" and len(history) == 3
     for name in ("curves.png", "model.keras"):
         assert os.path.getsize(tmp_path / "cnn" / name) > 1000
     assert "| 137,660 |" in open(tmp_path / "comparison.md").read()
+
+
+def test_note_layout_trains_into_its_own_folder_with_its_pooling_picture(tiny_npz, tmp_path, capsys):
+    record = train_cnn.main(["--data", tiny_npz, "--train-samples", "40", "--epochs", "1", "--quiet", "--layout", "note",
+                             "--results-dir", str(tmp_path)])
+    assert record["parameters"] == 138_110 and record["layout"] == "note"
+    assert "cnn_note_layout/" in capsys.readouterr().out and not (tmp_path / "cnn").exists()
+    for name in ("pooling.png", "curves.png", "model.keras", "metrics.json"):
+        assert os.path.getsize(tmp_path / "cnn_note_layout" / name) > 1000
+    assert "| CNN as the note's code builds it (conv1 channels_first) | 138,110 |" in open(tmp_path / "comparison.md").read()
 
 
 def test_comparison_table_has_a_row_per_trained_model(tiny_npz, tmp_path):
