@@ -70,6 +70,9 @@ def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, col
 
 def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> plt.Figure:
     """Original | dreamed | difference averaged over colours (red: brighter, blue: darker), side by side."""
+    # Each panel is about 300 pixels wide: drawing a 4000-pixel photo at full size would only cost memory.
+    stride = max(1, math.ceil(max(original.shape[:2]) / 600))
+    original, dreamed = original[::stride, ::stride], dreamed[::stride, ::stride]
     figure, axes = plt.subplots(1, 3, figsize=(9, 3.4))
     difference = (dreamed - original).mean(axis=-1)
     limit = max(float(np.abs(difference).max()), 1e-6)

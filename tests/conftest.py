@@ -106,3 +106,20 @@ def trained_cnn_file(mnist_path, tmp_path_factory) -> str:
                       "--no-epoch-test", "--results-dir", str(results))
     assert done.returncode == 0, done.stderr
     return str(results / "cnn" / "model.keras")
+
+
+def rgb_residual_model(classes: int = 5):
+    """A small functional RGB classifier of any input size: BatchNormalization, a residual Add, Dropout, a separate Softmax."""
+    from cnn_note.backend import keras
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.Activation("relu", name="relu")(x)
+    y = keras.layers.SeparableConv2D(8, 3, padding="same", name="sep")(x)
+    x = keras.layers.Add(name="add")([x, y])
+    x = keras.layers.DepthwiseConv2D(3, name="deep")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = keras.layers.Dropout(0.2, name="drop")(x)
+    x = keras.layers.Dense(classes, name="scores")(x)
+    return keras.Model(inputs, keras.layers.Softmax(name="softmax")(x))

@@ -7,21 +7,7 @@ from cnn_note import model_views, models
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
-
-
-def rgb_residual(classes: int = 5) -> keras.Model:
-    """A small functional RGB classifier: BatchNormalization, a residual Add, Dropout, a separate Softmax."""
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
-    x = keras.layers.BatchNormalization(name="bn")(x)
-    x = keras.layers.Activation("relu", name="relu")(x)
-    y = keras.layers.SeparableConv2D(8, 3, padding="same", name="sep")(x)
-    x = keras.layers.Add(name="add")([x, y])
-    x = keras.layers.DepthwiseConv2D(3, name="deep")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
-    x = keras.layers.Dropout(0.2, name="drop")(x)
-    x = keras.layers.Dense(classes, name="scores")(x)
-    return keras.Model(inputs, keras.layers.Softmax(name="softmax")(x))
+from conftest import rgb_residual_model
 
 
 def test_features_take_any_size_and_share_the_trained_layers():
@@ -35,7 +21,7 @@ def test_features_take_any_size_and_share_the_trained_layers():
 
 
 def test_any_4d_layer_can_be_chosen_and_others_are_named():
-    view = View.of(rgb_residual())
+    view = View.of(rgb_residual_model())
     assert [layer.name for layer in view.feature_layers()] == ["stem", "bn", "relu", "sep", "add", "deep"]
     assert view.conv_layer_names() == ["stem", "sep", "deep"]
     assert view.features(["add"])(np.zeros((1, 20, 30, 3), "float32")).shape == (1, 20, 30, 8)
@@ -48,7 +34,7 @@ def test_any_4d_layer_can_be_chosen_and_others_are_named():
     assert table[5].split()[:2] == ["add", "Add"] and table[5].split()[-1] == "8"
 
 
-@pytest.mark.parametrize("make", [models.build_cnn, rgb_residual])
+@pytest.mark.parametrize("make", [models.build_cnn, rgb_residual_model])
 def test_logits_are_the_scores_before_softmax(make):
     model = make()
     view = View.of(model)
