@@ -34,14 +34,15 @@ def parse_args(argv: list[str] | None):
 def accuracies(models: dict, sets: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, dict[str, float]]:
     """{model: {set: share of the set's images (N, 28, 28) uint8 the model classifies right}}.
 
-    Each set is converted once and scored by every model with large batches; a set named twice
-    (the original digits are shift 0 and "original" too) is scored once.
+    Each set is converted once and scored by every model in one call: predict_on_batch on the
+    whole set takes half the time of predict, which builds a data pipeline around every call. A
+    set named twice (the original digits are shift 0 and "original" too) is scored once.
     """
     scores = {name: {} for name in models}
     for key, images in sets.items():
         inputs = data.to_inputs(images, (-1,))
         for name, model in models.items():
-            predicted = model.predict(inputs.reshape(len(inputs), *model.input_shape[1:]), batch_size=2000, verbose=0)
+            predicted = model.predict_on_batch(inputs.reshape(len(inputs), *model.input_shape[1:]))
             scores[name][key] = float((predicted.argmax(axis=1) == labels).mean())
     return scores
 
