@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     seconds, failed = {}, []
     with cli.reported_errors(PROG):
         results.ensure_writable(results_dir)
+        from cnn_note import data
+
+        # Every stage reads MNIST: without it they would all fail one by one and REPORT.md would say so.
+        data.load("mnist", data.data_path(args.data))
     for stage, module, stage_argv in stages(results_dir, seeds, args.quick, ["--data", args.data] if args.data else []):
         print(f"\n=== {stage}: python {module}.py {' '.join(stage_argv)}", flush=True)
         start = time.perf_counter()

@@ -68,6 +68,8 @@ def validate(split: Split, source: str) -> None:
         raise InputError(f"{source}: images are {x.dtype}, expected uint8 pixels 0..255")
     if y.shape != (len(x),):
         raise InputError(f"{source}: labels have shape {y.shape}, expected ({len(x)},), one per image")
+    if not len(x):
+        raise InputError(f"{source}: the split holds no images: give a complete Keras-layout mnist.npz")
     if not np.issubdtype(y.dtype, np.integer) or y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
         raise InputError(f"{source}: labels must be integers 0..{NUM_CLASSES - 1}")
 

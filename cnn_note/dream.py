@@ -19,15 +19,9 @@ MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only the
 
 
 def parse_layers(text: str | None, view: View) -> dict[str, float]:
-    """`conv1=1,conv2=2` as {layer: weight}.
-
-    None means the view's default layers, deeper ones weighted more: 1, 2, 3, ... for up to four
-    conv layers (the note's CNN: conv1=1, conv2=2), else 1, 1.5, 2.
-    """
+    """`conv1=1,conv2=2` as {layer: weight}; None means the view's default (View.dream_weights)."""
     if not text:
-        layers = view.default_layers()
-        step = 1.0 if len(layers) == len(view.conv_layer_names()) else 0.5
-        return {name: 1.0 + step * depth for depth, name in enumerate(layers)}
+        return view.dream_weights()
     weights = {}
     for part in text.split(","):
         name, _, weight = part.partition("=")

@@ -35,6 +35,7 @@ NETWORKS = {
     "efficientnet_b0": ("EfficientNetB0", "efficientnet"),
     "convnext_tiny": ("ConvNeXtTiny", "convnext"),
 }
+DREAM_LAYERS = {"inception_v3": {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}}  # keras-io's deep dream
 WEIGHTS = "imagenet"  # what networks named by --model load; tests set None to build them without a download
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
@@ -104,6 +105,17 @@ class View:
         """Every conv layer when there are at most four (the note's CNN has two); else those at a third, half and two thirds of the depth."""
         convs = self.conv_layer_names()
         return convs if len(convs) <= 4 else [convs[len(convs) * k // 6] for k in (2, 3, 4)]
+
+    def dream_weights(self) -> dict[str, float]:
+        """Dream layers and weights when none are asked for: keras-io's for inception_v3, else the default layers, deeper ones more.
+
+        1, 2, 3, ... when those are all the conv layers (the note's CNN: conv1=1, conv2=2), else 1, 1.5, 2.
+        """
+        if self.label in DREAM_LAYERS:
+            return dict(DREAM_LAYERS[self.label])
+        layers = self.default_layers()
+        step = 1.0 if len(layers) == len(self.conv_layer_names()) else 0.5
+        return {name: 1.0 + step * depth for depth, name in enumerate(layers)}
 
     def check_layers(self, names: Sequence[str]) -> None:
         """Fail in one line when a name is not a layer with a 4-D output, saying what there is."""

@@ -43,6 +43,7 @@ def test_path_comes_from_flag_then_environment(monkeypatch):
         ({"y_train": np.zeros(59, np.uint8)}, ["labels", "shape"]),
         ({"y_test": np.full(20, 10, np.uint8)}, ["labels", "0..9"]),
         ({"y_test": np.array([object()] * 20)}, ["pickle"]),
+        ({"x_test": np.zeros((0, 28, 28), np.uint8), "y_test": np.zeros(0, np.uint8)}, ["(test)", "no images"]),
     ],
 )
 def test_bad_npz_contents_are_named(tmp_path, override, words):

@@ -103,3 +103,11 @@ def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(mon
     assert view.label == "mobilenet_v2" and view.channels == 3 and view.size == (224, 224) and view.classes() == 1000
     maps = view.features(["block_3_expand_relu"])(np.full((1, 64, 80, 3), 0.5, "float32"))
     assert maps.shape == (1, 16, 20, 144)  # the free-size graph: 64x80 pixels, not the model's 224x224
+
+
+def test_inception_v3_dreams_on_keras_ios_mixed_layers_by_default(monkeypatch):
+    monkeypatch.setattr(model_views, "WEIGHTS", None)
+    view = model_views.load("inception_v3", "python train_cnn.py")
+    assert view.dream_weights() == {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}
+    view.check_layers(list(view.dream_weights()))  # Concatenate layers with 4-D outputs
+    assert view.smallest_side(["mixed4"]) > 28  # MNIST digits are too small for it: deep_dream.py says so in one line

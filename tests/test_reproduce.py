@@ -10,11 +10,12 @@ from conftest import assert_one_line_error, run_script
 def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tmp_path):
     done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", mnist_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    for stage in ("train_dnn", "train_cnn", "visualize_filters", "deep_dream", "why_cnn"):
+    for stage in ("train_dnn", "train_cnn", "train_cnn_note_layout", "visualize_filters", "deep_dream", "why_cnn"):
         assert f"=== {stage}: done in" in done.stdout
     report = (tmp_path / "REPORT.md").read_text()
     assert "| model | parameters | train acc | test acc (mean ± std)" in report
-    assert "898,510" in report and "137,660" in report and "0.9661" in report
+    assert "898,510" in report and "137,660" in report and "138,110" in report and "0.9661" in report
+    assert "cnn_note_layout/pooling.png" in report
     links = re.findall(r"\]\(([^)]+)\)", report)
     assert len(links) >= 10
     for link in links:
@@ -28,12 +29,23 @@ def test_why_cnn_without_trained_models_says_what_to_run(tmp_path):
     done = run_script("why_cnn.py", "--results-dir", str(tmp_path))
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "no trained model", "python train_dnn.py", "--train")
+    assert "--model" not in done.stderr  # why_cnn.py has no such flag
+
+
+def test_without_data_nothing_runs_and_nothing_is_touched(tmp_path):
+    (tmp_path / "REPORT.md").write_text("the last good report")
+    done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", str(tmp_path / "missing.npz"))
+    assert done.returncode == 2
+    assert_one_line_error(done.stderr, "not found", "--data")
+    assert "===" not in done.stdout and os.listdir(tmp_path) == ["REPORT.md"]
+    assert (tmp_path / "REPORT.md").read_text() == "the last good report"
 
 
 def test_a_failing_stage_is_reported_and_the_others_still_run(mnist_path, tmp_path):
-    # No CNN can be loaded when its training fails, so the stages that need it fail cleanly too.
-    done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", str(tmp_path / "missing.npz"))
+    # A file where results/cnn/ should be: the CNN cannot be trained, so the stages that load it fail cleanly too.
+    (tmp_path / "cnn").write_text("in the way")
+    done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", mnist_path)
     assert done.returncode == 2
-    assert "=== train_dnn: FAILED" in done.stdout and "=== why_cnn: FAILED" in done.stdout
+    assert "=== train_dnn: done" in done.stdout and "=== train_cnn: FAILED" in done.stdout and "=== why_cnn: FAILED" in done.stdout
     assert "Traceback" not in done.stderr
-    assert "Stages that failed" in (tmp_path / "REPORT.md").read_text()
+    assert "Stages that failed: train_cnn, visualize_filters, deep_dream, why_cnn" in (tmp_path / "REPORT.md").read_text()
