@@ -54,15 +54,14 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             results.ensure_writable(args.out_dir)
         from cnn_note import ascent, data, dream, figures, model_views
 
-        if args.image and not os.path.isfile(args.image):  # fail fast, before a network is built
-            dream.load_image(args.image, 1)
+        picture = dream.open_image(args.image) if args.image else None  # a bad picture fails before a network is built
         view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess)
         if args.list_layers:
             print(view.layer_table())
             return {}
         weights = dream.parse_layers(args.layers, view)
-        if args.image:
-            image, note = dream.load_image(args.image, view.channels, args.max_side)
+        if picture is not None:
+            image, note = dream.to_pixels(picture, view.channels, args.max_side)
             if note:
                 print(note)
             names = [os.path.splitext(os.path.basename(args.image))[0]]

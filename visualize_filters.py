@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         chunks = {layer: patterns.batch_size(view, layer, len(filters), args.size) for layer, filters in chosen.items()}
         classes = check_classes(view, args.classes)
         if args.image:
-            picture, note = dream.load_image(args.image, view.channels)
+            picture, _ = dream.load_image(args.image, view.channels)
             name = os.path.basename(args.image)
         else:
             _, test = data.load("mnist", data.data_path(args.data))

@@ -80,31 +80,41 @@ def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: in
     return dreamed
 
 
-def load_image(path: str, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
-    """A picture file as pixels 0..1 (H, W, channels), shrunk to `max_side` if given and larger; also a note when shrunk.
-
-    16-bit greyscale is scaled from 0..65535; a grey picture for a 3-channel model is repeated
-    to 3 channels, and a colour one for a 1-channel model is made grey.
-    """
+def open_image(path: str) -> Image.Image:
+    """A picture file, read whole now so that a missing, foreign or damaged one fails before any model is built."""
     if not os.path.isfile(path):
         raise InputError(f"image not found: {path} (check the path given to --image)")
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode in ("I", "F") or image.mode.startswith("I;16"):
-                grey = np.asarray(image, dtype=np.float32) / (65535.0 if image.mode != "F" else 1.0)
-                pixels = np.repeat(grey.clip(0, 1)[..., None], channels, axis=-1)
-            else:
-                pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32).reshape(
-                    image.height, image.width, channels) / 255.0
+            return image.copy()
     except UnidentifiedImageError:
         raise InputError(f"{path} is not an image Pillow can read: give a PNG, JPEG or other picture file") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(f"{path} is truncated or damaged ({error}): save it again") from None
+
+
+def to_pixels(image: Image.Image, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
+    """A picture as pixels 0..1 (H, W, channels), shrunk to `max_side` if given and larger; also a note when shrunk.
+
+    16-bit greyscale is scaled from 0..65535; a grey picture for a 3-channel model is repeated
+    to 3 channels, and a colour one for a 1-channel model is made grey.
+    """
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        grey = np.asarray(image, dtype=np.float32) / (65535.0 if image.mode != "F" else 1.0)
+        pixels = np.repeat(grey.clip(0, 1)[..., None], channels, axis=-1)
+    else:
+        pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32).reshape(
+            image.height, image.width, channels) / 255.0
     height, width = pixels.shape[:2]
     if max_side and max(height, width) > max_side:
         factor = max_side / max(height, width)
         size = (max(1, round(height * factor)), max(1, round(width * factor)))
         pixels = tf.image.resize(pixels, size, method="area").numpy()
-        return pixels, f"{path} is {width}x{height}; shrunk to {size[1]}x{size[0]} (--max-side {max_side})"
+        return pixels, f"the picture is {width}x{height}; shrunk to {size[1]}x{size[0]} (--max-side {max_side})"
     return pixels, None
+
+
+def load_image(path: str, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
+    """open_image, then to_pixels."""
+    return to_pixels(open_image(path), channels, max_side)

@@ -44,13 +44,17 @@ def _identity(layer):
     return layer
 
 
+def _unchanged(pixels):
+    return pixels
+
+
 @dataclasses.dataclass(frozen=True)
 class View:
     """A trained image model seen through pixels 0..1; build one with load() or View.of()."""
 
     model: keras.Model
     label: str
-    to_model: Callable = lambda pixels: pixels  # pixels 0..1 -> what the model was trained on
+    to_model: Callable = _unchanged  # pixels 0..1 -> what the model was trained on
 
     @classmethod
     def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None) -> View:
@@ -61,13 +65,13 @@ class View:
         first = [layer for layer in model.layers if getattr(layer, "data_format", None) == "channels_first"]
         if first:
             raise InputError(
-                f"{label} has {first[0].name} in data_format channels_first while the layers after it read channels_last "
-                "(the note's code as written, train_cnn.py --layout note): its maps have no image axes to ascend on; "
+                f"{label}'s layer {first[0].name} is channels_first, and looking inside needs channels-last maps "
+                "(the note's code as written, train_cnn.py --layout note, has conv1 so and reads it channels_last after): "
                 "look inside a CNN trained with --layout intended (the default)")
         if len(shape) != 4 or shape[-1] not in (1, 3):
             raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
                              "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
-        view = cls(model, label, to_model or (lambda pixels: pixels))
+        view = cls(model, label, to_model or _unchanged)
         if not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
             raise InputError(f"{label} has no layer with a (batch, height, width, channels) output to look at "
@@ -167,23 +171,30 @@ class View:
 
     def logits(self) -> keras.Model:
         """Pixels to the class scores before the final softmax, for ascending a class."""
-        last = self.model.layers[-1]
-        config = last.get_config()
-        if isinstance(last, keras.layers.Softmax) or isinstance(last, keras.layers.Activation) and config["activation"] == "softmax":
+        last, scores_in = self._softmax_head()
+        if scores_in:
             return self.graph([last.input])
-        if config.get("activation") != "softmax":
-            raise InputError(f"class pictures need a classifier whose last layer ends in softmax; {self.label}'s last layer "
-                             f"{last.name} has activation {config.get('activation')}")
         # A twin of the last layer without its softmax, holding the same weights.
-        twin = type(last).from_config({**config, "activation": "linear", "name": f"{last.name}_logits"})
+        twin = type(last).from_config({**last.get_config(), "activation": "linear", "name": f"{last.name}_logits"})
         outputs = twin(last.input)
         twin.set_weights(last.get_weights())
         return self.graph([outputs])
 
+    def _softmax_head(self) -> tuple:
+        """The last layer, and whether what it receives is already the scores (a Softmax or Activation layer)."""
+        last = self.model.layers[-1]
+        activation = last.get_config().get("activation")
+        if isinstance(last, keras.layers.Softmax) or isinstance(last, keras.layers.Activation) and activation == "softmax":
+            return last, True
+        if activation != "softmax":
+            raise InputError(f"class pictures need a classifier whose last layer ends in softmax; {self.label}'s last layer "
+                             f"{last.name} has activation {activation}")
+        return last, False
+
     def classes(self) -> int | None:
         """How many classes the model scores, or None when it is not a softmax classifier."""
         try:
-            self.logits()
+            self._softmax_head()
         except InputError:
             return None
         return self.model.output_shape[-1]

@@ -56,7 +56,7 @@ def test_a_model_that_does_not_end_in_softmax_has_no_class_scores():
 def test_models_that_are_not_image_cnns_are_refused_in_one_line():
     with pytest.raises(InputError, match=r"takes inputs of shape \(784,\), not images"):
         View.of(models.build_dnn(), "dnn.keras")
-    with pytest.raises(InputError, match="channels_first.*--layout intended"):
+    with pytest.raises(InputError, match="conv1 is channels_first.*--layout intended"):
         View.of(models.build_cnn(layout="note"), "note.keras")
     inputs = keras.Input((8, 8, 1))
     dense_only = keras.Model(inputs, keras.layers.Dense(2, name="d")(keras.layers.Flatten(name="flat")(inputs)))
