@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 def curves(runs: list, title: str) -> plt.Figure:
     """Loss and accuracy per epoch, one faint line per seed: train, the per-epoch test score, and the final whole-test score."""
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         for index, run in enumerate(runs):
             epochs = np.arange(1, len(run.history[metric]) + 1)
@@ -22,14 +22,14 @@ def curves(runs: list, title: str) -> plt.Figure:
             ax.plot(epochs, run.history[metric], color="C0", alpha=0.8, label="train (mean over the epoch)" if label else None)
             if f"epoch_test_{metric}" in run.history:
                 ax.plot(epochs, run.history[f"epoch_test_{metric}"], color="C1", alpha=0.8,
-                        label=f"test: {runs[0].epoch_test} (end of epoch)" if label else None)
+                        label="test sample (end of epoch)" if label else None)
             ax.plot(epochs[-1], getattr(run, f"test_{metric.replace('accuracy', 'acc')}"), "D", color="C3",
                     label="test, whole set (final)" if label else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-        ax.legend()
-    figure.suptitle(f"{title} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+        ax.legend(fontsize=8)
+    figure.suptitle(f"{title} ({len(runs)} seed{'s' if len(runs) > 1 else ''})\ntest sample: {runs[0].epoch_test}", fontsize=10)
     figure.tight_layout()
     return figure
 
