@@ -159,11 +159,11 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: Settings, til
                  stop_above: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`settings.steps` ascent steps on images of any size, scored tile by tile (see tiled_gradient).
 
-    Returns the images and the scores before the first and the last step.
+    Returns the images and their scores before the first step and after the last.
     """
     rng = np.random.default_rng(settings.seed)
     x = tf.constant(images, tf.float32)
-    first = values = None
+    first = None
     for step in range(settings.steps):
         # Larger than a tile: shift anywhere, so no tile border stays put. One tile: only --jitter.
         shift = tuple(int(rng.integers(0, side)) if side > tile else int(rng.integers(-settings.jitter, settings.jitter + 1))
@@ -172,9 +172,9 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: Settings, til
         check_finite(values, step)
         first = values if first is None else first
         if stop_above is not None and values.min() > stop_above:
-            break
+            return x.numpy(), first, values
         x = update(x, grads, settings.step_size, settings.blur)
-    return x.numpy(), first, values
+    return x.numpy(), first, tiled_gradient(gradient, x, tile, (0, 0))[0]
 
 
 def memory_budget() -> int:
