@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--octave-scale", type=cli.positive_float, default=1.4, help="size ratio between octaves (at least 1)")
     cli.add_ascent_arguments(parser, steps=20, step_size=0.005, jitter=0, blur=0.0, per="per octave")
     parser.add_argument("--max-loss", type=cli.positive_float, default=None, help="end an octave once every image's loss passes this (default: never)")
-    parser.add_argument("--tile", type=cli.positive_int, default=512,
+    parser.add_argument("--tile", type=cli.positive_int, default=1024,
                         help="score the image in tiles of at most this many pixels a side, shifted at random each step: "
                              "memory depends on the tile, not on the picture")
     parser.add_argument("--max-side", type=cli.positive_int, default=None, help="shrink a larger picture to this longer side first (default: keep its size)")

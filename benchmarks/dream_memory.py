@@ -30,16 +30,16 @@ def photo(width: int, height: int):
     return np.random.default_rng(0).random((1, height, width, 3)).astype("float32")
 
 
-def ours(image, steps: int, octaves: int, step_size: float) -> None:
+def ours(image, steps: int, octaves: int, step_size: float, tile: int) -> None:
     """deep_dream.py's path: a View of the network by name, tiled ascent over octaves."""
     from cnn_note import ascent, dream, model_views
 
     model_views.WEIGHTS = None
     view = model_views.load("mobilenet_v2", "")
-    dream.dream(view, image, LAYERS, octaves, 1.4, ascent.Settings(steps, step_size, 0, 0.0), log=lambda line: None)
+    dream.dream(view, image, LAYERS, octaves, 1.4, ascent.Settings(steps, step_size, 0, 0.0), tile, log=lambda line: None)
 
 
-def keras_io(image, steps: int, octaves: int, step_size: float) -> None:
+def keras_io(image, steps: int, octaves: int, step_size: float, tile: int) -> None:
     """keras-io's examples/generative/deep_dream.py loop: one tf.function step on the whole image, octave by octave."""
     from cnn_note.backend import keras, tf
 
@@ -68,14 +68,14 @@ def keras_io(image, steps: int, octaves: int, step_size: float) -> None:
         shrunk = tf.image.resize(original, shape)
 
 
-def child(side: str, size: str, steps: int, octaves: int, step_size: float, cap_gib: float) -> None:
+def child(side: str, size: str, steps: int, octaves: int, step_size: float, tile: int, cap_gib: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (int(cap_gib * 2**30), int(cap_gib * 2**30)))
     width, height = (int(part) for part in size.split("x"))
     image = photo(width, height)
     start = time.perf_counter()
     error = None
     try:
-        (ours if side == "ours" else keras_io)(image, steps, octaves, step_size)
+        (ours if side == "ours" else keras_io)(image, steps, octaves, step_size, tile)
     except Exception as failure:  # out of memory under the cap, most likely
         error = f"{type(failure).__name__}"
     print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -90,23 +90,26 @@ def main() -> None:
     parser.add_argument("--steps", type=cli.positive_int, default=5, help="ascent steps per octave")
     parser.add_argument("--octaves", type=cli.positive_int, default=3, help="octaves, scale 1.4")
     parser.add_argument("--step-size", type=cli.positive_float, default=0.01, help="step size, both sides")
+    parser.add_argument("--tile", type=cli.positive_int, default=1024, help="deep_dream.py's --tile")
+    parser.add_argument("--loops", default="ours,keras-io", help="which loops to run, comma-separated")
     parser.add_argument("--cap", type=cli.positive_float, default=16.0, help="address-space cap per run, GiB")
     parser.add_argument("--child", nargs=2, metavar=("SIDE", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child, args.steps, args.octaves, args.step_size, args.cap)
+        child(*args.child, args.steps, args.octaves, args.step_size, args.tile, args.cap)
         return
     print(f"MobileNetV2 (weights=None), layers {', '.join(LAYERS)}, {args.octaves} octaves x {args.steps} steps\n")
     print("| photo | loop | seconds | peak MiB |\n| --- | --- | ---: | ---: |")
     for size in args.sizes.split(","):
-        for side in ("ours", "keras-io"):
+        for side in args.loops.split(","):
             done = subprocess.run([sys.executable, __file__, "--child", side, size, "--steps", str(args.steps), "--octaves",
-                                   str(args.octaves), "--step-size", str(args.step_size), "--cap", str(args.cap)],
+                                   str(args.octaves), "--step-size", str(args.step_size), "--tile", str(args.tile),
+                                   "--cap", str(args.cap)],
                                   cwd=ROOT, capture_output=True, text=True)
             lines = done.stdout.strip().splitlines()
             result = json.loads(lines[-1]) if lines else {"seconds": float("nan"), "peak_mib": float("nan"), "error": f"exit {done.returncode}"}
             note = f" ({result['error']} under the {args.cap:g} GiB cap)" if result["error"] else ""
-            print(f"| {size} | {'deep_dream.py, 512-pixel tiles' if side == 'ours' else 'keras-io, whole image'} "
+            print(f"| {size} | {f'deep_dream.py, {args.tile}-pixel tiles' if side == 'ours' else 'keras-io, whole image'} "
                   f"| {result['seconds']:.1f}{note} | {result['peak_mib']:.0f} |", flush=True)
 
 

@@ -56,7 +56,7 @@ def resize(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
-          settings: ascent.Settings, tile: int = 512, max_loss: float | None = None,
+          settings: ascent.Settings, tile: int = 1024, max_loss: float | None = None,
           log: Callable[[str], None] = print) -> np.ndarray:
     """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
 

@@ -167,7 +167,7 @@ def test_a_3000x2000_photo_dreams_in_tiles_with_bounded_memory(rgb_file, tmp_pat
     code = ("import resource, sys, deep_dream; deep_dream.main(sys.argv[1:]); "
             "print('peak MiB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
     done = subprocess.run([sys.executable, "-c", code, "--model", rgb_file, "--image", str(tmp_path / "big.png"), "--layers", "add=1,deep=1",
-                           "--octaves", "2", "--steps", "2", "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+                           "--octaves", "2", "--steps", "2", "--tile", "512", "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "big_dream.png").size == (3000, 2000)
     peak = int(done.stdout.split("peak MiB")[1])
