@@ -111,3 +111,13 @@ def test_inception_v3_dreams_on_keras_ios_mixed_layers_by_default(monkeypatch):
     assert view.dream_weights() == {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}
     view.check_layers(list(view.dream_weights()))  # Concatenate layers with 4-D outputs
     assert view.smallest_side(["mixed4"]) > 28  # MNIST digits are too small for it: deep_dream.py says so in one line
+
+
+def test_a_legacy_h5_file_is_read_too(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = rgb_residual_model()
+    model.save(tmp_path / "model.h5")
+    view = model_views.load(str(tmp_path / "model.h5"), "python train_cnn.py")
+    x = np.random.default_rng(0).random((1, 20, 24, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(view.features(["add"])(x)), np.asarray(keras.Model(model.inputs[0], model.get_layer("add").output)(x)),
+                               rtol=1e-5, atol=1e-6)
