@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> dict:
             results.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.image_grid(
                 images, titles, f"{layer}: input that maximises each filter's mean activation (#index  activation)", columns))
             arrays.update({f"{layer}_images": squeezed(images), f"{layer}_filters": filters, f"{layer}_activations": activations})
-            more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if len(filters) < view.filters(layer) else ""
+            capped = args.filters is None and len(filters) < view.filters(layer)
+            more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
             print(f"{layer}: {len(filters)} filters x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
                   f"mean activation {activations.mean():.3f} (min {activations.min():.3f}, max {activations.max():.3f}){more}")
 

@@ -11,9 +11,11 @@ a keras.applications preprocess_input) is applied inside, so ascent always works
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,6 +50,38 @@ def _unchanged(pixels):
     return pixels
 
 
+class Graph(NamedTuple):
+    """The model's graph walked once on a new input: every layer, what it received and gave, in order."""
+
+    input: object
+    output: object
+    layers: dict
+    received: dict
+    produced: dict
+
+
+def walk(model: keras.Model) -> Graph:
+    """Call the model's own layers again on a new input, as clone_model does, recording every tensor.
+
+    A model nested in it (a keras.applications base inside a fine-tuned classifier) is walked
+    layer by layer too, so its layers can be chosen like any other. The tensors recorded here
+    belong to this walk alone: a layer's own .output may be that of another graph it is part of.
+    """
+    layers, received, produced = {}, {}, {}
+
+    def call(layer, *args, **kwargs):
+        if isinstance(layer, keras.Model):
+            # Keras' own graph runner (what clone_model uses), so the nested layers are called one by one.
+            out = keras.Model(layer.inputs[0], layer.outputs[0])._run_through_graph(args[0], call_fn=call)
+        else:
+            out = layer(*args, **kwargs)
+        layers[layer.name], received[layer.name], produced[layer.name] = layer, args[0], out
+        return out
+
+    inputs = keras.Input(model.input_shape[1:])
+    return Graph(inputs, call(model, inputs), layers, received, produced)
+
+
 @dataclasses.dataclass(frozen=True)
 class View:
     """A trained image model seen through pixels 0..1; build one with load() or View.of()."""
@@ -78,6 +112,14 @@ class View:
                              f"(it has {have}): give a CNN, such as results/cnn/model.keras")
         return view
 
+    @functools.cached_property
+    def _graph(self) -> Graph:
+        return walk(self.model)
+
+    def layer(self, name: str):
+        """The layer called `name`, in a nested model too."""
+        return self._graph.layers[name]
+
     @property
     def channels(self) -> int:
         return self.model.input_shape[-1]
@@ -90,12 +132,13 @@ class View:
 
     def feature_layers(self) -> list:
         """Every layer whose output is (batch, height, width, channels), in order."""
-        return [layer for layer in self.model.layers
-                if not isinstance(layer, keras.layers.InputLayer) and len(layer.output.shape) == 4]
+        graph = self._graph
+        return [graph.layers[name] for name, out in graph.produced.items()
+                if graph.layers[name] is not self.model and len(getattr(out, "shape", ())) == 4]
 
     def layer_table(self) -> str:
         """What --list-layers prints: every layer that can be chosen, its type, output shape and channels."""
-        rows = [(layer.name, type(layer).__name__, str(tuple(layer.output.shape[1:])), str(layer.output.shape[-1]))
+        rows = [(layer.name, type(layer).__name__, str(tuple(self._graph.produced[layer.name].shape[1:])), str(self.filters(layer.name)))
                 for layer in self.feature_layers()]
         rows.insert(0, ("layer", "type", "output (h, w, c)", "channels"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -127,8 +170,8 @@ class View:
         for name in names:
             if name in known:
                 continue
-            if any(layer.name == name for layer in self.model.layers):
-                shape = self.model.get_layer(name).output.shape
+            if name in self._graph.produced:
+                shape = getattr(self._graph.produced[name], "shape", "several tensors")
                 raise InputError(f"layer {name} has output {shape}, not (batch, height, width, channels): "
                                  "choose one that --list-layers shows")
             convs = self.conv_layer_names()
@@ -137,7 +180,7 @@ class View:
 
     def filters(self, name: str) -> int:
         """How many channels (filters) layer `name` outputs."""
-        return self.model.get_layer(name).output.shape[-1]
+        return self._graph.produced[name].shape[-1]
 
     def graph(self, outputs: list, shape: tuple | None = None, on_call: Callable | None = None) -> keras.Model:
         """A model from pixels 0..1 of `shape` (default: any height and width) to the user's symbolic `outputs`.
@@ -145,7 +188,7 @@ class View:
         The layers are the user's own, called again on the new input; where the free size fails
         (a Flatten before the outputs, say), the model's own input size is used.
         """
-        part = keras.Model(self.model.inputs[0], outputs)
+        part = keras.Model(self._graph.input, outputs)
         shapes = [shape] if shape else [(None, None, self.channels), self.model.input_shape[1:]]
         call = (lambda layer, *args, **kwargs: on_call(layer, layer(*args, **kwargs))) if on_call else None
         for index, candidate in enumerate(shapes):
@@ -162,21 +205,21 @@ class View:
     def features(self, names: Sequence[str]) -> keras.Model:
         """Pixels to the outputs of the named layers, in the order asked."""
         self.check_layers(names)
-        return self.graph([self.model.get_layer(name).output for name in names])
+        return self.graph([self._graph.produced[name] for name in names])
 
     def layer_input(self, name: str) -> keras.Model:
         """Pixels to what layer `name` receives."""
         self.check_layers([name])
-        return self.graph([self.model.get_layer(name).input])
+        return self.graph([self._graph.received[name]])
 
     def logits(self) -> keras.Model:
         """Pixels to the class scores before the final softmax, for ascending a class."""
         last, scores_in = self._softmax_head()
         if scores_in:
-            return self.graph([last.input])
+            return self.graph([self._graph.received[last.name]])
         # A twin of the last layer without its softmax, holding the same weights.
         twin = type(last).from_config({**last.get_config(), "activation": "linear", "name": f"{last.name}_logits"})
-        outputs = twin(last.input)
+        outputs = twin(self._graph.received[last.name])
         twin.set_weights(last.get_weights())
         return self.graph([outputs])
 
@@ -201,7 +244,7 @@ class View:
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """The model's own output for pixels 0..1."""
-        return np.asarray(self.graph(self.model.outputs, shape=pixels.shape[1:])(pixels))
+        return np.asarray(self.graph([self._graph.output], shape=pixels.shape[1:])(pixels))
 
     def bytes_per_image(self, names: Sequence[str], height: int, width: int) -> int:
         """Working memory to ascend one image of height x width through the named layers: every activation, forward and back."""
@@ -211,7 +254,7 @@ class View:
             elements.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
             return out
 
-        self.graph([self.model.get_layer(name).output for name in names], (height, width, self.channels), count)
+        self.graph([self._graph.produced[name] for name in names], (height, width, self.channels), count)
         return 4 * 3 * (sum(elements) + height * width * self.channels)
 
     def smallest_side(self, names: Sequence[str]) -> int:

@@ -26,7 +26,7 @@ def filter_mean(view: View, layer: str, filters: Sequence[int]) -> Objective:
     out the filter's pattern. The tenth keeps a gradient for a filter silent on the grey start.
     """
     filters = list(filters)
-    conv = view.model.get_layer(layer)
+    conv = view.layer(layer)
     maps_of = own_filter_maps(view, conv, filters) if type(conv) is keras.layers.Conv2D and conv.groups == 1 \
         else picked_channels(view, layer, filters)
 

@@ -121,3 +121,21 @@ def test_a_legacy_h5_file_is_read_too(tmp_path):
     x = np.random.default_rng(0).random((1, 20, 24, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(view.features(["add"])(x)), np.asarray(keras.Model(model.inputs[0], model.get_layer("add").output)(x)),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_a_fine_tuned_model_with_a_nested_base_shows_the_bases_layers(tmp_path):
+    keras.utils.set_random_seed(0)
+    base = keras.applications.MobileNetV2(input_shape=(64, 64, 3), alpha=0.35, weights=None, include_top=False)
+    model = keras.Sequential([keras.Input((64, 64, 3)), base, keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(5, activation="softmax", name="head")])
+    model.save(tmp_path / "fine_tuned.keras")
+    view = model_views.load(str(tmp_path / "fine_tuned.keras"), "python train_cnn.py", preprocess="mobilenet_v2")
+    names = [layer.name for layer in view.feature_layers()]
+    assert "block_3_expand" in names and base.name in names and "block_3_expand" in view.layer_table()
+    pixels = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")
+    inner = keras.Model(base.inputs[0], base.get_layer("block_3_expand").output)
+    np.testing.assert_allclose(np.asarray(view.features(["block_3_expand"])(pixels)),
+                               np.asarray(inner(pixels * 2.0 - 1.0)), rtol=1e-4, atol=1e-5)  # mobilenet_v2: pixels to -1..1
+    assert view.features(["block_3_expand"])(np.zeros((1, 48, 80, 3), "float32")).shape == (1, 12, 20, 48)  # any size
+    x = np.random.default_rng(1).random((2, 64, 64, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(keras.ops.softmax(view.logits()(x))), np.asarray(model(x * 2.0 - 1.0)), rtol=1e-5, atol=1e-6)
