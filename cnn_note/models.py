@@ -26,9 +26,6 @@ def build_dnn(dtype: str = "float32") -> keras.Sequential:
     )
 
 
-LAYOUTS = ("intended", "note")
-
-
 def build_cnn(conv_activation: str | None = None, dtype: str = "float32", layout: str = "intended") -> keras.Sequential:
     """Conv(25,3x3) > pool 2 > Conv(50,3x3) > pool 2 > flatten > Dense(100) > Dense(10).
 

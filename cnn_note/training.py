@@ -100,7 +100,7 @@ def balanced_sample(one_hot_labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def epoch_test_set(config: Config, test) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
-    """What fit scores after every epoch for the test curve (a class-balanced sample, the whole set, or None), and its name."""
+    """What EpochTest scores after every epoch for the test curve (a class-balanced sample, the whole set, or None), and its name."""
     if not config.epoch_test_samples:
         return None, "none"
     if config.epoch_test_samples >= len(test[0]):
