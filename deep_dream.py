@@ -24,7 +24,7 @@ def parse_args(argv: list[str] | None):
     parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     cli.add_model_arguments(parser, MODEL)
     parser.add_argument("--index", type=cli.int_list, default=[0, 1, 2, 3, 4], help="MNIST test digits to dream, such as 7 or 0-4")
-    parser.add_argument("--image", default=None, help="dream this picture file instead of MNIST digits (any size; colour for a colour model)")
+    parser.add_argument("--image", default=None, help="dream this picture file (any size; colour for a colour model; default: MNIST test digits)")
     parser.add_argument("--invert", action="store_true", help="invert the picture first (MNIST digits are light on dark)")
     parser.add_argument("--layers", default=None,
                         help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n, "

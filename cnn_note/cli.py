@@ -13,11 +13,20 @@ class InputError(Exception):
     """A problem with what the user gave us; reported as one line on stderr, exit status 2."""
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default once: not for on/off switches, nor where the help already says it in words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.nargs == 0 or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that shows defaults in --help and reports a bad flag in one line."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
         super().__init__(**kwargs)
 
     def error(self, message: str) -> None:
@@ -77,7 +86,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--input-range", type=number_range, default=None, metavar="LOW,HIGH",
                         help="pixel values the model file was trained on (default: 0,1; networks by name use their own)")
     parser.add_argument("--preprocess", default=None, metavar="NETWORK",
-                        help="the model file takes this keras.applications network's preprocess_input (a fine-tuned vgg16, say)")
+                        help="the model file takes this keras.applications network's preprocess_input (a fine-tuned vgg16, say; default: none)")
     parser.add_argument("--list-layers", action="store_true", help="print the layers that can be chosen, with their output shapes, and stop")
 
 
