@@ -68,10 +68,20 @@ def comparison(results_dir: str) -> str:
         train, test = record["train_acc"], record["test_acc"]
         lines.append(
             f"| {MODELS[model]} | {record['parameters']:,} | {train['mean']:.4f} ± {train['std']:.4f} "
-            f"| {test['mean']:.4f} ± {test['std']:.4f} | {len(record['seeds'])} "
+            f"| {test['mean']:.4f} ± {test['std']:.4f} | {seed_count(record)} "
             f"| {NOTE[record['model']]['train_acc']} / {NOTE[record['model']]['test_acc']} | {record['seconds']['mean']:.1f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def at_once(record: dict) -> int:
+    """How many seeds of a metrics.json record trained at the same time (records from before --jobs: one)."""
+    return min(record["config"].get("jobs", 1), len(record["seeds"]))
+
+
+def seed_count(record: dict) -> str:
+    """The seed count, and how many trained at once when several did: their seconds were then shared."""
+    return f"{len(record['seeds'])}" + (f" ({at_once(record)} at once)" if at_once(record) > 1 else "")
 
 
 def acc_line(name: str, values: dict, count: int) -> str:
@@ -122,7 +132,9 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
                     f"| {r['seconds']:.1f} |" for r in record["runs"]]
             config = record["config"]
             out.append(f"\n{config['train_samples']:,} training images, {config['epochs']} epochs, batch {config['batch_size']}, "
-                       f"Adam, categorical cross-entropy{', mixed bfloat16' if config['mixed_precision'] else ''}.\n")
+                       f"Adam, categorical cross-entropy{', mixed bfloat16' if config['mixed_precision'] else ''}"
+                       + (f"; {at_once(record)} seeds trained at once, sharing the processor" if at_once(record) > 1 else "")
+                       + ".\n")
             out.append(picture(f"{model}/curves.png", f"{model} training curves"))
     if load("cnn_note_layout", "metrics.json"):
         out += ["\n### The note's code builds a different CNN from the one it describes\n",

@@ -15,6 +15,9 @@ def parse_args(model: str, argv: list[str] | None):
     parser.add_argument("--train-samples", type=cli.positive_int, default=10_000, help="use the first N training images")
     parser.add_argument("--seed", type=cli.nonnegative_int, default=0, help="first random seed")
     parser.add_argument("--seeds", type=cli.positive_int, default=1, help="train this many seeds (seed, seed+1, ...) and report mean ± std")
+    parser.add_argument("--jobs", type=cli.positive_int, default=3,
+                        help="seeds trained at the same time, each beyond the first in a process of its own; the weights are "
+                             "those of one at a time, bit for bit. On 2 cores, 3 at once finish 1.4x sooner (README: Speed)")
     if model == "cnn":
         parser.add_argument("--conv-activation", choices=["none", "relu"], default="none",
                             help="activation after each convolution (the note has none)")
@@ -50,16 +53,15 @@ def run(model: str, argv: list[str] | None = None) -> dict:
 
         config = training.Config(
             model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
-            seed=args.seed, seeds=args.seeds, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
+            seed=args.seed, seeds=args.seeds, jobs=args.jobs, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
             mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test_samples=args.epoch_test_samples,
             dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else "auto",
         )
         results.ensure_writable(os.path.join(args.results_dir, config.name))
         train, test = training.prepare(config)
         runs = []
-        for index, seed in enumerate(range(config.seed, config.seed + config.seeds)):
-            run = training.train_once(config, seed, train, test, summary=index == 0 and not args.quiet)
-            print(f"seed {seed}: train acc {run.train_acc:.4f}, test acc {run.test_acc:.4f}, {run.seconds:.1f} s")
+        for run in training.train_seeds(config, train, test, summary=not args.quiet):
+            print(f"seed {run.seed}: train acc {run.train_acc:.4f}, test acc {run.test_acc:.4f}, {run.seconds:.1f} s", flush=True)
             runs.append(run)
         record = reporting.save_runs(config, runs, test)
         print(f"results written to {os.path.join(config.results_dir, config.name)}/ and {config.results_dir}/comparison.md")

@@ -10,6 +10,29 @@ import time
 from conftest import ROOT, assert_one_line_error, run_script
 
 
+def spawned_workers(pid: int) -> list[int]:
+    """The ids of pid's child processes started by multiprocessing's spawn (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                # the command name in parentheses may hold spaces; the parent id is the second field after it
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline.read():
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, finished but not yet reaped, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_both_scripts_train_on_real_mnist_and_print_the_notes_lines(mnist_path, tmp_path):
     for model in ("dnn", "cnn"):
         done = run_script(f"train_{model}.py", "--data", mnist_path, "--train-samples", "1000", "--epochs", "2",
@@ -39,7 +62,8 @@ def test_ctrl_c_mid_training_keeps_earlier_results(mnist_path, tmp_path):
     assert first.returncode == 0, first.stderr
     before = {name: (results / "dnn" / name).read_bytes() for name in os.listdir(results / "dnn")}
     process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "train_dnn.py"), "--data", mnist_path, "--epochs", "200", "--results-dir", str(results)],
+        [sys.executable, os.path.join(ROOT, "train_dnn.py"), "--data", mnist_path, "--epochs", "200", "--seeds", "3", "--jobs", "3",
+         "--results-dir", str(results)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         # A background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -48,11 +72,14 @@ def test_ctrl_c_mid_training_keeps_earlier_results(mnist_path, tmp_path):
         if line.startswith("Epoch 1/"):
             break
     time.sleep(1)
-    process.send_signal(signal.SIGINT)
+    workers = spawned_workers(process.pid)
+    assert len(workers) == 2  # seeds 1 and 2 train in processes of their own
+    process.send_signal(signal.SIGINT)  # to the script alone, not its workers, as `kill -INT` would
     try:
         _, stderr = process.communicate(timeout=120)
     finally:
         process.kill()
     assert process.returncode == 2
     assert_one_line_error(stderr, "interrupted")
+    assert [pid for pid in workers if alive(pid)] == []  # no worker trains on unseen
     assert {name: (results / "dnn" / name).read_bytes() for name in os.listdir(results / "dnn")} == before

@@ -29,6 +29,21 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tiny_npz, tmp_path, mod
     assert first.train_loss != other.train_loss
 
 
+def test_seeds_trained_at_once_are_those_trained_one_at_a_time(tiny_npz, tmp_path):
+    config = tiny_config(tiny_npz, tmp_path, model="cnn", seed=2, seeds=3)
+    train, test = training.prepare(config)
+    alone = list(training.train_seeds(training.dataclasses.replace(config, jobs=1), train, test))
+    at_once = list(training.train_seeds(training.dataclasses.replace(config, jobs=2), train, test))
+    assert [run.seed for run in at_once] == [2, 3, 4]
+    # jobs=2: this process trains seeds 2 and 4 and keeps their models, a worker process trains seed 3
+    assert [run.model is None for run in at_once] == [False, True, False]
+    for one, other in zip(alone, at_once):
+        assert (one.train_loss, one.test_loss, one.test_acc, one.history) == (other.train_loss, other.test_loss, other.test_acc, other.history)
+    for a, b in zip(alone[0].model.get_weights(), at_once[0].model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert alone[0].test_loss != alone[1].test_loss
+
+
 def test_steps_per_execution_does_not_change_the_result(tiny_npz, tmp_path):
     config = tiny_config(tiny_npz, tmp_path)
     train, test = training.prepare(config)
