@@ -4,6 +4,7 @@ Each repeat runs, as fresh processes and in this order: the note's script (DNN),
 the note's script (CNN), train_cnn.py, every one with its defaults (ours write to a temporary
 folder, so results/ is left alone). Prints each one's median wall time and ours / the note's,
 then runs reproduce.py once (also into a temporary folder) and prints the stage times it reports.
+With --seeds-at-once it also times `train_cnn.py --seeds 3` at its default --jobs against --jobs 1.
 
     python benchmarks/scripts_vs_note.py --data ../shared/data/mnist.npz
 """
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="runs of each command; medians are compared")
     parser.add_argument("--no-reproduce", dest="reproduce", action="store_false", help="skip the reproduce.py run")
+    parser.add_argument("--seeds-at-once", action="store_true",
+                        help="also time train_cnn.py --seeds 3 with its default --jobs (seeds at once) against --jobs 1, once each")
     cli.add_data_argument(parser)
     args = parser.parse_args(argv)
     path = data.data_path(args.data)
@@ -59,6 +62,11 @@ def main(argv: list[str] | None = None) -> None:
             note, our = statistics.median(times[model, "note"]), statistics.median(times[model, "ours"])
             print(f"| note's script, {model.upper()} | {note:.1f} s | 1.00 |")
             print(f"| `python train_{model}.py` | {our:.1f} s | {our / note:.2f} |")
+        if args.seeds_at_once:
+            three = [sys.executable, "train_cnn.py", "--seeds", "3", "--quiet", "--data", path, "--results-dir", scratch]
+            together, apart = wall(three), wall([*three, "--jobs", "1"])
+            print(f"\n`python train_cnn.py --seeds 3`: {together:.1f} s at once, {apart:.1f} s one after another "
+                  f"(--jobs 1): {apart / together:.2f}x")
         if args.reproduce:
             done = subprocess.run([sys.executable, "reproduce.py", "--data", path, "--results-dir", os.path.join(scratch, "all")],
                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
