@@ -17,7 +17,7 @@ def parse_args(model: str, argv: list[str] | None):
     parser.add_argument("--seeds", type=cli.positive_int, default=1, help="train this many seeds (seed, seed+1, ...) and report mean ± std")
     parser.add_argument("--jobs", type=cli.positive_int, default=3,
                         help="seeds trained at the same time, each beyond the first in a process of its own; the weights are "
-                             "those of one at a time, bit for bit. On 2 cores the CNN's 3 seeds take 90-100 s at once, 122 s one "
+                             "those of one at a time, bit for bit. On 2 cores the CNN's 3 seeds take 90-101 s at once, 122 s one "
                              "after another (README: Speed)")
     if model == "cnn":
         parser.add_argument("--conv-activation", choices=["none", "relu"], default="none",

@@ -157,7 +157,7 @@ def train_seeds(config: Config, train, test, summary: bool = False) -> Iterator[
 
     This process trains every config.jobs-th seed from the first, so it keeps the first seed's model;
     worker processes train the others and send back their scores and history. One training keeps
-    only about 1.4 of 2 cores busy, so on 2 cores the CNN's three seeds finish together in 90-100 s
+    only about 1.4 of 2 cores busy, so on 2 cores the CNN's three seeds finish together in 90-101 s
     against 122 s one after another; each process keeps TensorFlow's default thread pools, which
     is what keeps every seed's weights the same bit for bit.
     """
