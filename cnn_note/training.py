@@ -38,7 +38,6 @@ class Config:
     results_dir: str = "results"
     verbose: str | int = "auto"
 
-
     @property
     def name(self) -> str:
         """Where results go and how reports call it: dnn, cnn, or cnn_note_layout for the note's code as written."""
