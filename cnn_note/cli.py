@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 
@@ -28,6 +30,9 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
         super().__init__(**kwargs)
+        # argparse takes only a plain number such as -1 for a value, and "-1,1" for an unknown option; any text
+        # starting with a minus and a digit is a value here (no flag of ours starts with a digit).
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str) -> None:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -76,6 +81,30 @@ def number_range(text: str) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise argparse.ArgumentTypeError(f"must be LOW,HIGH with LOW < HIGH, such as -1,1 or 0,255, got {text!r}")
     return low, high
+
+
+def int_pair(text: str) -> tuple[int, int]:
+    """argparse type: two whole numbers A,B, such as 2,0 or -2,2."""
+    try:
+        first, second = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be two whole numbers A,B such as 2,0 or -2,2, got {text!r}") from None
+    return first, second
+
+
+def class_names(text: str) -> list[str]:
+    """argparse type: class names, comma-separated or a UTF-8 text file with one name a line."""
+    if os.path.isfile(text):
+        try:
+            with open(text, encoding="utf-8") as handle:
+                names = [line.strip() for line in handle if line.strip()]
+        except (OSError, UnicodeDecodeError) as error:
+            raise argparse.ArgumentTypeError(f"cannot read {text} ({error}): give a UTF-8 text file, one name a line") from None
+    else:
+        names = [name.strip() for name in text.split(",")]
+    if not names or not all(names):
+        raise argparse.ArgumentTypeError(f"must be names separated by commas, or a file with one name a line, got {text!r}")
+    return names
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -91,8 +92,15 @@ class View:
     to_model: Callable = _unchanged  # pixels 0..1 -> what the model was trained on
 
     @classmethod
-    def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None) -> View:
-        """Check that `model` is a one-input image model with channels last, and view it."""
+    def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True) -> View:
+        """Check that `model` is a one-input image model with channels last, and view it.
+
+        With maps=False (explaining a decision needs no feature maps) a model on flat vectors
+        of a square's pixels, the note's DNN, is seen as one on grey square images, and a model
+        with no 4-D layer is accepted.
+        """
+        if not maps and len(model.input_shape) == 2 and math.isqrt(model.input_shape[-1] or 0) ** 2 == model.input_shape[-1]:
+            model = square_images(model)
         if len(model.inputs) != 1:
             raise InputError(f"{label} has {len(model.inputs)} inputs: only models with one image input can be looked inside")
         shape = model.input_shape
@@ -106,7 +114,7 @@ class View:
             raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
                              "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
         view = cls(model, label, to_model or _unchanged)
-        if not view.feature_layers():
+        if maps and not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
             raise InputError(f"{label} has no layer with a (batch, height, width, channels) output to look at "
                              f"(it has {have}): give a CNN, such as results/cnn/model.keras")
@@ -214,17 +222,30 @@ class View:
 
     def logits(self) -> keras.Model:
         """Pixels to the class scores before the final softmax, for ascending a class."""
+        return self.graph([self._scores])
+
+    def layer_and_logits(self, name: str) -> keras.Model:
+        """Pixels to [the output of layer `name`, the class scores before softmax], for Grad-CAM."""
+        self.check_layers([name])
+        return self.graph([self._graph.produced[name], self._scores])
+
+    @functools.cached_property
+    def _scores(self):
+        """The symbolic class scores before softmax in the walked graph."""
         last, scores_in = self._softmax_head()
         if scores_in:
-            return self.graph([self._graph.received[last.name]])
+            return self._graph.received[last.name]
         # A twin of the last layer without its softmax, holding the same weights.
         twin = type(last).from_config({**last.get_config(), "activation": "linear", "name": f"{last.name}_logits"})
         outputs = twin(self._graph.received[last.name])
         twin.set_weights(last.get_weights())
-        return self.graph([outputs])
+        return outputs
 
     def _softmax_head(self) -> tuple:
         """The last layer, and whether what it receives is already the scores (a Softmax or Activation layer)."""
+        if len(self.model.output_shape) != 2:
+            raise InputError(f"{self.label}'s output has shape {self.model.output_shape[1:]}, not one vector of class scores per "
+                             "image: give a classifier whose output is (batch, classes), ending in softmax")
         last = self.model.layers[-1]
         activation = last.get_config().get("activation")
         if isinstance(last, keras.layers.Softmax) or isinstance(last, keras.layers.Activation) and activation == "softmax":
@@ -242,19 +263,24 @@ class View:
             return None
         return self.model.output_shape[-1]
 
+    def probability_model(self, shape: tuple | None = None) -> keras.Model:
+        """Pixels 0..1 of `shape` (default: any height and width) to the model's own output."""
+        return self.graph([self._graph.output], shape=shape)
+
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """The model's own output for pixels 0..1."""
-        return np.asarray(self.graph([self._graph.output], shape=pixels.shape[1:])(pixels))
+        return np.asarray(self.probability_model(pixels.shape[1:])(pixels))
 
-    def bytes_per_image(self, names: Sequence[str], height: int, width: int) -> int:
-        """Working memory to ascend one image of height x width through the named layers: every activation, forward and back."""
+    def bytes_per_image(self, names: Sequence[str] | None, height: int, width: int) -> int:
+        """Working memory to ascend one image of height x width through the named layers (None: the whole model), forward and back."""
         elements = []
 
         def count(layer, out):
             elements.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
             return out
 
-        self.graph([self._graph.produced[name] for name in names], (height, width, self.channels), count)
+        outputs = [self._graph.output] if names is None else [self._graph.produced[name] for name in names]
+        self.graph(outputs, (height, width, self.channels), count)
         return 4 * 3 * (sum(elements) + height * width * self.channels)
 
     def smallest_side(self, names: Sequence[str]) -> int:
@@ -269,6 +295,17 @@ class View:
             except ValueError:
                 low = middle + 1
         return low
+
+
+def square_images(model: keras.Model) -> keras.Model:
+    """A model on flat vectors of n = side x side pixels, taking grey (side, side, 1) images: a Reshape, then its own layers."""
+    length = model.input_shape[-1]
+    side = math.isqrt(length)
+    pixels = keras.Input((side, side, 1), name="pixels")
+    flat = keras.layers.Reshape((length,), name="flat_pixels")(pixels)
+    # The model's own layers called again on the flat pixels (as walk() does), so its last layer stays last.
+    outputs = keras.Model(model.inputs[0], model.outputs[0])._run_through_graph(flat, call_fn=lambda layer, *args, **kwargs: layer(*args, **kwargs))
+    return keras.Model(pixels, outputs, name=model.name)
 
 
 def pixel_convention(input_range: tuple[float, float] | None, preprocess: str | None) -> Callable | None:
@@ -292,13 +329,14 @@ def family(name: str) -> str:
     raise InputError(f"unknown network {name}: known ones are {', '.join(NETWORKS)}")
 
 
-def load(spec: str, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None) -> View:
-    """A View of a Keras model file (.keras or .h5) or of a keras.applications network by name."""
+def load(spec: str, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
+         maps: bool = True) -> View:
+    """A View of a Keras model file (.keras or .h5) or of a keras.applications network by name (maps: see View.of)."""
     if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
         return network(spec)
     model = models.load_trained(spec, f"run `{command}`, pass another --model file, "
                                       f"or a network name such as {', '.join(list(NETWORKS)[:4])}")
-    return View.of(model, os.path.basename(spec), pixel_convention(input_range, preprocess))
+    return View.of(model, os.path.basename(spec), pixel_convention(input_range, preprocess), maps)
 
 
 def network(name: str) -> View:

@@ -70,12 +70,17 @@ def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int]):
     return maps
 
 
+def pick(scores: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
+    """Scores (B, classes) to image b's score of class classes[b]: (B,)."""
+    return tf.gather(scores, tf.reshape(classes, (-1, 1)), batch_dims=1)[:, 0]
+
+
 def class_logit(logits: keras.Model, classes: Sequence[int]) -> Objective:
     """Image b scores the logit (score before softmax) of class classes[b]."""
-    index = tf.constant(list(classes), tf.int32)[:, None]
+    index = tf.constant(list(classes), tf.int32)
 
     def objective(images: tf.Tensor) -> tf.Tensor:
-        return tf.gather(logits(images), index, batch_dims=1)[:, 0]
+        return pick(logits(images), index)
 
     return objective
 

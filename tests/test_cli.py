@@ -10,7 +10,7 @@ import pytest
 
 from cnn_note import cli
 
-SCRIPTS = ["train_dnn", "train_cnn", "visualize_filters", "deep_dream", "why_cnn", "reproduce"]
+SCRIPTS = ["train_dnn", "train_cnn", "visualize_filters", "deep_dream", "why_cnn", "explain", "reproduce"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

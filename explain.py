@@ -1,0 +1,208 @@
+"""Why did the CNN decide this? Attribution maps: saliency, SmoothGrad, Integrated Gradients, Grad-CAM, occlusion, LIME.
+
+By default the note's CNN from train_cnn.py on MNIST test digits 0-7; the DNN's file works too
+(its 784 inputs are seen as the 28x28 digit), and so does any Keras image classifier file or
+keras.applications network (--model). For each image, writes to results/explain/: <name>.png
+(the image, then one map per method over it) and, for all of them, attributions.npz (the
+images, the classes explained, their probabilities, the Grad-CAM layer and one (N, H, W) map
+per method).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from cnn_note import cli
+
+PROG = "explain.py"
+MODEL = os.path.join("results", "cnn", "model.keras")
+MAX_FIGURES = 16
+
+
+def parse_args(argv: list[str] | None):
+    parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    cli.add_model_arguments(parser, MODEL)
+    parser.add_argument("--index", type=cli.int_list, default=list(range(8)), metavar="LIST",
+                        help="MNIST test digits to explain, such as 0,17,26 or 0-99 (default: 0-7)")
+    parser.add_argument("--image", nargs="+", default=None, metavar="FILE", help="explain these pictures instead (default: MNIST test digits)")
+    parser.add_argument("--shift", type=cli.int_pair, default=None, metavar="DY,DX",
+                        help="move the MNIST digits DY pixels down and DX right first, as why_cnn.py does (default: none)")
+    parser.add_argument("--class", dest="target", default=None, metavar="CLASS",
+                        help="class to explain: a number, or 'label' for each MNIST digit's own label (default: each image's predicted class)")
+    parser.add_argument("--class-names", type=cli.class_names, default=None, metavar="NAMES",
+                        help="names for the titles: comma-separated, or a text file with one name a line (default: class numbers)")
+    parser.add_argument("--methods", default=None, metavar="LIST",
+                        help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
+                             "(default: every method that applies; gradcam needs a 4-D layer)")
+    parser.add_argument("--layer", default=None, help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
+    parser.add_argument("--samples", type=cli.positive_int, default=50, help="SmoothGrad's noisy copies per image")
+    parser.add_argument("--noise", type=cli.fraction, default=0.15, help="SmoothGrad's noise, a share of the image's pixel range")
+    parser.add_argument("--steps", type=cli.positive_int, default=64, help="Integrated Gradients' steps from the baseline")
+    parser.add_argument("--baseline", choices=("black", "white", "grey", "blur"), default="black",
+                        help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
+                             "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
+    parser.add_argument("--patch", type=cli.positive_int, default=None,
+                        help="occlusion's grey square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
+    parser.add_argument("--stride", type=cli.positive_int, default=None, help="occlusion's step between patches (default: half the patch)")
+    parser.add_argument("--lime-samples", type=cli.positive_int, default=1000, help="LIME's perturbed copies per image")
+    parser.add_argument("--max-side", type=cli.positive_int, default=512,
+                        help="occlusion and LIME work on a copy of a larger picture shrunk to this side, and map back")
+    parser.add_argument("--seed", type=cli.nonnegative_int, default=0, help="seed for SmoothGrad's noise and LIME")
+    parser.add_argument("--max-figures", type=cli.nonnegative_int, default=MAX_FIGURES,
+                        help="draw the first this many images' figures (every map is in attributions.npz)")
+    cli.add_data_argument(parser)
+    parser.add_argument("--out-dir", default=os.path.join("results", "explain"), help="where the pictures and attributions.npz go")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Explain the chosen images' classes with each method, save the figures and attributions.npz; returns what was saved."""
+    args = parse_args(argv)
+    with cli.reported_errors(PROG):
+        from cnn_note import results
+
+        if not args.list_layers:
+            results.ensure_writable(args.out_dir)
+        from cnn_note import attribution, data, dream, figures, model_views
+
+        pictures = [dream.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
+        view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess, maps=False)
+        if args.list_layers:
+            print(view.layer_table())
+            return {}
+        count = view.classes()
+        if count is None:
+            view.logits()  # raises, saying why this model has no class scores
+        names = check_names(args.class_names, count)
+        methods = check_methods(view, args.methods, attribution.gradcam_layer(view, args.layer))
+        check_target(args.target, count, bool(pictures))
+
+        if pictures:
+            images, labels, keys = photos(view, pictures, args.image, args.shift)
+        else:
+            images, labels, keys = digits(view, args, data)
+        settings = attribution.Settings(args.samples, args.noise, args.steps, args.baseline, args.layer, args.patch,
+                                        args.stride, args.lime_samples, args.max_side, args.seed)
+        saved = {}
+        for group in same_size(images):
+            batch = np.stack([images[i] for i in group])
+            probabilities = attribution.Probabilities(view, *batch.shape[1:3])(batch)
+            predicted = probabilities.argmax(axis=1)
+            classes = target_classes(args.target, predicted, [labels[i] for i in group])
+            print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {view.label}")
+            maps = attribution.explain(view, batch, classes, methods, settings)
+            arrays = {"images": batch, "classes": classes, "probabilities": probabilities[np.arange(len(batch)), classes],
+                      "predicted": predicted, "gradcam_layer": np.array(attribution.gradcam_layer(view, args.layer) or ""),
+                      **{method: values.astype("float32") for method, values in maps.items()}}
+            for row, i in enumerate(group):
+                title = f"{keys[i]}{'' if labels[i] is None else f' (label {labels[i]})'}: predicted {names[predicted[row]]} " \
+                        f"at {probabilities[row, predicted[row]]:.1%}"
+                if classes[row] != predicted[row]:
+                    title += f"; explaining {names[classes[row]]} ({probabilities[row, classes[row]]:.1%})"
+                print(title)
+                if i < args.max_figures:
+                    results.save_figure(os.path.join(args.out_dir, f"{keys[i]}.png"), figures.explanation(
+                        batch[row], {method: values[row] for method, values in maps.items()}, attribution.SIGNED, title))
+            npz = "attributions.npz" if len(group) == len(images) else f"attributions_{keys[group[0]]}.npz"
+            results.save_npz(os.path.join(args.out_dir, npz), arrays)
+            saved[npz] = arrays
+        if len(images) > args.max_figures:
+            print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
+        print(f"results written to {args.out_dir}/")
+    return saved[next(iter(saved))] if len(saved) == 1 else saved
+
+
+def check_names(names: list[str] | None, count: int) -> list[str]:
+    """The class names for titles: those given, which must be one per class, else the class numbers."""
+    if names is None:
+        return [str(k) for k in range(count)]
+    if len(names) != count:
+        raise cli.InputError(f"--class-names gives {len(names)} names but the model has {count} classes: give one name per class")
+    return names
+
+
+def check_methods(view, asked: str | None, gradcam_layer: str | None) -> list[str]:
+    """The methods to run: those asked, else all; Grad-CAM needs a 4-D layer (skipped with a line when defaulted, refused when asked)."""
+    from cnn_note.attribution import METHODS
+
+    methods = [name.strip() for name in asked.split(",")] if asked else list(METHODS)
+    unknown = [name for name in methods if name not in METHODS]
+    if unknown:
+        raise cli.InputError(f"unknown method {unknown[0]!r} in --methods: choose from {', '.join(METHODS)}")
+    if "gradcam" in methods and gradcam_layer is None:
+        if asked:
+            raise cli.InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none "
+                                 "(a DNN's layers are vectors): leave gradcam out of --methods")
+        print(f"gradcam: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
+        methods.remove("gradcam")
+    return methods
+
+
+def check_target(target: str | None, count: int, pictures: bool) -> None:
+    """Fail in one line when --class is not a class of the model, or asks for labels that pictures do not have."""
+    if target is None:
+        return
+    if target == "label":
+        if pictures:
+            raise cli.InputError("--class label needs MNIST digits, which have labels: give a class number with --image")
+        return
+    if not target.isdigit() or int(target) >= count:
+        raise cli.InputError(f"--class {target} is out of range: the model has classes 0..{count - 1} (or give 'label')")
+
+
+def digits(view, args, data) -> tuple[list[np.ndarray], list[int], list[str]]:
+    """The MNIST test digits asked for, as the model's pixels, with their labels and names."""
+    from cnn_note import distortions
+
+    _, test = data.load("mnist", data.data_path(args.data))
+    bad = [i for i in args.index if not 0 <= i < len(test.x)]
+    if bad:
+        raise cli.InputError(f"--index {bad[0]} is out of range: the test set has images 0..{len(test.x) - 1}")
+    raw = test.x[args.index]
+    if args.shift:
+        raw = distortions.shift(raw, *args.shift)
+    images = np.repeat(data.to_inputs(raw, (*data.IMAGE_SHAPE, 1)), view.channels, axis=-1)
+    suffix = f"_shifted_{args.shift[0]}_{args.shift[1]}" if args.shift else ""
+    return list(images), [int(y) for y in test.y[args.index]], [f"digit_{i}{suffix}" for i in args.index]
+
+
+def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarray], list[None], list[str]]:
+    """The pictures as the model's pixels; resized to the model's own size when it takes only one."""
+    from cnn_note import dream
+    from cnn_note.backend import tf
+
+    if shift:
+        raise cli.InputError("--shift moves MNIST digits: leave it out with --image")
+    images = []
+    for picture, path in zip(pictures, paths):
+        pixels, _ = dream.to_pixels(picture, view.channels)
+        if view.size and pixels.shape[:2] != view.size:
+            print(f"{path}: {pixels.shape[1]}x{pixels.shape[0]} resized to the model's {view.size[1]}x{view.size[0]}")
+            pixels = tf.image.resize(pixels, view.size, method="area").numpy()
+        images.append(pixels)
+    keys = [os.path.splitext(os.path.basename(path))[0] for path in paths]
+    if len(set(keys)) < len(keys):
+        raise cli.InputError("two --image files share a name: their figures would overwrite each other; rename one")
+    return images, [None] * len(images), keys
+
+
+def same_size(images: list[np.ndarray]) -> list[list[int]]:
+    """Indices of the images grouped by size, in order of first appearance: each group is explained as one batch."""
+    groups: dict[tuple, list[int]] = {}
+    for index, image in enumerate(images):
+        groups.setdefault(image.shape, []).append(index)
+    return list(groups.values())
+
+
+def target_classes(target: str | None, predicted: np.ndarray, labels: list) -> np.ndarray:
+    """The class to explain for each image (check_target has vetted --class): a number, 'label', or the predicted class."""
+    if target is None:
+        return predicted
+    return np.array(labels) if target == "label" else np.full(len(predicted), int(target))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

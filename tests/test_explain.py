@@ -1,0 +1,261 @@
+"""explain.py and its methods: known answers on tiny models, faithfulness on real MNIST, end to end, clean failures."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import explain
+from cnn_note import attribution, faithfulness, models
+from cnn_note.attribution import Settings
+from cnn_note.backend import keras, tf
+from cnn_note.model_views import View
+from conftest import assert_one_line_error, rgb_residual_model, run_script
+
+
+def linear_model(height=6, width=5, channels=1, classes=3):
+    """Scores w.x + b per class, then softmax: every gradient method has a known answer."""
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((height, width, channels))
+    scores = keras.layers.Dense(classes, name="scores")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, keras.layers.Softmax()(scores))
+
+
+def weights_of(model, cls):
+    kernel = model.get_layer("scores").kernel.numpy()[:, cls]
+    return kernel.reshape(model.input_shape[1:])
+
+
+def images(count, height=6, width=5, channels=1, seed=0):
+    return np.random.default_rng(seed).random((count, height, width, channels)).astype("float32")
+
+
+def test_gradient_of_a_linear_score_is_the_weights_magnitude_largest_over_channels():
+    model = linear_model(channels=3)
+    x, classes = images(4, channels=3), np.array([0, 1, 2, 1])
+    maps = attribution.gradient(View.of(model, maps=False), x, classes)
+    for map_, cls in zip(maps, classes):
+        np.testing.assert_allclose(map_, np.abs(weights_of(model, cls)).max(axis=-1), rtol=1e-5)
+
+
+def test_integrated_gradients_of_a_linear_score_from_black_is_weights_times_input_exactly():
+    model = linear_model()
+    x, classes = images(3), np.array([2, 0, 1])
+    maps, error = attribution.integrated_gradients(View.of(model, maps=False), x, classes, Settings(steps=8))
+    for map_, image, cls in zip(maps, x, classes):
+        np.testing.assert_allclose(map_, (weights_of(model, cls) * image)[..., 0], rtol=1e-5, atol=1e-7)
+    assert error.max() < 1e-5  # completeness to float precision
+
+
+def test_integrated_gradients_completeness_holds_for_a_real_network(random_cnn_file):
+    view = View.of(models.load_trained(random_cnn_file, "x"), maps=False)
+    _, error = attribution.integrated_gradients(view, images(2, 28, 28), np.array([3, 5]), Settings(baseline="blur"))
+    assert error.max() < 0.05
+
+
+def test_occlusion_of_a_patch_is_the_probability_drop_computed_by_hand():
+    model = linear_model()
+    view = View.of(model, maps=False)
+    x, cls = images(1), 1
+    maps = attribution.occlusion(view, x, np.array([cls]), Settings(patch=3, stride=3))
+    before = model(x).numpy()[0, cls]
+    # 6x5 with a 3-pixel patch every 3: rows start at 0, 3 and columns at 0, 2 (the last flush with the edge).
+    for top, left in [(0, 0), (3, 0)]:
+        hidden = x.copy()
+        hidden[0, top:top + 3, left:left + 3] = 0.0
+        np.testing.assert_allclose(maps[0, top:top + 3, left:left + 2], before - model(hidden).numpy()[0, cls], rtol=1e-4, atol=1e-6)
+    assert attribution.positions(5, 3, 3) == [0, 2] and attribution.positions(6, 3, 3) == [0, 3]
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_gradcam_with_one_channel_is_that_maps_relu_resized(padding):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 1))
+    maps = keras.layers.Conv2D(1, 3, padding=padding, name="only")(inputs)
+    scores = keras.layers.Dense(2, activation="softmax", name="out")(keras.layers.GlobalAveragePooling2D()(maps))
+    model = keras.Model(inputs, scores)
+    model.get_layer("out").set_weights([np.array([[2.0, -1.0]], "float32"), np.zeros(2, "float32")])
+    x = images(2, 8, 8)
+    cam = attribution.gradcam(View.of(model, maps=False), x, np.array([0, 0]))
+    layer = keras.Model(inputs, maps)(x)
+    side = layer.shape[1]
+    expected = tf.image.resize(tf.nn.relu(layer) * 2.0 / side**2, (8, 8)).numpy()[..., 0]  # weight = mean gradient = 2 / cells
+    np.testing.assert_allclose(cam, expected, rtol=1e-4, atol=1e-6)
+    assert cam.min() >= 0 and cam.max() > 0
+
+
+def test_gradcam_uses_the_last_conv_layer_unless_told():
+    view = View.of(rgb_residual_model(), maps=False)
+    assert attribution.gradcam_layer(view, None) == "deep"
+    assert attribution.gradcam_layer(view, "add") == "add"
+    assert attribution.gradcam_layer(View.of(models.build_dnn(), maps=False), None) is None
+
+
+def test_the_dnn_is_seen_as_a_28x28_grey_picture_and_unchanged():
+    dnn = models.build_dnn()
+    view = View.of(dnn, maps=False)
+    x = images(3, 28, 28)
+    np.testing.assert_allclose(attribution.Probabilities(view, 28, 28)(x), dnn(x.reshape(3, 784)).numpy(), rtol=1e-5, atol=1e-6)
+    assert dnn.input_shape == (None, 784) and view.channels == 1 and view.classes() == 10
+
+
+def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
+    model = rgb_residual_model()
+    x = images(1, 90, 120, 3)
+    maps = attribution.occlusion(View.of(model, maps=False), x, np.array([0]), Settings(max_side=40))
+    assert maps.shape == (1, 90, 120) and np.isfinite(maps).all()
+
+
+def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained_cnn_file, mnist_path):
+    from cnn_note import data
+
+    view = View.of(models.load_trained(trained_cnn_file, "x"), maps=False)
+    _, test = data.load("mnist", mnist_path)
+    x, y = data.to_inputs(test.x[:20], (28, 28, 1)), test.y[:20].astype(int)
+    trained = attribution.gradient(view, x, y)
+    fresh = faithfulness.reinitialised(view)
+    again = attribution.gradient(view, x, y)
+    np.testing.assert_array_equal(trained, again)  # the trained model was not touched
+    agreement = faithfulness.rank_agreement(trained, attribution.gradient(fresh, x, y))
+    assert agreement.mean() < 0.9
+    assert faithfulness.rank_agreement(trained, trained).min() == pytest.approx(1.0)
+
+
+def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_file, mnist_path):
+    from cnn_note import data
+
+    view = View.of(models.load_trained(trained_cnn_file, "x"), maps=False)
+    _, test = data.load("mnist", mnist_path)
+    chosen = [int(np.where(test.y == digit)[0][k]) for k in range(2) for digit in range(10)]
+    x = data.to_inputs(test.x[chosen], (28, 28, 1))
+    classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
+    maps = attribution.explain(view, x, classes, list(attribution.METHODS), Settings(lime_samples=300), log=lambda line: None)
+    random = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.random_order(len(x), 784), insertion=False)).mean()
+    for method, values in maps.items():
+        deletion = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.most_first(values), insertion=False)).mean()
+        assert deletion < random, (method, deletion, random)
+
+
+def test_deletion_and_insertion_curves_start_and_end_where_they_should():
+    model = linear_model()
+    view = View.of(model, maps=False)
+    x, classes = images(2), np.array([0, 2])
+    order = faithfulness.random_order(2, 30)
+    deletion = faithfulness.curves(view, x, classes, order, insertion=False, per_step=7)
+    insertion = faithfulness.curves(view, x, classes, order, insertion=True, per_step=7)
+    full, black = model(x).numpy()[[0, 1], classes], model(np.zeros_like(x)).numpy()[[0, 1], classes]
+    assert deletion.shape == (2, 6)  # 30 pixels, 7 a step: 0, 7, 14, 21, 28, 30
+    np.testing.assert_allclose(deletion[:, 0], full, rtol=1e-5)
+    np.testing.assert_allclose(deletion[:, -1], black, rtol=1e-5)
+    np.testing.assert_allclose(insertion[:, 0], black, rtol=1e-5)
+    np.testing.assert_allclose(insertion[:, -1], full, rtol=1e-5)
+    assert faithfulness.area(np.ones((1, 5))) == pytest.approx(1.0)
+
+
+def test_ties_are_broken_at_random_not_in_reading_order():
+    order = faithfulness.most_first(np.array([[[0.0, 0.0], [1.0, 0.0]]] * 50))
+    assert (order[:, 0] == 2).all()  # the one positive pixel first
+    assert len({tuple(row[1:]) for row in order}) > 1
+
+
+def explain_run(*args, out):
+    return explain.main([*args, "--out-dir", str(out), "--samples", "8", "--steps", "16", "--lime-samples", "100"])
+
+
+def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(trained_cnn_file, mnist_path, tmp_path, capsys):
+    arrays = explain_run("--model", trained_cnn_file, "--data", mnist_path, "--index", "0,17,26", out=tmp_path)
+    printed = capsys.readouterr().out
+    assert "completeness error mean" in printed and "digit_17 (label 7): predicted" in printed
+    saved = np.load(tmp_path / "attributions.npz")
+    assert saved["images"].shape == (3, 28, 28, 1) and saved["classes"].shape == (3,) and str(saved["gradcam_layer"]) == "conv2"
+    for method in attribution.METHODS:
+        assert saved[method].shape == (3, 28, 28) and np.isfinite(saved[method]).all(), method
+        np.testing.assert_array_equal(saved[method], arrays[method])
+    np.testing.assert_array_equal(saved["classes"], saved["predicted"])  # by default the predicted class is explained
+    assert (saved["probabilities"] > 0).all() and (saved["probabilities"] <= 1).all()
+    assert saved["gradient"].min() >= 0 and saved["integrated_gradients"].min() < 0  # magnitudes, and signed
+    for name in ("digit_0.png", "digit_17.png", "digit_26.png"):
+        assert Image.open(tmp_path / name).size[0] > 1000
+
+
+def test_explain_on_the_dnn_skips_gradcam_with_a_line(mnist_path, tmp_path):
+    path = tmp_path / "dnn.keras"
+    models.build_dnn().save(path)
+    done = run_script("explain.py", "--model", str(path), "--data", mnist_path, "--index", "3", "--class", "label",
+                      "--methods", "gradient,occlusion", "--out-dir", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    saved = np.load(tmp_path / "out" / "attributions.npz")
+    assert set(saved.files) >= {"gradient", "occlusion"} and "gradcam" not in saved.files
+    assert str(saved["gradcam_layer"]) == "" and list(saved["classes"]) == [0]  # test digit 3 is a 0
+    done = run_script("explain.py", "--model", str(path), "--data", mnist_path, "--index", "3", "--methods", "gradient,gradcam",
+                      "--out-dir", str(tmp_path / "refused"))
+    assert done.returncode == 2
+    assert_one_line_error(done.stderr, "gradcam needs a layer", "leave gradcam out")
+
+
+def test_explain_an_rgb_functional_model_on_pictures_with_class_names(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "rgb.keras"
+    rgb_residual_model().save(path)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(tmp_path / "b.jpg")
+    Image.fromarray(rng.integers(0, 256, (30, 30), dtype=np.uint8)).save(tmp_path / "grey.png")
+    (tmp_path / "names.txt").write_text("cat\ndog\nbird\nfish\nfrog\n")
+    saved = explain_run("--model", str(path), "--image", str(tmp_path / "a.png"), str(tmp_path / "b.jpg"), str(tmp_path / "grey.png"),
+                        "--class", "3", "--class-names", str(tmp_path / "names.txt"), out=tmp_path / "out")
+    printed = capsys.readouterr().out
+    assert "explaining fish" in printed or "predicted fish" in printed
+    together = np.load(tmp_path / "out" / "attributions_a.npz")  # two sizes: one file per size
+    assert together["images"].shape == (2, 40, 60, 3) and together["gradcam"].shape == (2, 40, 60) and list(together["classes"]) == [3, 3]
+    assert np.load(tmp_path / "out" / "attributions_grey.npz")["images"].shape == (1, 30, 30, 3)
+    assert set(saved) == {"attributions_a.npz", "attributions_grey.npz"}
+    for name in ("a.png", "b.png", "grey.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--class", "10"], ["--class 10 is out of range", "0..9"]),
+    (["--methods", "gradient,saliency"], ["unknown method 'saliency'", "integrated_gradients"]),
+    (["--layer", "dense"], ["layer dense has output", "--list-layers"]),
+    (["--layer", "nope"], ["unknown layer nope"]),
+    (["--class-names", "a,b,c"], ["3 names", "10 classes"]),
+    (["--index", "10000"], ["--index 10000 is out of range"]),
+])
+def test_bad_input_is_one_line_and_writes_nothing(args, words, random_cnn_file, tiny_npz, tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        explain.main(["--model", random_cnn_file, "--data", tiny_npz, "--out-dir", str(out), *args])
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, *words)
+    assert not out.exists() or not os.listdir(out)
+
+
+def test_pictures_that_cannot_be_read_are_one_line(random_cnn_file, tmp_path, capsys):
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    for path, words in ((tmp_path / "missing.png", ["image not found"]), (tmp_path / "broken.png", ["broken.png"])):
+        with pytest.raises(SystemExit) as stop:
+            explain.main(["--model", random_cnn_file, "--image", str(path), "--out-dir", str(tmp_path / "out")])
+        assert stop.value.code == 2
+        assert_one_line_error(capsys.readouterr().err, *words)
+    assert not os.listdir(tmp_path / "out")
+
+
+def test_a_model_without_class_scores_is_refused_saying_what_is_needed(tmp_path, capsys):
+    inputs = keras.Input((16, 16, 1))
+    segmenter = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same", activation="softmax")(inputs))
+    segmenter.save(tmp_path / "segmenter.keras")
+    Image.new("L", (16, 16)).save(tmp_path / "p.png")
+    with pytest.raises(SystemExit) as stop:
+        explain.main(["--model", str(tmp_path / "segmenter.keras"), "--image", str(tmp_path / "p.png"), "--out-dir", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, "not one vector of class scores", "(batch, classes)")
+
+
+def test_help_names_every_method(capsys):
+    with pytest.raises(SystemExit):
+        explain.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for method in attribution.METHODS:
+        assert method in text
