@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             npz = "attributions.npz" if len(group) == len(images) else f"attributions_{keys[group[0]]}.npz"
             results.save_npz(os.path.join(args.out_dir, npz), arrays)
             saved[npz] = arrays
-        if len(images) > args.max_figures:
+        if 0 < args.max_figures < len(images):
             print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
         print(f"results written to {args.out_dir}/")
     return saved[next(iter(saved))] if len(saved) == 1 else saved

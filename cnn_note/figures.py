@@ -125,23 +125,27 @@ def shift_accuracy(accuracies: dict[str, list[float]]) -> plt.Figure:
 
 def explanation(image: np.ndarray, maps: dict[str, np.ndarray], signed: tuple[str, ...], title: str) -> plt.Figure:
     """The picture, then each method's map over a faint copy of it: signed maps red (for the class) and blue (against), others hot."""
-    # As in dream(): about 300 pixels a panel is all a figure can show of a large photo.
-    stride = max(1, math.ceil(max(image.shape[:2]) / 300))
-    image = image[::stride, ::stride]
-    faint = image.mean(axis=-1)
-    figure, axes = plt.subplots(1, len(maps) + 1, figsize=(2.2 * (len(maps) + 1), 2.7), squeeze=False)
-    axes = axes[0]
-    axes[0].imshow(shown(image), cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title("input", fontsize=9)
-    for ax, (method, values) in zip(axes[1:], maps.items()):
-        values = values[::stride, ::stride]
-        limit = max(float(np.abs(values).max()), 1e-12)
-        ax.imshow(faint, cmap="gray", vmin=0, vmax=1)
-        style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if method in signed else {"cmap": "inferno", "vmin": 0, "vmax": limit}
-        ax.imshow(values, alpha=0.7, **style)
-        ax.set_title(method.replace("_", " "), fontsize=9)
-    for ax in axes:
-        ax.axis("off")
+    return explanation_rows([("", image, maps)], signed, title)
+
+
+def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], signed: tuple[str, ...], title: str) -> plt.Figure:
+    """explanation() for several pictures, a row each: (row label, picture (H, W, C), {method: map (H, W)})."""
+    columns = 1 + max(len(maps) for _, _, maps in rows)
+    figure, axes = plt.subplots(len(rows), columns, figsize=(2.2 * columns, 2.3 * len(rows) + 0.4), squeeze=False, layout="constrained")
+    for ax_row, (label, image, maps) in zip(axes, rows):
+        # As in dream(): about 300 pixels a panel is all a figure can show of a large photo.
+        stride = max(1, math.ceil(max(image.shape[:2]) / 300))
+        image = image[::stride, ::stride]
+        ax_row[0].imshow(shown(image), cmap="gray", vmin=0, vmax=1)
+        ax_row[0].set_title(label or "input", fontsize=9)
+        for ax, (method, values) in zip(ax_row[1:], maps.items()):
+            values = values[::stride, ::stride]
+            limit = max(float(np.abs(values).max()), 1e-12)
+            style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if method in signed else {"cmap": "inferno", "vmin": 0, "vmax": limit}
+            ax.imshow(image.mean(axis=-1), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(values, alpha=0.7, **style)
+            ax.set_title(method.replace("_", " "), fontsize=9)
+        for ax in ax_row:
+            ax.axis("off")
     figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
     return figure

@@ -105,8 +105,22 @@ def machine() -> dict[str, str]:
     return {"processor": cpu, "cores": str(os.cpu_count()), "system": platform.platform()}
 
 
-def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str], command: str) -> str:
-    """REPORT.md: the note's numbers beside ours and every picture, linked relative to results_dir."""
+def record_run(results_dir: str, seconds: dict[str, float], failed: list[str], command: str) -> dict[str, dict]:
+    """Add this run's stages to results_dir/run.json (stages not run keep the record of the run that made them); returns it all."""
+    path = os.path.join(results_dir, "run.json")
+    runs = {}
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            runs = json.load(handle)
+    processor = machine()["processor"]
+    runs.update({stage: {"seconds": round(value, 1), "failed": stage in failed, "command": command, "processor": processor}
+                 for stage, value in seconds.items()})
+    results.write_json(path, runs)
+    return runs
+
+
+def report(results_dir: str, runs: dict[str, dict]) -> str:
+    """REPORT.md: the note's numbers beside ours and every picture, linked relative to results_dir; `runs` as record_run gives."""
     from cnn_note.training import versions
 
     def load(*parts: str) -> dict | None:
@@ -119,7 +133,11 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
     def picture(path: str, alt: str) -> str:
         return f"![{alt}]({path})" if os.path.isfile(os.path.join(results_dir, path)) else f"*({path} was not produced)*"
 
-    out = [f"# Reproducing the ML2020 CNN note\n\nMade by `{command}`. Every number and picture below comes from that run.\n"]
+    commands = list(dict.fromkeys(run["command"] for run in runs.values()))
+    failed = [stage for stage, run in runs.items() if run["failed"]]
+    made = f"Made by `{commands[0]}`. Every number and picture below comes from that run.\n" if len(commands) == 1 else \
+        "Made by " + " then ".join(f"`{command}`" for command in commands) + ": the Run table says which stage came from which.\n"
+    out = [f"# Reproducing the ML2020 CNN note\n\n{made}"]
     if failed:
         out.append(f"**Stages that failed: {', '.join(failed)}.** Their sections are missing or stale.\n")
     out += ["## DNN versus CNN on the first 10,000 MNIST images\n", comparison(results_dir)]
@@ -164,8 +182,33 @@ def report(results_dir: str, stage_seconds: dict[str, float], failed: list[str],
         out += ["", picture("why_cnn/subsample.png", "subsampled digits")]
     else:
         out.append("*(why_cnn did not run)*")
-    out += ["\n## Run\n", "| stage | seconds |\n| --- | ---: |"]
-    out += [f"| {stage}{' (failed)' if stage in failed else ''} | {seconds:.1f} |" for stage, seconds in stage_seconds.items()]
-    out += [f"| total | {sum(stage_seconds.values()):.1f} |", "", "| machine | |\n| --- | --- |"]
+    out += where_they_look(load("explain", "look.json"), picture)
+    mixed = len(commands) > 1
+    out += ["\n## Run\n", "| stage | seconds |" + (" command | processor |" if mixed else ""), "| --- | ---: |" + (" --- | --- |" if mixed else "")]
+    out += [f"| {stage}{' (failed)' if run['failed'] else ''} | {run['seconds']:.1f} |"
+            + (f" `{run['command']}` | {run['processor']} |" if mixed else "") for stage, run in runs.items()]
+    out += [f"| total | {sum(run['seconds'] for run in runs.values()):.1f} |", "",
+            "| machine" + (" (the last run's)" if mixed else "") + " | |\n| --- | --- |"]
     out += [f"| {key} | {value} |" for key, value in {**machine(), **versions()}.items()]
     return "\n".join(out) + "\n"
+
+
+def where_they_look(look: dict | None, picture) -> list[str]:
+    """REPORT.md's section on where the DNN and the CNN look, from results/explain/look.json."""
+    out = ["\n## Where do the DNN and the CNN look?\n"]
+    if not look:
+        return out + ["*(where_they_look did not run)*"]
+    dy, dx = look["shift"]
+    out += [f"`explain.py` on test digits 0-{look['digits'] - 1}, each explained for its label, with both networks, as they are and "
+            f"shifted {dx} pixels right{f' and {dy} down' if dy else ''} (why_cnn's shift). If a network's reasons move with the digit, "
+            "the map of the shifted digit is the map of the digit, shifted: their correlation, mean over the digits, is in the table "
+            f"(1: the map moved with the digit). On these digits the CNN is right on {look['accuracy']['cnn']:.0%} as they are and "
+            f"{look['accuracy_shifted']['cnn']:.0%} shifted; the DNN on {look['accuracy']['dnn']:.0%} and "
+            f"{look['accuracy_shifted']['dnn']:.0%}.\n",
+            "| method | CNN | DNN |\n| --- | ---: | ---: |"]
+    out += [f"| {method} | {look['agreement']['cnn'][method]:.2f} | "
+            + (f"{look['agreement']['dnn'][method]:.2f} |" if method in look["agreement"]["dnn"] else "(no 4-D layer) |")
+            for method in look["methods"]]
+    out += ["", picture("explain/look.png", "where the CNN and the DNN look"),
+            "\nEach digit's own figure, every method: `explain/cnn/` and `explain/dnn/`; all maps: `attributions.npz` there."]
+    return out

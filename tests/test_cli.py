@@ -55,3 +55,20 @@ def test_number_range_refuses_what_is_not_low_high(text):
 def test_ranged_types_refuse_out_of_range_and_unreadable(parse, text):
     with pytest.raises(argparse.ArgumentTypeError, match="must be"):
         parse(text)
+
+
+def test_a_value_that_starts_with_a_minus_is_a_value_as_the_readme_writes_it():
+    parser = cli.ArgumentParser(prog="p")
+    parser.add_argument("--input-range", type=cli.number_range)
+    parser.add_argument("--shift", type=cli.int_pair)
+    args = parser.parse_args(["--input-range", "-1,1", "--shift", "-2,0"])
+    assert args.input_range == (-1.0, 1.0) and args.shift == (-2, 0)
+    assert parser.parse_args(["--input-range=-0.5,0.5"]).input_range == (-0.5, 0.5)
+
+
+def test_class_names_come_comma_separated_or_from_a_file(tmp_path):
+    (tmp_path / "names.txt").write_text("cat\n\ndog\n")
+    assert cli.class_names(str(tmp_path / "names.txt")) == ["cat", "dog"]
+    assert cli.class_names("zero, one,two") == ["zero", "one", "two"]
+    with pytest.raises(argparse.ArgumentTypeError):
+        cli.class_names("a,,b")

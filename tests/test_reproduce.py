@@ -10,7 +10,7 @@ from conftest import assert_one_line_error, run_script
 def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tmp_path):
     done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", mnist_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    for stage in ("train_dnn", "train_cnn", "train_cnn_note_layout", "visualize_filters", "deep_dream", "why_cnn"):
+    for stage in ("train_dnn", "train_cnn", "train_cnn_note_layout", "visualize_filters", "deep_dream", "why_cnn", "where_they_look"):
         assert f"=== {stage}: done in" in done.stdout
     report = (tmp_path / "REPORT.md").read_text()
     assert "| model | parameters | train acc | test acc (mean ± std)" in report
@@ -23,6 +23,21 @@ def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tm
     why = json.load(open(tmp_path / "why_cnn" / "why_cnn.json"))
     assert why["parameters"]["dnn"]["total"] == 898_510 and len(why["shift"]["cnn"]) == 5
     assert why["test_samples"] == 500
+    look = json.load(open(tmp_path / "explain" / "look.json"))
+    assert set(look["agreement"]["cnn"]) == {"gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime"}
+    assert "gradcam" not in look["agreement"]["dnn"] and "## Where do the DNN and the CNN look?" in report
+    assert "explain/look.png" in links
+
+    # Only one stage again: the others keep their results and the times of the run that made them.
+    again = run_script("reproduce.py", "--quick", "--stages", "where_they_look", "--results-dir", str(tmp_path), "--data", mnist_path)
+    assert again.returncode == 0, again.stderr
+    assert "=== train_dnn" not in again.stdout and "=== where_they_look: done in" in again.stdout
+    runs = json.load(open(tmp_path / "run.json"))
+    assert len(runs) == 7 and runs["where_they_look"]["command"].endswith("--stages where_they_look --results-dir " + str(tmp_path)
+                                                                            + " --data " + mnist_path)
+    rebuilt = (tmp_path / "REPORT.md").read_text()
+    assert rebuilt.split("## Where do the DNN")[0].split("\n", 3)[3] == report.split("## Where do the DNN")[0].split("\n", 3)[3]
+    assert "| train_dnn |" in rebuilt and "the Run table says which stage came from which" in rebuilt
 
 
 def test_why_cnn_without_trained_models_says_what_to_run(tmp_path):
@@ -48,4 +63,11 @@ def test_a_failing_stage_is_reported_and_the_others_still_run(mnist_path, tmp_pa
     assert done.returncode == 2
     assert "=== train_dnn: done" in done.stdout and "=== train_cnn: FAILED" in done.stdout and "=== why_cnn: FAILED" in done.stdout
     assert "Traceback" not in done.stderr
-    assert "Stages that failed: train_cnn, visualize_filters, deep_dream, why_cnn" in (tmp_path / "REPORT.md").read_text()
+    assert "Stages that failed: train_cnn, visualize_filters, deep_dream, why_cnn, where_they_look" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_an_unknown_stage_is_one_line(tmp_path):
+    done = run_script("reproduce.py", "--stages", "train_cnn,explain", "--results-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert_one_line_error(done.stderr, "unknown stage 'explain'", "where_they_look")
+    assert os.listdir(tmp_path) == []
