@@ -7,10 +7,16 @@ query, and restored before anything of ours can print or fail.
 """
 
 import contextlib
+import logging
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# TensorFlow turns oneDNN on by itself only on processors with AVX-512 VNNI, BF16 or AMX. Without it
+# (an AVX2-only AMD EPYC, say) a channels_first Conv2D, as in the note's own code (train_cnn.py --layout note),
+# fails on the CPU: "The Conv2D op currently only supports the NHWC tensor format". On the processors
+# that turn it on anyway this changes nothing.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
 @contextlib.contextmanager
@@ -31,5 +37,14 @@ with _native_stderr_silenced():
     import keras
 
     tf.config.list_physical_devices()
+
+
+def _not_about_retracing(record: logging.LogRecord) -> bool:
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
+# Each layer, chunk and picture size gets a compiled step of its own on purpose (traced once per shape);
+# TensorFlow then warns, in a wall of text, that tracing is expensive. Only that warning is dropped.
+tf.get_logger().addFilter(_not_about_retracing)
 
 __all__ = ["keras", "tf"]

@@ -1,10 +1,10 @@
 """The note's two networks and the views of a trained CNN."""
 
-import keras
 import numpy as np
 import pytest
 
 from cnn_note import models
+from cnn_note.backend import keras
 from cnn_note.cli import InputError
 
 
