@@ -58,8 +58,8 @@ def parse_args(argv: list[str] | None):
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Explain the chosen images' classes with each method, save the figures and attributions.npz; returns what was saved."""
+def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Explain the chosen images' classes with each method, save the figures and the arrays; returns {npz file name: arrays}."""
     args = parse_args(argv)
     with cli.reported_errors(PROG):
         from cnn_note import results
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         count = view.classes()
         if count is None:
             view.logits()  # raises, saying why this model has no class scores
-        names = check_names(args.class_names, count)
+        names = view.class_names(args.class_names)
         methods = check_methods(view, args.methods, attribution.gradcam_layer(view, args.layer))
         check_target(args.target, count, bool(pictures))
 
@@ -112,16 +112,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         if 0 < args.max_figures < len(images):
             print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
         print(f"results written to {args.out_dir}/")
-    return saved[next(iter(saved))] if len(saved) == 1 else saved
-
-
-def check_names(names: list[str] | None, count: int) -> list[str]:
-    """The class names for titles: those given, which must be one per class, else the class numbers."""
-    if names is None:
-        return [str(k) for k in range(count)]
-    if len(names) != count:
-        raise cli.InputError(f"--class-names gives {len(names)} names but the model has {count} classes: give one name per class")
-    return names
+    return saved
 
 
 def check_methods(view, asked: str | None, gradcam_layer: str | None) -> list[str]:

@@ -72,9 +72,10 @@ def where_they_look(argv: list[str]) -> dict:
         for shifted in (False, True):
             name = f"{model}_shifted" if shifted else model
             shift = ["--shift", ",".join(map(str, LOOK_SHIFT))] if shifted else []
-            saved[name] = explain.main(["--model", os.path.join(results_dir, model, "model.keras"), "--index", f"0-{count - 1}",
-                                        "--class", "label", "--max-figures", "0" if shifted else "8", *shift, *budget,
-                                        "--out-dir", os.path.join(out, name), *(["--data", args.data] if args.data else [])])
+            written = explain.main(["--model", os.path.join(results_dir, model, "model.keras"), "--index", f"0-{count - 1}",
+                                    "--class", "label", "--max-figures", "0" if shifted else "8", *shift, *budget,
+                                    "--out-dir", os.path.join(out, name), *(["--data", args.data] if args.data else [])])
+            saved[name] = written["attributions.npz"]
     methods = [m for m in attribution.METHODS if m in saved["cnn"]]
     agreement = {model: {m: float(np.mean(attribution.shift_agreement(saved[model][m], saved[f"{model}_shifted"][m], *LOOK_SHIFT)))
                          for m in methods if m in saved[model]} for model in ("cnn", "dnn")}

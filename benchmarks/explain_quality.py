@@ -4,7 +4,7 @@ On the first --per-class test digits of each class (100: 1,000 digits), for the 
 - deletion and insertion (Petsiuk et al. 2018): pixels set to 0 (deletion) or put onto a black
   image (insertion) in the order of each map, most positive first, one row's worth a step; the
   area under the class probability, against a random order (deletion: lower is better,
-  insertion: higher);
+  insertion: higher); and insertion onto a blurred copy (Gaussian, sigma 2.8), Petsiuk's own canvas;
 - model randomisation (Adebayo et al. 2018): Spearman rank correlation of |map| between the
   trained CNN and the same CNN freshly initialised, mean over digits (low: the map depends on
   what the model learnt); gradient x input is shown beside them as the reference that keeps the
@@ -52,15 +52,16 @@ def main() -> None:
         orders = {"random order": faithfulness.random_order(len(x), 784)}
         orders.update({method: faithfulness.most_first(values) for method, values in maps.items()})
         rows = []
+        blurred = attribution.baseline(x, "blur")
         for method, order in orders.items():
-            deletion, insertion = (faithfulness.area(faithfulness.curves(view, x, classes, order, insertion=mode)).mean()
-                                   for mode in (False, True))
-            rows.append((method, deletion, insertion))
+            area = [faithfulness.area(faithfulness.curves(view, x, classes, order, insertion=mode, canvas=canvas)).mean()
+                    for mode, canvas in ((False, None), (True, None), (True, blurred))]
+            rows.append((method, *area))
         print(f"\n{name.upper()}: deletion (lower is better) and insertion (higher is better), area under the class probability\n")
-        print("| method | deletion | insertion | beats random on both |\n| --- | ---: | ---: | --- |")
-        for method, deletion, insertion in rows:
+        print("| method | deletion | insertion | beats random on both | insertion onto a blur |\n| --- | ---: | ---: | --- | ---: |")
+        for method, deletion, insertion, onto_blur in rows:
             beats = "" if method == "random order" else ("yes" if deletion < rows[0][1] and insertion > rows[0][2] else "**no**")
-            print(f"| {method} | {deletion:.3f} | {insertion:.3f} | {beats} |")
+            print(f"| {method} | {deletion:.3f} | {insertion:.3f} | {beats} | {onto_blur:.3f} |")
         if name == "cnn":
             fresh = faithfulness.reinitialised(view)
             again = attribution.explain(fresh, x, classes, list(maps), settings, log=lambda line: None)

@@ -35,7 +35,13 @@ def keras_io_loop(model_path: str, data_path: str | None, count: int, steps: int
     model = keras.saving.load_model(model_path)
     model.layers[-1].activation = None  # as keras-io does: explain the score before softmax
     last_conv = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
-    grad_model = keras.models.Model(model.inputs, [model.get_layer(last_conv).output, model.output])
+    # keras-io's model is functional; the note's Sequential is called layer by layer into one to get the same two outputs.
+    inputs = x = keras.Input(model.input_shape[1:])
+    outputs = {}
+    for layer in model.layers:
+        x = outputs[layer.name] = layer(x)
+    model = keras.models.Model(inputs, x)
+    grad_model = keras.models.Model(inputs, [outputs[last_conv], x])
     _, test = data.load("mnist", data.data_path(data_path))
     digits = data.to_inputs(test.x[:count], (28, 28, 1))
 

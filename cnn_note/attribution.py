@@ -23,7 +23,6 @@ from cnn_note.objectives import pick
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime")
 SIGNED = ("integrated_gradients", "occlusion", "lime")  # the others are magnitudes, 0 and up
-BASELINES = ("black", "white", "grey", "blur")
 MAX_BATCH = 512  # images per call: large enough to keep both cores busy on MNIST, small enough to trace few shapes
 
 

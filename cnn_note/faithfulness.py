@@ -29,22 +29,24 @@ def random_order(count: int, pixels: int, seed: int = 0) -> np.ndarray:
 
 
 def curves(view: View, images: np.ndarray, classes: np.ndarray, orders: np.ndarray, insertion: bool,
-           per_step: int | None = None) -> np.ndarray:
+           per_step: int | None = None, canvas: np.ndarray | None = None) -> np.ndarray:
     """The class probability (N, steps + 1) as pixels are set to 0 in each order (deletion) or put onto black (insertion).
 
-    `per_step` pixels change between points (default: one image row's worth).
+    `per_step` pixels change between points (default: one image row's worth). `canvas` replaces
+    black, for insertion onto a blurred copy as Petsiuk et al. do.
     """
+    canvas = np.zeros_like(images) if canvas is None else canvas
     count, height, width = images.shape[:3]
     per_step = per_step or width
     steps = -(-height * width // per_step)
 
     def changed() -> Iterator[np.ndarray]:
-        for image, order in zip(images, orders):
+        for image, order, behind in zip(images, orders, canvas):
             mask = np.zeros(height * width, bool)
             for step in range(steps + 1):
                 mask[order[:step * per_step]] = True
-                shown = mask if insertion else ~mask
-                yield image * shown.reshape(height, width, 1)
+                shown = (mask if insertion else ~mask).reshape(height, width, 1)
+                yield np.where(shown, image, behind if insertion else 0.0)
 
     probabilities = Probabilities(view, height, width).stream(changed(), count * (steps + 1))
     return probabilities.reshape(count, steps + 1, -1)[np.arange(count), :, classes]

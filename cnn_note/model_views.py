@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -40,6 +41,7 @@ NETWORKS = {
 }
 DREAM_LAYERS = {"inception_v3": {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}}  # keras-io's deep dream
 WEIGHTS = "imagenet"  # what networks named by --model load; tests set None to build them without a download
+RELUS = ("relu", "relu6")
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
 
@@ -215,6 +217,23 @@ class View:
         self.check_layers(names)
         return self.graph([self._graph.produced[name] for name in names])
 
+    def before_relu(self, name: str) -> keras.Model | None:
+        """Pixels to the value before the ReLU that layer `name` ends in (a conv layer with a relu or relu6 activation, or a
+        ReLU or relu Activation layer), or None when its output is no ReLU. Lucid ascends such channels here: a filter
+        silent (0) everywhere on the start picture has no gradient after the ReLU, and its picture would stay grey."""
+        self.check_layers([name])
+        layer = self.layer(name)
+        activation = layer.get_config().get("activation")
+        if isinstance(layer, keras.layers.ReLU) or isinstance(layer, keras.layers.Activation) and activation in RELUS:
+            return self.graph([self._graph.received[name]])
+        if activation not in RELUS or not layer.weights:
+            return None
+        # A twin of the layer without its activation, holding the same weights, as for the class scores.
+        twin = type(layer).from_config({**layer.get_config(), "activation": "linear", "name": f"{name}_before_relu"})
+        outputs = twin(self._graph.received[name])
+        twin.set_weights(layer.get_weights())
+        return self.graph([outputs])
+
     def layer_input(self, name: str) -> keras.Model:
         """Pixels to what layer `name` receives."""
         self.check_layers([name])
@@ -262,6 +281,25 @@ class View:
         except InputError:
             return None
         return self.model.output_shape[-1]
+
+    def class_names(self, given: list[str] | None = None) -> list[str]:
+        """Names for the classes: those given (one per class), else ImageNet's for a network by name when Keras has
+        them cached (it never downloads them here), else the class numbers."""
+        count = self.classes() or 0
+        if given is not None:
+            if count and len(given) != count:
+                raise InputError(f"--class-names gives {len(given)} names but {self.label} has {count} classes: give one name per class")
+            return given
+        if self.label in NETWORKS and count == 1000:
+            cached = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser(os.path.join("~", ".keras"))),
+                                  "models", "imagenet_class_index.json")
+            try:
+                with open(cached, encoding="utf-8") as handle:
+                    index = json.load(handle)
+                return [index[str(k)][1] for k in range(count)]
+            except (OSError, ValueError, KeyError):
+                pass
+        return [str(k) for k in range(count)]
 
     def probability_model(self, shape: tuple | None = None) -> keras.Model:
         """Pixels 0..1 of `shape` (default: any height and width) to the model's own output."""

@@ -164,7 +164,7 @@ def explain_run(*args, out):
 
 
 def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(trained_cnn_file, mnist_path, tmp_path, capsys):
-    arrays = explain_run("--model", trained_cnn_file, "--data", mnist_path, "--index", "0,17,26", out=tmp_path)
+    arrays = explain_run("--model", trained_cnn_file, "--data", mnist_path, "--index", "0,17,26", out=tmp_path)["attributions.npz"]
     printed = capsys.readouterr().out
     assert "completeness error mean" in printed and "digit_17 (label 7): predicted" in printed
     saved = np.load(tmp_path / "attributions.npz")
