@@ -4,7 +4,8 @@ By default the note's CNN from train_cnn.py on MNIST test digits (dreamed as one
 --model takes any Keras image model file or a keras.applications network by name (the note's
 own picture was made with an ImageNet network on a photo), --image any picture at any size.
 For each input, writes to results/dream/: <name>.png (original | dreamed | difference,
-labelled) and <name>_dream.png (the dreamed image alone, at its own resolution).
+labelled), <name>_dream.png (the dreamed image alone, at its own resolution) and, with --gif,
+<name>.gif (the picture through each octave's steps).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def parse_args(argv: list[str] | None):
                         help="score the image in tiles of at most this many pixels a side, shifted at random each step: "
                              "memory depends on the tile, not on the picture")
     parser.add_argument("--max-side", type=cli.positive_int, default=None, help="shrink a larger picture to this longer side first (default: keep its size)")
+    parser.add_argument("--gif", action="store_true", help="also write <name>.gif: the picture through each octave's steps")
     cli.add_data_argument(parser)
     parser.add_argument("--out-dir", default=os.path.join("results", "dream"), help="where the pictures go")
     return parser.parse_args(argv)
@@ -85,7 +87,9 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         settings = ascent.Settings(args.steps, args.step_size, args.jitter, args.blur, args.seed)
         print(f"dreaming {len(images)} image(s) of {images.shape[1]}x{images.shape[2]} with {view.label} on "
               + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
-        dreamed = dream.dream(view, images, weights, args.octaves, args.octave_scale, settings, args.tile, args.max_loss)
+        frames = [] if args.gif else None
+        dreamed = dream.dream(view, images, weights, args.octaves, args.octave_scale, settings, args.tile, args.max_loss,
+                              frames=frames)
 
         if labels is not None and view.classes():
             before, after = view.probabilities(images), view.probabilities(dreamed)
@@ -94,6 +98,9 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         for name, original, result in zip(names, images, dreamed):
             results.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream(original, result, name))
             results.save_image(os.path.join(args.out_dir, f"{name}_dream.png"), result)
+        for index, name in enumerate(names if frames else []):
+            results.save_gif(os.path.join(args.out_dir, f"{name}.gif"),
+                             [np.round(frame[index] * 255).astype(np.uint8) for frame in frames])
         print(f"pictures written to {args.out_dir}/")
     return dict(zip(names, dreamed))
 

@@ -4,7 +4,9 @@ By default the note's CNN from train_cnn.py; --model takes any Keras image model
 keras.applications network by name. Writes to results/filters/: <layer>.png (one tile per
 filter, filter index and final mean activation under each, filters in index order, row by row),
 feature_maps.png (a picture and the chosen layers' outputs), classes.png (an image per class,
-with and without the jitter/blur prior) and patterns.npz (the raw arrays).
+with and without the prior), patterns.npz (the raw arrays) and, with --gif, <layer>.gif (the
+ascent as an animation). Colour models ascend Fourier-basis pictures under random moves, as in
+Distill's "Feature Visualization"; a layer that ends in a ReLU is ascended before it.
 """
 
 from __future__ import annotations
@@ -30,10 +32,18 @@ def parse_args(argv: list[str] | None):
                         help="layer(s) to show, comma-separated (default: every conv layer when there are at most 4, else three)")
     parser.add_argument("--filters", type=cli.int_list, default=None,
                         help=f"filter indices such as 0,3,7 or 0-15 (default: all, at most the first {MAX_FILTERS})")
+    parser.add_argument("--param", choices=("fourier", "pixels"), default=None,
+                        help="what the ascent moves: a Fourier-basis picture with decorrelated colour under random moves, as in Distill's "
+                             "Feature Visualization, or the pixels with jitter and blur (default: fourier for colour models, "
+                             "pixels for grey ones such as the note's CNN)")
     cli.add_ascent_arguments(parser, steps=200, step_size=0.02, jitter=1, blur=0.1, per="per image")
     parser.add_argument("--size", type=cli.positive_int, default=28, help="canvas side for the filter images (conv layers take any size)")
     parser.add_argument("--classes", type=cli.int_list, default=None,
                         help=f"classes to draw, such as 0-9 (default: all when the model has at most {MAX_CLASSES})")
+    parser.add_argument("--class-names", type=cli.class_names, default=None, metavar="NAMES",
+                        help="names for the class pictures: comma-separated, or a text file with one name a line "
+                             "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
+    parser.add_argument("--gif", action="store_true", help="also write <layer>.gif: the filter grid as the ascent goes, every few steps")
     parser.add_argument("--image", default=None, help="picture for feature_maps.png (default: MNIST test digit --index)")
     parser.add_argument("--index", type=cli.nonnegative_int, default=0, help="MNIST test digit for feature_maps.png")
     cli.add_data_argument(parser)
@@ -75,18 +85,24 @@ def main(argv: list[str] | None = None) -> dict:
                 raise cli.InputError(f"--index {args.index} is out of range: the test set has images 0..{len(test.x) - 1}")
             digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
             picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
+        names = view.class_names(args.class_names)
+        param = args.param or ("fourier" if view.channels == 3 else "pixels")
         settings = ascent.Settings(args.steps, args.step_size, args.jitter, args.blur, args.seed)
         arrays = {}
 
         for layer, filters in chosen.items():
             start = time.perf_counter()
-            bar = keras.utils.Progbar(args.steps, unit_name="step")
+            bar = keras.utils.Progbar(args.steps, unit_name="step", verbose=cli.progress_verbosity())
+            frames = [] if args.gif else None
             images, activations = patterns.filter_patterns(view, layer, filters, args.size, settings,
-                                                           lambda done, values: bar.update(done), chunks[layer])
+                                                           lambda done, values, pictures: bar.update(done), chunks[layer], param,
+                                                           frames, every=gif_every(args.steps) if args.gif else ascent.STEPS_PER_CALL)
             titles = [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)]
             columns = 5 if len(filters) <= 25 else 10
             results.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.image_grid(
                 images, titles, f"{layer}: input that maximises each filter's mean activation (#index  activation)", columns))
+            if frames:
+                results.save_gif(os.path.join(args.out_dir, f"{layer}.gif"), [figures.mosaic(frame, columns) for frame in frames])
             arrays.update({f"{layer}_images": squeezed(images), f"{layer}_filters": filters, f"{layer}_activations": activations})
             capped = args.filters is None and len(filters) < view.filters(layer)
             more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
@@ -103,13 +119,15 @@ def main(argv: list[str] | None = None) -> dict:
         if classes:
             start = time.perf_counter()
             free = ascent.Settings(args.steps, args.step_size, jitter=0, blur=0.0, seed=args.seed)
-            with_prior, confidence = patterns.class_patterns(view, classes, args.size, settings)
+            with_prior, confidence = patterns.class_patterns(view, classes, args.size, settings, param=param)
             without_prior, confidence_free = patterns.class_patterns(view, classes, args.size, free)
-            titles = [f"{c}: {p:.1%}" for c, p in zip(classes, confidence)] + [f"{c}: {p:.1%}" for c, p in zip(classes, confidence_free)]
+            titles = [f"{names[c]}: {p:.1%}" for c, p in zip(classes, confidence)] + \
+                [f"{names[c]}: {p:.1%}" for c, p in zip(classes, confidence_free)]
             results.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
                 np.concatenate([with_prior, without_prior]), titles,
                 "What the model thinks each class looks like (class: softmax confidence)\n"
-                "top: with jitter and blur   bottom: no prior", len(classes)))
+                f"top: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   bottom: no prior",
+                len(classes)))
             arrays.update(classes=classes, classes_images=squeezed(with_prior), classes_confidence=confidence,
                           classes_unregularised_images=squeezed(without_prior), classes_unregularised_confidence=confidence_free)
             print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
@@ -137,6 +155,11 @@ def check_classes(view, asked: list[int] | None) -> list[int]:
         print(f"class pictures: skipped ({count} classes; --classes picks some)")
         return []
     return list(range(count))
+
+
+def gif_every(steps: int) -> int:
+    """Steps between the animation's frames: about 30 frames whatever the steps, so a GIF stays a few MiB."""
+    return max(1, steps // 30)
 
 
 def squeezed(images: np.ndarray) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Gradient ascent on input images: the step that filter pictures, class pictures and dreams share.
 
 What to maximise is an objective (see objectives.py): a function from a batch of pixel images
-(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here: normalised
-gradient steps, random jitter, a light blur, and pixels kept in 0..1. Two drivers run the same
-step: `ascend` runs up to 50 steps per TensorFlow call on images small enough to score whole
-(filter and class pictures); `ascend_tiled` scores images of any size tile by tile, with a random
-shift each step so the tile borders never stay in one place (dreams on photos).
+(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here. On pixels:
+normalised gradient steps, random jitter, a light blur, and pixels kept in 0..1; `ascend` runs up
+to 50 such steps per TensorFlow call on images small enough to score whole (filter and class
+pictures), `ascend_tiled` scores images of any size tile by tile, with a random shift each step
+so the tile borders never stay in one place (dreams on photos). On Fourier spectra (natural-image
+networks, as Distill's "Feature Visualization"): `ascend_fourier`, Adam steps under random moves.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_note import parameterisation, transforms
 from cnn_note.backend import tf
 from cnn_note.cli import InputError
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 
 STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
+FOURIER_LEARNING_RATE = 0.05  # Lucid's Adam rate for Fourier-basis pictures
 
 
 @dataclass(frozen=True)
@@ -54,56 +57,129 @@ def update(images: tf.Tensor, grads: tf.Tensor, step_size: float, blur: float) -
     return (1.0 - blur) * images + blur * blur3x3(images)
 
 
-def make_step(objective: Objective) -> Callable:
-    """Compiled ascent for `objective`, up to STEPS_PER_CALL steps a call; traced once per image shape.
+def compile_steps(score: Callable, advance: Callable) -> Callable:
+    """Compiled ascent, up to STEPS_PER_CALL steps a call, traced once per shape.
 
-    Runs `count` steps, one per row of `shifts`, and stops early once every image scores above
-    `stop_above`. Returns the images, the scores before the last step, and the steps run.
+    The state's first part is what moves (pictures, or their spectra); the rest rides along (Adam's
+    moments). `score(moving, i, extra)` gives each picture's score at step i of the call and
+    `advance(state, grads, i, extra)` the next state; `extra` is what changes from call to call.
+    Stops early once every picture scores above `stop_above`. Returns the state, the scores before
+    the last step, and the steps run.
     """
 
     @tf.function
-    def run(images, shifts, count, step_size, blur, stop_above):
-        values = tf.fill(tf.shape(images)[:1], -np.inf)
+    def run(state, extra, count, stop_above):
+        values = tf.fill(tf.shape(state[0])[:1], -np.inf)
         done = tf.constant(0)
         for i in tf.range(count):
             if tf.reduce_min(values) > stop_above:
                 break
             with tf.GradientTape() as tape:
-                tape.watch(images)
-                # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
-                values = objective(tf.roll(images, shifts[i], axis=[1, 2]))
-                # Images do not interact, so the gradient of the sum is each image's own gradient.
+                tape.watch(state[0])
+                values = score(state[0], i, extra)
+                # Pictures do not interact, so the gradient of the sum is each picture's own gradient.
                 total = tf.reduce_sum(values)
-            images = update(images, tape.gradient(total, images), step_size, blur)
+            state = advance(state, tape.gradient(total, state[0]), i, extra)
             done += 1
-        return images, values, done
+        return state, values, done
 
     return run
 
 
-def ascend(step: Callable, images: np.ndarray, settings: Settings, on_progress: Callable | None = None,
-           stop_above: float | None = None) -> np.ndarray:
-    """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images.
+def make_step(objective: Objective) -> Callable:
+    """Compiled ascent of `objective` on pixels: each step scores a shifted copy (jitter), then update()."""
 
-    `on_progress(steps_done, scores)` is called after every call into TensorFlow. With
-    `stop_above`, ascent ends once every image's score has passed it.
+    def score(images, i, extra):
+        shifts = extra[0]
+        # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
+        return objective(tf.roll(images, shifts[i], axis=[1, 2]))
+
+    def advance(state, grads, i, extra):
+        _, step_size, blur = extra
+        return (update(state[0], grads, step_size, blur),)
+
+    return compile_steps(score, advance)
+
+
+def make_fourier_step(objective: Objective, height: int, width: int, moves: transforms.Moves = transforms.LUCID) -> Callable:
+    """Compiled ascent of `objective` over Fourier spectra (see parameterisation.py).
+
+    Each step scores every picture under its own random move (transforms.py) and takes an Adam
+    step on the spectra (Lucid's: learning rate 0.05, TensorFlow 1's Adam).
     """
-    rng = np.random.default_rng(settings.seed)
-    x = tf.constant(images, tf.float32)
-    constants = [tf.constant(value, tf.float32) for value in (settings.step_size, settings.blur, stop_above or np.inf)]
+    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
+
+    def score(spectra, i, extra):
+        seed, done = extra
+        return objective(transforms.moved(parameterisation.to_pixels(spectra, height, width), moves, tf.stack([seed, done + i])))
+
+    def advance(state, grads, i, extra):
+        spectra, first, second = state
+        t = tf.cast(extra[1] + i + 1, tf.float32)
+        first = beta1 * first + (1 - beta1) * grads
+        second = beta2 * second + (1 - beta2) * tf.square(grads)
+        rate = FOURIER_LEARNING_RATE * tf.sqrt(1 - beta2**t) / (1 - beta1**t)
+        return spectra + rate * first / (tf.sqrt(second) + epsilon), first, second
+
+    return compile_steps(score, advance)
+
+
+def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: Settings, pictures: Callable,
+          on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
+    """Call `step` (from compile_steps) until `settings.steps` steps have run; returns the final state.
+
+    `extra(steps_done)` gives each call's extra inputs and `pictures(state)` the pictures, for
+    `on_progress(steps_done, scores, pictures)`, called after every call into TensorFlow, at most
+    `every` steps apart (fewer for an animation's frames; the steps are the same). With
+    `stop_above`, ascent ends once every picture's score has passed it.
+    """
+    limit = tf.constant(stop_above or np.inf, tf.float32)
     done = 0
     while done < settings.steps:
-        count = min(STEPS_PER_CALL, settings.steps - done)
-        # Always STEPS_PER_CALL shifts, so every call has the same shapes and reuses the trace.
-        shifts = rng.integers(-settings.jitter, settings.jitter + 1, size=(STEPS_PER_CALL, 2))
-        x, values, ran = step(x, tf.constant(shifts, tf.int32), tf.constant(count), *constants)
+        count = min(every, STEPS_PER_CALL, settings.steps - done)
+        state, values, ran = step(state, extra(done), tf.constant(count), limit)
         check_finite(values.numpy(), done)
         done += int(ran)
         if on_progress is not None:
-            on_progress(done, values.numpy())
+            on_progress(done, values.numpy(), pictures(state))
         if int(ran) < count:
             break
-    return x.numpy()
+    return state
+
+
+def ascend(step: Callable, images: np.ndarray, settings: Settings, on_progress: Callable | None = None,
+           stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
+    """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images (see drive())."""
+    rng = np.random.default_rng(settings.seed)
+    # STEPS_PER_CALL shifts per call's worth, drawn one block at a time as ever, so the same seed moves the same way.
+    shifts = np.concatenate([rng.integers(-settings.jitter, settings.jitter + 1, size=(STEPS_PER_CALL, 2))
+                             for _ in range(-(-settings.steps // STEPS_PER_CALL))] + [np.zeros((STEPS_PER_CALL, 2), int)])
+    step_size, blur = (tf.constant(value, tf.float32) for value in (settings.step_size, settings.blur))
+
+    def extra(done: int) -> tuple:
+        # Always STEPS_PER_CALL shifts, so every call has the same shapes and reuses the trace.
+        return tf.constant(shifts[done:done + STEPS_PER_CALL], tf.int32), step_size, blur
+
+    state = drive(step, (tf.constant(images, tf.float32),), extra, settings, lambda state: state[0].numpy(),
+                  on_progress, stop_above, every)
+    return state[0].numpy()
+
+
+def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width: int, settings: Settings,
+                   on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
+    """`settings.steps` Adam steps on height x width Fourier-basis pictures from `spectra` (parameterisation.start); pixels 0..1.
+
+    Only steps and seed of `settings` apply: the moves and the rate are Lucid's. See drive() for the rest.
+    """
+    spectra = tf.constant(spectra)
+    seed = tf.constant(settings.seed)
+
+    def pictures(state: tuple) -> np.ndarray:
+        return parameterisation.to_pixels(state[0], height, width).numpy()
+
+    state = drive(make_fourier_step(objective, height, width), (spectra, tf.zeros_like(spectra), tf.zeros_like(spectra)),
+                  lambda done: (seed, tf.constant(done)), settings, pictures, on_progress, stop_above, every)
+    return pictures(state)
 
 
 def check_finite(values: np.ndarray, step: int) -> None:
@@ -156,10 +232,11 @@ def tiled_gradient(gradient: Callable, images: tf.Tensor, tile: int, shift: tupl
 
 
 def ascend_tiled(gradient: Callable, images: np.ndarray, settings: Settings, tile: int,
-                 stop_above: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 stop_above: float | None = None, on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`settings.steps` ascent steps on images of any size, scored tile by tile (see tiled_gradient).
 
-    Returns the images and their scores before the first step and after the last.
+    Returns the images and their scores before the first step and after the last; `on_step(steps_done, images)`
+    is called after every step.
     """
     rng = np.random.default_rng(settings.seed)
     x = tf.constant(images, tf.float32)
@@ -174,6 +251,8 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: Settings, til
         if stop_above is not None and values.min() > stop_above:
             return x.numpy(), first, values
         x = update(x, grads, settings.step_size, settings.blur)
+        if on_step is not None:
+            on_step(step + 1, x)
     return x.numpy(), first, tiled_gradient(gradient, x, tile, (0, 0))[0]
 
 

@@ -134,6 +134,14 @@ def add_ascent_arguments(parser: argparse.ArgumentParser, steps: int, step_size:
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed for the starting noise and the jitter")
 
 
+def progress_verbosity() -> int:
+    """Keras' verbose for progress: 1 (a live bar) in a terminal, 2 (a plain line when done) when output goes to a file or pipe.
+
+    Keras draws its bar with colour codes and carriage returns whenever it runs on POSIX, tty or not.
+    """
+    return 1 if sys.stdout.isatty() else 2
+
+
 @contextlib.contextmanager
 def reported_errors(prog: str) -> Iterator[None]:
     """Turn user-facing failures and Ctrl-C into one stderr line and exit status 2."""

@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnn_note import ascent, objectives
 from cnn_note.backend import tf
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
 
+FRAME_SIDE = 512  # an animation's frames: enough to see the dream grow, small enough for a GIF of a few MiB
 MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only their ratios matter anyway
 
 
@@ -25,6 +27,8 @@ def parse_layers(text: str | None, view: View) -> dict[str, float]:
     weights = {}
     for part in text.split(","):
         name, _, weight = part.partition("=")
+        if name.strip() in weights:
+            raise InputError(f"--layers {text!r} names {name.strip()} twice: give each layer once, with the weight you mean")
         try:
             value = float(weight) if weight else 1.0
         except ValueError:
@@ -57,26 +61,37 @@ def resize(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
           settings: ascent.Settings, tile: int = 1024, max_loss: float | None = None,
-          log: Callable[[str], None] = print) -> np.ndarray:
+          log: Callable[[str], None] = print, frames: list | None = None) -> np.ndarray:
     """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
 
     Each step scores the image in tiles of at most `tile` pixels a side, so memory depends on the
-    tile, not on the image.
+    tile, not on the image. With a `frames` list, the pictures every few steps (about 30 in all),
+    at most FRAME_SIDE pixels a side, are appended to it, one (B, h, w, C) array a frame.
     """
     gradient = ascent.make_tile_gradient(objectives.dream(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
+    factor = min(1.0, FRAME_SIDE / max(images.shape[1:3]))
+    frame_shape = (max(1, round(images.shape[1] * factor)), max(1, round(images.shape[2] * factor)))
+    every = max(1, settings.steps * octaves // 30)
+
+    def record(step: int, pictures) -> None:
+        if frames is not None and step % every == 0:
+            frames.append(resize(pictures, frame_shape))
+
     original, dreamed = images, resize(images, shapes[0])
     shrunk = dreamed
+    record(0, images)
     for number, shape in enumerate(shapes, start=1):
         start = time.perf_counter()
         dreamed = resize(dreamed, shape)
-        dreamed, before, after = ascent.ascend_tiled(gradient, dreamed, settings, tile, stop_above=max_loss)
+        dreamed, before, after = ascent.ascend_tiled(gradient, dreamed, settings, tile, stop_above=max_loss, on_step=record)
         # Shrinking lost fine detail; add back the difference between the sharp and the blurred original.
         sharp = resize(original, shape)
         dreamed = np.clip(dreamed + sharp - resize(shrunk, shape), 0.0, 1.0)
         shrunk = sharp
         log(f"octave {number}/{len(shapes)} {shape[0]}x{shape[1]}: loss {before.mean():.3f} -> {after.mean():.3f} "
             f"in {time.perf_counter() - start:.2f} s")
+    record(0, dreamed)
     return dreamed
 
 
@@ -85,11 +100,18 @@ def open_image(path: str) -> Image.Image:
     if not os.path.isfile(path):
         raise InputError(f"image not found: {path} (check the path given to --image)")
     try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy()
+        with warnings.catch_warnings():
+            # Up to Pillow's limit a large photo is welcome; the memory checks after this say what it will cost.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+                # A phone stores a portrait photo as landscape pixels and an EXIF note to turn them.
+                return ImageOps.exif_transpose(image)
     except UnidentifiedImageError:
         raise InputError(f"{path} is not an image Pillow can read: give a PNG, JPEG or other picture file") from None
+    except Image.DecompressionBombError as error:
+        raise InputError(f"{path} has more pixels than Pillow opens safely ({2 * Image.MAX_IMAGE_PIXELS:,}): "
+                         "shrink it first") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(f"{path} is truncated or damaged ({error}): save it again") from None
 

@@ -149,3 +149,17 @@ def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], 
             ax.axis("off")
     figure.suptitle(title, fontsize=10)
     return figure
+
+
+def mosaic(images: np.ndarray, columns: int, tile: int = 96) -> np.ndarray:
+    """Images (N, H, W, C), pixels 0..1, side by side in rows of `columns` with 2-pixel white gaps, as 8-bit (h, w, C):
+    an animation frame. Tiles smaller than `tile` pixels are enlarged by a whole factor (nearest), so MNIST stays sharp."""
+    factor = max(1, tile // max(images.shape[1:3]))
+    images = np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
+    count, height, width, channels = images.shape
+    rows = math.ceil(count / columns)
+    sheet = np.ones((rows * (height + 2) + 2, min(count, columns) * (width + 2) + 2, channels), "float32")
+    for index, image in enumerate(images):
+        top, left = 2 + (index // columns) * (height + 2), 2 + (index % columns) * (width + 2)
+        sheet[top:top + height, left:left + width] = image
+    return np.round(np.clip(sheet, 0, 1) * 255).astype(np.uint8)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from cnn_note.ascent import Objective
 from cnn_note.backend import keras, tf
-from cnn_note.model_views import View
+from cnn_note.model_views import RELUS, View
 
 
 ANTI_MATCH_WEIGHT = 0.1
@@ -17,18 +17,20 @@ def border(height: int, width: int) -> int:
     return 2 if min(height, width) >= 10 else 0
 
 
-def filter_mean(view: View, layer: str, filters: Sequence[int]) -> Objective:
+def filter_mean(view: View, layer: str, filters: Sequence[int], before_relu: bool = False) -> Objective:
     """Image b scores the mean activation of channel filters[b] of layer `layer`.
 
     Matches count in full, anti-matches (negative outputs) a tenth. The note's convolutions are
     linear, and the plain mean of a linear filter's output is its weight sum times the mean pixel,
     which ascent maximises with a blank white or black image; counting mostly the matches brings
     out the filter's pattern. The tenth keeps a gradient for a filter silent on the grey start.
+    With `before_relu`, a layer that ends in a ReLU is scored before it (View.before_relu): after
+    it, a filter silent everywhere has no gradient at all.
     """
     filters = list(filters)
     conv = view.layer(layer)
-    maps_of = own_filter_maps(view, conv, filters) if type(conv) is keras.layers.Conv2D and conv.groups == 1 \
-        else picked_channels(view, layer, filters)
+    maps_of = own_filter_maps(view, conv, filters, before_relu) if type(conv) is keras.layers.Conv2D and conv.groups == 1 \
+        else picked_channels(view, layer, filters, before_relu)
 
     def objective(images: tf.Tensor) -> tf.Tensor:
         maps = maps_of(images)  # (B, h, w): image b's own filter
@@ -40,14 +42,15 @@ def filter_mean(view: View, layer: str, filters: Sequence[int]) -> Objective:
     return objective
 
 
-def picked_channels(view: View, layer: str, filters: list[int]):
-    """Images (B, H, W, C) to channel filters[b] of the layer's output for image b: (B, h, w)."""
-    features = view.features([layer])
+def picked_channels(view: View, layer: str, filters: list[int], before_relu: bool = False):
+    """Images (B, H, W, C) to channel filters[b] of the layer's output (or the value before its ReLU) for image b: (B, h, w)."""
+    features = view.before_relu(layer) if before_relu else None
+    features = features if features is not None else view.features([layer])
     index = tf.constant(filters, tf.int32)[:, None]
     return lambda images: tf.gather(features(images), index, axis=3, batch_dims=1)[..., 0]
 
 
-def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int]):
+def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int], before_relu: bool = False):
     """As picked_channels for a Conv2D, computing each image's own filter only: 1/F of the layer's work.
 
     Folding the batch into channels lets one depthwise convolution apply filter filters[b] to image b alone.
@@ -65,7 +68,8 @@ def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int]):
                                              dilations=conv.dilation_rate)
         shape = tf.shape(per_channel)
         summed = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
-        return tf.transpose(conv.activation(summed), [2, 0, 1])
+        activate = conv.activation if not (before_relu and conv.get_config()["activation"] in RELUS) else tf.identity
+        return tf.transpose(activate(summed), [2, 0, 1])
 
     return maps
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, objectives
+from cnn_note import ascent, objectives, parameterisation
 from cnn_note.backend import tf
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
@@ -19,33 +19,71 @@ def batch_size(view: View, layer: str, count: int, size: int) -> int:
 
 
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
-                    on_progress: Callable | None = None, chunk: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Ascend every requested filter of `layer` from one grey start each; returns images and final mean activations.
+                    on_progress: Callable | None = None, chunk: int | None = None, param: str = "pixels",
+                    frames: list | None = None, every: int = ascent.STEPS_PER_CALL) -> tuple[np.ndarray, np.ndarray]:
+    """Ascend every requested filter of `layer` from one start each; returns images and final mean activations.
 
-    The filters ascend together, one image each, `chunk` at a time (default: as many as fit in memory).
+    The filters ascend together, one image each, `chunk` at a time (default: as many as fit in
+    memory), on pixels or (param "fourier") on Fourier-basis pictures. A layer that ends in a ReLU
+    is ascended before it; the activation returned is always the layer's own output's. With a
+    `frames` list, every filter's picture at the start and every `every` steps is appended to it,
+    one (filters, H, W, C) array a frame.
     """
     filters = list(filters)
     chunk = chunk or batch_size(view, layer, len(filters), size)
-    start = ascent.start_images(len(filters), size, size, settings.seed, view.channels)
-    images, scores = [], []
+    starts = start(param, len(filters), size, size, view.channels, settings.seed)
+    images, scores, chunk_frames = [], [], []
     for first in range(0, len(filters), chunk):
-        objective = objectives.filter_mean(view, layer, filters[first:first + chunk])
-        done = ascent.ascend(ascent.make_step(objective), start[first:first + chunk], settings, on_progress)
+        part = filters[first:first + chunk]
+        objective = objectives.filter_mean(view, layer, part, before_relu=True)
+        seen = [pixels(param, starts[first:first + chunk], size, size)]
+
+        def progress(done: int, values: np.ndarray, pictures: np.ndarray) -> None:
+            seen.append(pictures)
+            if on_progress is not None:
+                on_progress(done, values, pictures)
+
+        done = run(param, objective, starts[first:first + chunk], size, size, settings, progress, every)
         images.append(done)
-        scores.append(objective(tf.constant(done)).numpy())
+        chunk_frames.append(seen)
+        scores.append(objectives.filter_mean(view, layer, part)(tf.constant(done)).numpy())
+    if frames is not None:
+        frames.extend(np.concatenate(step) for step in zip(*chunk_frames))
     return np.concatenate(images), np.concatenate(scores)
 
 
 def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.Settings,
-                   on_progress: Callable | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   on_progress: Callable | None = None, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
     """Ascend each class's score before softmax from the same start; returns images and the model's softmax confidence in each."""
     classes = list(classes)
     height, width = view.size or (size, size)
-    start = np.repeat(ascent.start_images(1, height, width, settings.seed, view.channels), len(classes), axis=0)
+    starts = np.repeat(start(param, 1, height, width, view.channels, settings.seed), len(classes), axis=0)
     objective = objectives.class_logit(view.logits(), classes)
-    images = ascent.ascend(ascent.make_step(objective), start, settings, on_progress)
+    images = run(param, objective, starts, height, width, settings, on_progress)
     confidence = view.probabilities(images)[np.arange(len(classes)), classes]
     return images, confidence
+
+
+def start(param: str, count: int, height: int, width: int, channels: int, seed: int) -> np.ndarray:
+    """Where the ascent begins: grey canvases with a little noise (pixels), or small spectra of a near-grey picture (fourier)."""
+    if param == "fourier":
+        return parameterisation.start(count, height, width, channels, seed)
+    return ascent.start_images(count, height, width, seed, channels)
+
+
+def pixels(param: str, starts: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The pictures that starts (from start()) stand for."""
+    if param == "fourier":
+        return parameterisation.to_pixels(tf.constant(starts), height, width).numpy()
+    return starts
+
+
+def run(param: str, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.Settings,
+        on_progress: Callable | None = None, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
+    """The ascent for `param` from `starts`: pictures, pixels 0..1."""
+    if param == "fourier":
+        return ascent.ascend_fourier(objective, starts, height, width, settings, on_progress, every=every)
+    return ascent.ascend(ascent.make_step(objective), starts, settings, on_progress, every=every)
 
 
 def feature_maps(view: View, image: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:

@@ -91,6 +91,20 @@ def save_image(path: str, image) -> None:
         keras.utils.save_img(tmp, image * 255.0, scale=False)
 
 
+def save_gif(path: str, frames: list, seconds: float = 4.0) -> None:
+    """Save 8-bit frames (h, w) or (h, w, 1 or 3) as an animated GIF that plays in about `seconds` and loops, atomically.
+
+    The last frame stays a second longer, so the result can be seen before it starts again.
+    """
+    from PIL import Image
+
+    pictures = [Image.fromarray(frame[..., 0] if frame.ndim == 3 and frame.shape[-1] == 1 else frame) for frame in frames]
+    each = max(20, round(1000 * seconds / len(pictures)))
+    with atomic_path(path) as tmp:
+        pictures[0].save(tmp, save_all=True, append_images=pictures[1:], loop=0,
+                         duration=[each] * (len(pictures) - 1) + [each + 1000])
+
+
 def save_model(path: str, model) -> None:
     """Save a Keras model atomically."""
     with atomic_path(path) as tmp:

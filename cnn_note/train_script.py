@@ -56,7 +56,7 @@ def run(model: str, argv: list[str] | None = None) -> dict:
             model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
             seed=args.seed, seeds=args.seeds, jobs=args.jobs, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
             mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test_samples=args.epoch_test_samples,
-            dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else "auto",
+            dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else cli.progress_verbosity(),
         )
         results.ensure_writable(os.path.join(args.results_dir, config.name))
         train, test = training.prepare(config)

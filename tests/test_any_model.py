@@ -10,7 +10,7 @@ from PIL import Image
 
 import deep_dream
 import visualize_filters
-from cnn_note import ascent, model_views, objectives
+from cnn_note import ascent, model_views, objectives, patterns
 from cnn_note.backend import keras
 from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 
@@ -78,7 +78,7 @@ CASES = {
     "rgb_residual": ("rgb_file", ["--layer", "add,deep", "--size", "40"], ["--layers", "add=1,deep=2"]),
     # Random weights make a landscape so rough that only small, unjittered steps climb it.
     "mobilenet_v2": ("mobilenet_file", ["--layer", "block_2_add", "--filters", "0-7", "--size", "48", "--classes", "0,3",
-                                        "--step-size", "0.0001", "--jitter", "0", "--blur", "0"],
+                                        "--param", "pixels", "--step-size", "0.0001", "--jitter", "0", "--blur", "0"],
                      ["--layers", "block_1_expand_relu=1,block_2_add=2"]),
 }
 
@@ -93,11 +93,13 @@ def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_
     model = request.getfixturevalue(fixture)
     arrays = visualize_filters.main(["--model", model, "--image", photo, "--steps", "8", "--out-dir", str(tmp_path), *filter_args])
     view = model_views.load(model, "")
+    param = "pixels" if "pixels" in filter_args or view.channels == 1 else "fourier"  # visualize_filters.py's default
     layers = [key[:-len("_filters")] for key in arrays if key.endswith("_filters")]
     for layer in layers:
         filters = list(arrays[f"{layer}_filters"])
         size = arrays[f"{layer}_images"].shape[1]
-        start = objectives.filter_mean(view, layer, filters)(ascent.start_images(len(filters), size, size, 0, view.channels)).numpy()
+        start = patterns.pixels(param, patterns.start(param, len(filters), size, size, view.channels, 0), size, size)
+        start = objectives.filter_mean(view, layer, filters)(start).numpy()
         after = arrays[f"{layer}_activations"]
         alive = (start != 0) | (after != 0)  # a ReLU filter silent on the grey start has no gradient to follow
         assert alive.sum() > len(filters) / 2 and np.all(after[alive] > start[alive]) and np.all(after >= start), layer

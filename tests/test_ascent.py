@@ -65,10 +65,10 @@ def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
     step = ascent.make_step(objective)
     start = ascent.start_images(2, 28, 28)
     seen = []
-    ascent.ascend(step, start, ascent.Settings(steps=ascent.STEPS_PER_CALL + 7), lambda done, values: seen.append(done))
+    ascent.ascend(step, start, ascent.Settings(steps=ascent.STEPS_PER_CALL + 7), lambda done, values, images: seen.append(done))
     assert seen == [ascent.STEPS_PER_CALL, ascent.STEPS_PER_CALL + 7]
     one = ascent.ascend(step, start, ascent.Settings(steps=1))
-    stopped = ascent.ascend(step, start, ascent.Settings(steps=40), lambda done, values: seen.append(done), stop_above=-1e9)
+    stopped = ascent.ascend(step, start, ascent.Settings(steps=40), lambda done, values, images: seen.append(done), stop_above=-1e9)
     np.testing.assert_array_equal(stopped, one)
     assert seen[-1] == 1
 
