@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             results.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream(original, result, name))
             results.save_image(os.path.join(args.out_dir, f"{name}_dream.png"), result)
         for index, name in enumerate(names if frames else []):
+            # A digit's 28 pixels are enlarged (nearest) to about 256; a photo's frames are already up to 512.
             results.save_gif(os.path.join(args.out_dir, f"{name}.gif"),
-                             [np.round(frame[index] * 255).astype(np.uint8) for frame in frames])
+                             [figures.mosaic(frame[index:index + 1], columns=1, tile=256) for frame in frames])
         print(f"pictures written to {args.out_dir}/")
     return dict(zip(names, dreamed))
 

@@ -151,7 +151,7 @@ def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], 
     return figure
 
 
-def mosaic(images: np.ndarray, columns: int, tile: int = 96) -> np.ndarray:
+def mosaic(images: np.ndarray, columns: int, tile: int = 64) -> np.ndarray:
     """Images (N, H, W, C), pixels 0..1, side by side in rows of `columns` with 2-pixel white gaps, as 8-bit (h, w, C):
     an animation frame. Tiles smaller than `tile` pixels are enlarged by a whole factor (nearest), so MNIST stays sharp."""
     factor = max(1, tile // max(images.shape[1:3]))
