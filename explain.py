@@ -33,7 +33,8 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--class", dest="target", default=None, metavar="CLASS",
                         help="class to explain: a number, or 'label' for each MNIST digit's own label (default: each image's predicted class)")
     parser.add_argument("--class-names", type=cli.class_names, default=None, metavar="NAMES",
-                        help="names for the titles: comma-separated, or a text file with one name a line (default: class numbers)")
+                        help="names for the titles: comma-separated, or a text file with one name a line "
+                             "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
     parser.add_argument("--methods", default=None, metavar="LIST",
                         help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
                              "(default: every method that applies; gradcam needs a 4-D layer)")
@@ -45,7 +46,7 @@ def parse_args(argv: list[str] | None):
                         help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
                              "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
     parser.add_argument("--patch", type=cli.positive_int, default=None,
-                        help="occlusion's grey square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
+                        help="occlusion's square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
     parser.add_argument("--stride", type=cli.positive_int, default=None, help="occlusion's step between patches (default: half the patch)")
     parser.add_argument("--lime-samples", type=cli.positive_int, default=1000, help="LIME's perturbed copies per image")
     parser.add_argument("--max-side", type=cli.positive_int, default=512,
