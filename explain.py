@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import attribution, data, dream, figures, model_views
+        from cnn_note import attribution, dream, figures, model_views
 
         pictures = [dream.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
         view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess, maps=False)
@@ -78,14 +78,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         if count is None:
             view.logits()  # raises, saying why this model has no class scores
         names = view.class_names(args.class_names)
-        methods = check_methods(view, args.methods, attribution.gradcam_layer(view, args.layer))
+        layer = attribution.gradcam_layer(view, args.layer)
+        methods = check_methods(view, args.methods, layer)
         check_target(args.target, count, bool(pictures))
 
         if pictures:
             images, labels, keys = photos(view, pictures, args.image, args.shift)
         else:
-            images, labels, keys = digits(view, args, data)
-        settings = attribution.Settings(args.samples, args.noise, args.steps, args.baseline, args.layer, args.patch,
+            images, labels, keys = digits(view, args)
+        settings = attribution.Settings(args.samples, args.noise, args.steps, args.baseline, layer, args.patch,
                                         args.stride, args.lime_samples, args.max_side, args.seed)
         saved = {}
         for group in same_size(images):
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
             print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {view.label}")
             maps = attribution.explain(view, batch, classes, methods, settings)
             arrays = {"images": batch, "classes": classes, "probabilities": probabilities[np.arange(len(batch)), classes],
-                      "predicted": predicted, "gradcam_layer": np.array(attribution.gradcam_layer(view, args.layer) or ""),
+                      "predicted": predicted, "gradcam_layer": np.array(layer or ""),
                       **{method: values.astype("float32") for method, values in maps.items()}}
             for row, i in enumerate(group):
                 title = f"{keys[i]}{'' if labels[i] is None else f' (label {labels[i]})'}: predicted {names[predicted[row]]} " \
@@ -145,9 +146,9 @@ def check_target(target: str | None, count: int, pictures: bool) -> None:
         raise cli.InputError(f"--class {target} is out of range: the model has classes 0..{count - 1} (or give 'label')")
 
 
-def digits(view, args, data) -> tuple[list[np.ndarray], list[int], list[str]]:
+def digits(view, args) -> tuple[list[np.ndarray], list[int], list[str]]:
     """The MNIST test digits asked for, as the model's pixels, with their labels and names."""
-    from cnn_note import distortions
+    from cnn_note import data, distortions
 
     _, test = data.load("mnist", data.data_path(args.data))
     bad = [i for i in args.index if not 0 <= i < len(test.x)]
