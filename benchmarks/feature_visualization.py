@@ -82,7 +82,8 @@ def lucid_moves(image: tf.Tensor, draws: tf.Tensor) -> tf.Tensor:
 
 def lucid(view: model_views.View, layer: str, filters: list[int], size: int, steps: int, seed: int = 0) -> np.ndarray:
     """Lucid's render_vis for objectives.channel(layer + '_pre_relu', n), one filter after another."""
-    before = view.before_relu(layer) or view.features([layer])
+    before = view.before_relu(layer)
+    before = before if before is not None else view.features([layer])
     pictures = []
     for index, n in enumerate(filters):
         rng = np.random.default_rng(seed + index)

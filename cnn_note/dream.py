@@ -109,7 +109,7 @@ def open_image(path: str) -> Image.Image:
                 return ImageOps.exif_transpose(image)
     except UnidentifiedImageError:
         raise InputError(f"{path} is not an image Pillow can read: give a PNG, JPEG or other picture file") from None
-    except Image.DecompressionBombError as error:
+    except Image.DecompressionBombError:
         raise InputError(f"{path} has more pixels than Pillow opens safely ({2 * Image.MAX_IMAGE_PIXELS:,}): "
                          "shrink it first") from None
     except (OSError, SyntaxError, ValueError) as error:
