@@ -51,12 +51,18 @@ def gradcam_layer(view: View, asked: str | None) -> str | None:
     return convs[-1] if convs else None
 
 
+def batch_of(view: View, height: int, width: int, forward_only: bool = False) -> int:
+    """How many height x width pictures go through the model in one call: up to MAX_BATCH, within the memory budget."""
+    # Forward only keeps no activations for the way back: a third of what bytes_per_image counts.
+    need = view.bytes_per_image(None, height, width) // (3 if forward_only else 1)
+    return ascent.fitting_batch(need, MAX_BATCH, f"a {height}x{width} picture", "give a smaller --image")
+
+
 class Gradients:
     """The class scores before softmax and their gradients for any number of images of one size, in batches that fit."""
 
     def __init__(self, view: View, height: int, width: int) -> None:
-        self.batch = ascent.fitting_batch(view.bytes_per_image(None, height, width), MAX_BATCH,
-                                          f"a {height}x{width} picture", "give a smaller --image")
+        self.batch = batch_of(view, height, width)
         logits = view.logits()
         shape = (None, height, width, view.channels)
 
@@ -151,8 +157,7 @@ def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Setti
                          "leave gradcam out of --methods")
     model = view.layer_and_logits(layer)
     height, width = images.shape[1:3]
-    batch = ascent.fitting_batch(view.bytes_per_image(None, height, width), MAX_BATCH,
-                                 f"a {height}x{width} picture", "give a smaller --image")
+    batch = batch_of(view, height, width)
 
     @tf.function(input_signature=[tf.TensorSpec((None, height, width, view.channels), tf.float32),
                                   tf.TensorSpec((None,), tf.int32)])
@@ -248,9 +253,7 @@ class Probabilities:
     """The model's own output for any number of images of one size, in batches that fit, through one compiled call."""
 
     def __init__(self, view: View, height: int, width: int) -> None:
-        # Forward only: a third of what bytes_per_image counts for forward and back.
-        self.batch = ascent.fitting_batch(view.bytes_per_image(None, height, width) // 3, MAX_BATCH,
-                                          f"a {height}x{width} picture", "give a smaller --image")
+        self.batch = batch_of(view, height, width, forward_only=True)
         self.model = view.probability_model((height, width, view.channels))
 
     def __call__(self, images: np.ndarray) -> np.ndarray:

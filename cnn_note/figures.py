@@ -136,13 +136,14 @@ def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], 
         # As in dream(): about 300 pixels a panel is all a figure can show of a large photo.
         stride = max(1, math.ceil(max(image.shape[:2]) / 300))
         image = image[::stride, ::stride]
+        faint = image.mean(axis=-1)
         ax_row[0].imshow(shown(image), cmap="gray", vmin=0, vmax=1)
         ax_row[0].set_title(label or "input", fontsize=9)
         for ax, (method, values) in zip(ax_row[1:], maps.items()):
             values = values[::stride, ::stride]
             limit = max(float(np.abs(values).max()), 1e-12)
             style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if method in signed else {"cmap": "inferno", "vmin": 0, "vmax": limit}
-            ax.imshow(image.mean(axis=-1), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(faint, cmap="gray", vmin=0, vmax=1)
             ax.imshow(values, alpha=0.7, **style)
             ax.set_title(method.replace("_", " "), fontsize=9)
         for ax in ax_row:

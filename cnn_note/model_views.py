@@ -228,11 +228,7 @@ class View:
             return self.graph([self._graph.received[name]])
         if activation not in RELUS or not layer.weights:
             return None
-        # A twin of the layer without its activation, holding the same weights, as for the class scores.
-        twin = type(layer).from_config({**layer.get_config(), "activation": "linear", "name": f"{name}_before_relu"})
-        outputs = twin(self._graph.received[name])
-        twin.set_weights(layer.get_weights())
-        return self.graph([outputs])
+        return self.graph([self._without_activation(layer, "before_relu")])
 
     def layer_input(self, name: str) -> keras.Model:
         """Pixels to what layer `name` receives."""
@@ -252,12 +248,16 @@ class View:
     def _scores(self):
         """The symbolic class scores before softmax in the walked graph."""
         last, scores_in = self._softmax_head()
-        if scores_in:
-            return self._graph.received[last.name]
-        # A twin of the last layer without its softmax, holding the same weights.
-        twin = type(last).from_config({**last.get_config(), "activation": "linear", "name": f"{last.name}_logits"})
-        outputs = twin(self._graph.received[last.name])
-        twin.set_weights(last.get_weights())
+        return self._graph.received[last.name] if scores_in else self._without_activation(last, "logits")
+
+    def _without_activation(self, layer, suffix: str):
+        """What `layer` gives in the walked graph before its activation: a linear twin holding the same weights.
+
+        The twin is a new layer, so the user's layer keeps its activation.
+        """
+        twin = type(layer).from_config({**layer.get_config(), "activation": "linear", "name": f"{layer.name}_{suffix}"})
+        outputs = twin(self._graph.received[layer.name])
+        twin.set_weights(layer.get_weights())
         return outputs
 
     def _softmax_head(self) -> tuple:

@@ -36,16 +36,18 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
     for first in range(0, len(filters), chunk):
         part = filters[first:first + chunk]
         objective = objectives.filter_mean(view, layer, part, before_relu=True)
-        seen = [pixels(param, starts[first:first + chunk], size, size)]
+        progress = on_progress
+        if frames is not None:  # each chunk's pictures at each call, joined into whole frames once all have run
+            seen = [pixels(param, starts[first:first + chunk], size, size)]
+            chunk_frames.append(seen)
 
-        def progress(done: int, values: np.ndarray, pictures: np.ndarray) -> None:
-            seen.append(pictures)
-            if on_progress is not None:
-                on_progress(done, values, pictures)
+            def progress(done: int, values: np.ndarray, pictures: np.ndarray, seen: list = seen) -> None:
+                seen.append(pictures)
+                if on_progress is not None:
+                    on_progress(done, values, pictures)
 
         done = run(param, objective, starts[first:first + chunk], size, size, settings, progress, every)
         images.append(done)
-        chunk_frames.append(seen)
         scores.append(objectives.filter_mean(view, layer, part)(tf.constant(done)).numpy())
     if frames is not None:
         frames.extend(np.concatenate(step) for step in zip(*chunk_frames))
