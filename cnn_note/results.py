@@ -12,9 +12,12 @@ from collections.abc import Iterator
 
 from cnn_note.cli import InputError
 
-# mkstemp creates files readable by their owner only; finished files get the usual umask mode.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+def _umask() -> int:
+    """The process's umask now (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def ensure_writable(directory: str) -> str:
@@ -38,7 +41,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files for their owner only; finished ones get the usual mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -67,12 +70,9 @@ def write_csv(path: str, rows: list[dict]) -> None:
 
 
 def save_figure(path: str, figure) -> None:
-    """Save a matplotlib figure atomically and free it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib figure atomically."""
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(figure)
 
 
 def save_npz(path: str, arrays: dict) -> None:

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from conftest import ROOT, assert_one_line_error, run_script
@@ -68,9 +69,12 @@ def test_ctrl_c_mid_training_keeps_earlier_results(mnist_path, tmp_path):
         # A background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    watchdog = threading.Timer(300, process.kill)  # a script that never starts training fails the test, not the suite
+    watchdog.start()
     for line in process.stdout:  # wait until training is under way
         if line.startswith("Epoch 1/"):
             break
+    watchdog.cancel()
     time.sleep(1)
     workers = spawned_workers(process.pid)
     assert len(workers) == 2  # seeds 1 and 2 train in processes of their own

@@ -15,6 +15,9 @@ def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tm
     report = (tmp_path / "REPORT.md").read_text()
     assert "| model | parameters | train acc | test acc (mean ± std)" in report
     assert "898,510" in report and "137,660" in report and "138,110" in report and "0.9661" in report
+    for model in ("dnn", "cnn", "cnn_note_layout"):  # the measured figures, not only the note's
+        measured = json.load(open(tmp_path / model / "metrics.json"))["test_acc"]
+        assert f"| {measured['mean']:.4f} ± {measured['std']:.4f} |" in report, model
     assert "cnn_note_layout/pooling.png" in report
     links = re.findall(r"\]\(([^)]+)\)", report)
     assert len(links) >= 10

@@ -113,10 +113,16 @@ def test_note_layout_trains_into_its_own_folder_with_its_pooling_picture(tiny_np
 
 
 def test_comparison_table_has_a_row_per_trained_model(tiny_npz, tmp_path):
-    for main in (train_dnn.main, train_cnn.main):
-        main(["--data", tiny_npz, "--train-samples", "40", "--epochs", "1", "--quiet", "--no-epoch-test", "--results-dir", str(tmp_path)])
-    table = reporting.comparison(str(tmp_path))
-    assert "898,510" in table and "137,660" in table and "0.9661" in table and "0.98" in table
+    records = [main(["--data", tiny_npz, "--train-samples", "40", "--epochs", "1", "--quiet", "--no-epoch-test",
+                     "--results-dir", str(tmp_path)]) for main in (train_dnn.main, train_cnn.main)]
+    rows = reporting.comparison(str(tmp_path)).splitlines()[2:]
+    assert len(rows) == 2
+    # Each row carries its own run's measured figures, beside the note's.
+    for row, record, parameters, note in zip(rows, records, ("898,510", "137,660"), ("1.0 / 0.9661", "1.0 / 0.98")):
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[1] == parameters and cells[5] == note
+        assert cells[2] == f"{record['train_acc']['mean']:.4f} ± {record['train_acc']['std']:.4f}"
+        assert cells[3] == f"{record['test_acc']['mean']:.4f} ± {record['test_acc']['std']:.4f}"
 
 
 @pytest.mark.parametrize(
