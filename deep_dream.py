@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from cnn_note import cli
+from cnn_note.settings import Dream
 
 PROG = "deep_dream.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
@@ -30,14 +31,16 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--layers", default=None,
                         help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n, "
                              "when there are at most 4; else three at a third, half and two thirds of the depth)")
-    parser.add_argument("--octaves", type=cli.positive_int, default=3, help="scales to dream at, smallest first")
-    parser.add_argument("--octave-scale", type=cli.positive_float, default=1.4, help="size ratio between octaves (at least 1)")
-    cli.add_ascent_arguments(parser, steps=20, step_size=0.005, jitter=0, blur=0.0, per="per octave")
-    parser.add_argument("--max-loss", type=cli.positive_float, default=None, help="end an octave once every image's loss passes this (default: never)")
-    parser.add_argument("--tile", type=cli.positive_int, default=1024,
+    parser.add_argument("--octaves", type=cli.positive_int, default=Dream.octaves, help="scales to dream at, smallest first")
+    parser.add_argument("--octave-scale", type=cli.positive_float, default=Dream.octave_scale, help="size ratio between octaves (at least 1)")
+    cli.add_ascent_arguments(parser, Dream, per="per octave")
+    parser.add_argument("--max-loss", type=cli.positive_float, default=Dream.max_loss,
+                        help="end an octave once every image's loss passes this (default: never)")
+    parser.add_argument("--tile", type=cli.positive_int, default=Dream.tile,
                         help="score the image in tiles of at most this many pixels a side, shifted at random each step: "
                              "memory depends on the tile, not on the picture")
-    parser.add_argument("--max-side", type=cli.positive_int, default=None, help="shrink a larger picture to this longer side first (default: keep its size)")
+    parser.add_argument("--max-side", type=cli.positive_int, default=Dream.max_side,
+                        help="shrink a larger picture to this longer side first (default: keep its size)")
     parser.add_argument("--gif", action="store_true", help="also write <name>.gif: the picture through each octave's steps")
     cli.add_data_argument(parser)
     parser.add_argument("--out-dir", default=os.path.join("results", "dream"), help="where the pictures go")
@@ -54,20 +57,17 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import ascent, data, dream, figures, model_views
+        from cnn_note import api, data, dream, figures
 
         picture = dream.open_image(args.image) if args.image else None  # a bad picture fails before a network is built
-        view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess)
+        view = api.view_of(args.model, args.input_range, args.preprocess)
         if args.list_layers:
             print(view.layer_table())
             return {}
-        weights = dream.parse_layers(args.layers, view)
+        weights = api.dream_layers(view, args.layers)
         if picture is not None:
-            image, note = dream.to_pixels(picture, view.channels, args.max_side)
-            if note:
-                print(note)
+            images, labels = dream.to_pixels(picture, view.channels)[0][None], None
             names = [os.path.splitext(os.path.basename(args.image))[0]]
-            images, labels = (1.0 - image if args.invert else image)[None], None
         else:
             _, test = data.load("mnist", data.data_path(args.data))
             bad = [i for i in args.index if not 0 <= i < len(test.x)]
@@ -76,34 +76,23 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             names = [f"digit_{i}" for i in args.index]
             digits = data.to_inputs(test.x[args.index], (*data.IMAGE_SHAPE, 1))
             images, labels = np.repeat(digits, view.channels, axis=-1), test.y[args.index]
-        need = view.smallest_side(list(weights))
-        dream.check_size(images.shape[1], images.shape[2], args.octaves, args.octave_scale, need)
-        if args.tile < 2 * need:
-            raise cli.InputError(f"--tile {args.tile} is too small for {', '.join(weights)}: use at least {2 * need}")
-        tile = min(args.tile, max(images.shape[1:3]))
-        ascent.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(images), 1,
-                             f"a {tile}x{tile} tile of {len(images)} image(s)", "use a smaller --tile")
-
-        settings = ascent.Settings(args.steps, args.step_size, args.jitter, args.blur, args.seed)
-        print(f"dreaming {len(images)} image(s) of {images.shape[1]}x{images.shape[2]} with {view.label} on "
-              + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
-        frames = [] if args.gif else None
-        dreamed = dream.dream(view, images, weights, args.octaves, args.octave_scale, settings, args.tile, args.max_loss,
-                              frames=frames)
+        how = {key: getattr(args, key) for key in Dream.__dataclass_fields__}
+        found = api.deep_dream(view, images, weights, invert=args.invert and picture is not None, frames=args.gif,
+                               progress=sys.stdout.isatty(), log=print, **how)
 
         if labels is not None and view.classes():
-            before, after = view.probabilities(images), view.probabilities(dreamed)
+            before, after = view.probabilities(found.original), view.probabilities(found.image)
             for name, label, p, q in zip(names, labels, before, after):
                 print(f"{name} (label {label}): predicted {p.argmax()} at {p.max():.1%} > {q.argmax()} at {q.max():.1%}")
-        for name, original, result in zip(names, images, dreamed):
+        for name, original, result in zip(names, found.original, found.image):
             results.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream(original, result, name))
             results.save_image(os.path.join(args.out_dir, f"{name}_dream.png"), result)
-        for index, name in enumerate(names if frames else []):
+        for index, name in enumerate(names if args.gif else []):
             # A digit's 28 pixels are enlarged (nearest) to about 256; a photo's frames are already up to 512.
             results.save_gif(os.path.join(args.out_dir, f"{name}.gif"),
-                             [figures.mosaic(frame[index:index + 1], columns=1, tile=256) for frame in frames])
+                             [figures.mosaic(frame[index:index + 1], columns=1, tile=256) for frame in found.frames])
         print(f"pictures written to {args.out_dir}/")
-    return dict(zip(names, dreamed))
+    return dict(zip(names, found.image))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from cnn_note import cli
+from cnn_note.settings import BASELINES, Explain
 
 PROG = "explain.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
@@ -25,6 +26,7 @@ MAX_FIGURES = 16
 def parse_args(argv: list[str] | None):
     parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     cli.add_model_arguments(parser, MODEL)
+    cli.add_head_arguments(parser)
     parser.add_argument("--index", type=cli.int_list, default=list(range(8)), metavar="LIST",
                         help="MNIST test digits to explain, such as 0,17,26 or 0-99 (default: 0-7)")
     parser.add_argument("--image", nargs="+", default=None, metavar="FILE", help="explain these pictures instead (default: MNIST test digits)")
@@ -39,19 +41,19 @@ def parse_args(argv: list[str] | None):
                         help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
                              "(default: every method that applies; gradcam needs a 4-D layer)")
     parser.add_argument("--layer", default=None, help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
-    parser.add_argument("--samples", type=cli.positive_int, default=50, help="SmoothGrad's noisy copies per image")
-    parser.add_argument("--noise", type=cli.fraction, default=0.15, help="SmoothGrad's noise, a share of the image's pixel range")
-    parser.add_argument("--steps", type=cli.positive_int, default=64, help="Integrated Gradients' steps from the baseline")
-    parser.add_argument("--baseline", choices=("black", "white", "grey", "blur"), default="black",
+    parser.add_argument("--samples", type=cli.positive_int, default=Explain.samples, help="SmoothGrad's noisy copies per image")
+    parser.add_argument("--noise", type=cli.fraction, default=Explain.noise, help="SmoothGrad's noise, a share of the image's pixel range")
+    parser.add_argument("--steps", type=cli.positive_int, default=Explain.steps, help="Integrated Gradients' steps from the baseline")
+    parser.add_argument("--baseline", choices=BASELINES, default=Explain.baseline,
                         help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
                              "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
     parser.add_argument("--patch", type=cli.positive_int, default=None,
                         help="occlusion's square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
     parser.add_argument("--stride", type=cli.positive_int, default=None, help="occlusion's step between patches (default: half the patch)")
-    parser.add_argument("--lime-samples", type=cli.positive_int, default=1000, help="LIME's perturbed copies per image")
-    parser.add_argument("--max-side", type=cli.positive_int, default=512,
+    parser.add_argument("--lime-samples", type=cli.positive_int, default=Explain.lime_samples, help="LIME's perturbed copies per image")
+    parser.add_argument("--max-side", type=cli.positive_int, default=Explain.max_side,
                         help="occlusion and LIME work on a copy of a larger picture shrunk to this side, and map back")
-    parser.add_argument("--seed", type=cli.nonnegative_int, default=0, help="seed for SmoothGrad's noise and LIME")
+    parser.add_argument("--seed", type=cli.nonnegative_int, default=Explain.seed, help="seed for SmoothGrad's noise and LIME")
     parser.add_argument("--max-figures", type=cli.nonnegative_int, default=MAX_FIGURES,
                         help="draw the first this many images' figures (every map is in attributions.npz)")
     cli.add_data_argument(parser)
@@ -67,71 +69,44 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import attribution, dream, figures, model_views
+        from cnn_note import api, attribution, dream, figures, settings
 
         pictures = [dream.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
-        view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess, maps=False)
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False)
         if args.list_layers:
             print(view.layer_table())
             return {}
-        count = view.classes()
-        if count is None:
-            view.logits()  # raises, saying why this model has no class scores
+        head = view.head  # raises, saying why, when the model has no class scores
+        if head.describe(view.label):
+            print(head.describe(view.label))
         names = view.class_names(args.class_names)
-        layer = attribution.gradcam_layer(view, args.layer)
-        methods = check_methods(view, args.methods, layer)
-        check_target(args.target, count, bool(pictures))
+        methods = api.methods_of(view, args.methods, attribution.gradcam_layer(view, args.layer))
+        check_target(args.target, head.classes, bool(pictures))
 
         if pictures:
             images, labels, keys = photos(view, pictures, args.image, args.shift)
         else:
             images, labels, keys = digits(view, args)
-        settings = attribution.Settings(args.samples, args.noise, args.steps, args.baseline, layer, args.patch,
-                                        args.stride, args.lime_samples, args.max_side, args.seed)
+        how = {name: getattr(args, name) for name in settings.Explain.__dataclass_fields__}
         saved = {}
         for group in same_size(images):
             batch = np.stack([images[i] for i in group])
-            probabilities = attribution.Probabilities(view, *batch.shape[1:3])(batch)
-            predicted = probabilities.argmax(axis=1)
-            classes = target_classes(args.target, predicted, [labels[i] for i in group])
             print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {view.label}")
-            maps = attribution.explain(view, batch, classes, methods, settings)
-            arrays = {"images": batch, "classes": classes, "probabilities": probabilities[np.arange(len(batch)), classes],
-                      "predicted": predicted, "gradcam_layer": np.array(layer or ""),
-                      **{method: values.astype("float32") for method, values in maps.items()}}
+            found = api.explain(view, batch, None if args.target is None else target_classes(args.target, [labels[i] for i in group]),
+                                methods, class_names=names, progress=sys.stdout.isatty(), log=print, **how)
             for row, i in enumerate(group):
-                title = f"{keys[i]}{'' if labels[i] is None else f' (label {labels[i]})'}: predicted {names[predicted[row]]} " \
-                        f"at {probabilities[row, predicted[row]]:.1%}"
-                if classes[row] != predicted[row]:
-                    title += f"; explaining {names[classes[row]]} ({probabilities[row, classes[row]]:.1%})"
+                title = found.title(row, keys[i], labels[i])
                 print(title)
                 if i < args.max_figures:
                     results.save_figure(os.path.join(args.out_dir, f"{keys[i]}.png"), figures.explanation(
-                        batch[row], {method: values[row] for method, values in maps.items()}, attribution.SIGNED, title))
+                        batch[row], {method: values[row] for method, values in found.maps.items()}, attribution.SIGNED, title))
             npz = "attributions.npz" if len(group) == len(images) else f"attributions_{keys[group[0]]}.npz"
-            results.save_npz(os.path.join(args.out_dir, npz), arrays)
-            saved[npz] = arrays
+            results.save_npz(os.path.join(args.out_dir, npz), found.arrays())
+            saved[npz] = found.arrays()
         if 0 < args.max_figures < len(images):
             print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
         print(f"results written to {args.out_dir}/")
     return saved
-
-
-def check_methods(view, asked: str | None, gradcam_layer: str | None) -> list[str]:
-    """The methods to run: those asked, else all; Grad-CAM needs a 4-D layer (skipped with a line when defaulted, refused when asked)."""
-    from cnn_note.attribution import METHODS
-
-    methods = [name.strip() for name in asked.split(",")] if asked else list(METHODS)
-    unknown = [name for name in methods if name not in METHODS]
-    if unknown:
-        raise cli.InputError(f"unknown method {unknown[0]!r} in --methods: choose from {', '.join(METHODS)}")
-    if "gradcam" in methods and gradcam_layer is None:
-        if asked:
-            raise cli.InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none "
-                                 "(a DNN's layers are vectors): leave gradcam out of --methods")
-        print(f"gradcam: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
-        methods.remove("gradcam")
-    return methods
 
 
 def check_target(target: str | None, count: int, pictures: bool) -> None:
@@ -164,18 +139,12 @@ def digits(view, args) -> tuple[list[np.ndarray], list[int], list[str]]:
 
 def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarray], list[None], list[str]]:
     """The pictures as the model's pixels; resized to the model's own size when it takes only one."""
-    from cnn_note import dream
-    from cnn_note.backend import tf
+    from cnn_note import api, dream
 
     if shift:
         raise cli.InputError("--shift moves MNIST digits: leave it out with --image")
-    images = []
-    for picture, path in zip(pictures, paths):
-        pixels, _ = dream.to_pixels(picture, view.channels)
-        if view.size and pixels.shape[:2] != view.size:
-            print(f"{path}: {pixels.shape[1]}x{pixels.shape[0]} resized to the model's {view.size[1]}x{view.size[0]}")
-            pixels = tf.image.resize(pixels, view.size, method="area").numpy()
-        images.append(pixels)
+    images = [api.model_size(view, dream.to_pixels(picture, view.channels)[0][None], name=path)[0]
+              for picture, path in zip(pictures, paths)]
     keys = [os.path.splitext(os.path.basename(path))[0] for path in paths]
     if len(set(keys)) < len(keys):
         raise cli.InputError("two --image files share a name: their figures would overwrite each other; rename one")
@@ -190,11 +159,9 @@ def same_size(images: list[np.ndarray]) -> list[list[int]]:
     return list(groups.values())
 
 
-def target_classes(target: str | None, predicted: np.ndarray, labels: list) -> np.ndarray:
-    """The class to explain for each image (check_target has vetted --class): a number, 'label', or the predicted class."""
-    if target is None:
-        return predicted
-    return np.array(labels) if target == "label" else np.full(len(predicted), int(target))
+def target_classes(target: str, labels: list) -> np.ndarray | int:
+    """The class to explain for each image (check_target has vetted --class): a number, or 'label', each digit's own."""
+    return np.array(labels) if target == "label" else int(target)
 
 
 if __name__ == "__main__":

@@ -18,26 +18,26 @@ import time
 import numpy as np
 
 from cnn_note import cli
+from cnn_note.settings import MAX_CLASSES, MAX_FILTERS, PARAMS, Pictures
 
 PROG = "visualize_filters.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
-MAX_FILTERS = 64  # filters drawn per layer unless --filters asks for others: a readable grid
-MAX_CLASSES = 20  # class pictures drawn unless --classes asks: every class of a small classifier
 
 
 def parse_args(argv: list[str] | None):
     parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     cli.add_model_arguments(parser, MODEL)
+    cli.add_head_arguments(parser)
     parser.add_argument("--layer", default=None,
                         help="layer(s) to show, comma-separated (default: every conv layer when there are at most 4, else three)")
     parser.add_argument("--filters", type=cli.int_list, default=None,
                         help=f"filter indices such as 0,3,7 or 0-15 (default: all, at most the first {MAX_FILTERS})")
-    parser.add_argument("--param", choices=("fourier", "pixels"), default=None,
+    parser.add_argument("--param", choices=PARAMS, default=Pictures.param,
                         help="what the ascent moves: a Fourier-basis picture with decorrelated colour under random moves, as in Distill's "
                              "Feature Visualization, or the pixels with jitter and blur (default: fourier for colour models, "
                              "pixels for grey ones such as the note's CNN)")
-    cli.add_ascent_arguments(parser, steps=200, step_size=0.02, jitter=1, blur=0.1, per="per image")
-    parser.add_argument("--size", type=cli.positive_int, default=28, help="canvas side for the filter images (conv layers take any size)")
+    cli.add_ascent_arguments(parser, Pictures, per="per image")
+    parser.add_argument("--size", type=cli.positive_int, default=Pictures.size, help="canvas side for the filter images (conv layers take any size)")
     parser.add_argument("--classes", type=cli.int_list, default=None,
                         help=f"classes to draw, such as 0-9 (default: all when the model has at most {MAX_CLASSES})")
     parser.add_argument("--class-names", type=cli.class_names, default=None, metavar="NAMES",
@@ -59,23 +59,21 @@ def main(argv: list[str] | None = None) -> dict:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import ascent, data, dream, figures, model_views, patterns
-        from cnn_note.backend import keras
+        from cnn_note import api, data, dream, figures, patterns
 
-        view = model_views.load(args.model, "python train_cnn.py", args.input_range, args.preprocess)
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
         if args.list_layers:
             print(view.layer_table())
             return {}
         layers = args.layer.split(",") if args.layer else view.default_layers()
         view.check_layers(layers)
-        chosen = {layer: args.filters or list(range(min(view.filters(layer), MAX_FILTERS))) for layer in layers}
-        for layer, filters in chosen.items():
-            patterns.check_filters(view, layer, filters)
+        # Everything is checked before the first ascent: a bad flag never costs a long wait.
+        chosen = {layer: api.checked_filters(view, layer, args.filters, MAX_FILTERS) for layer in layers}
         need = view.smallest_side(layers)
         if args.size < need:
             raise cli.InputError(f"--size {args.size} is too small for {', '.join(layers)}: use at least {need}")
         chunks = {layer: patterns.batch_size(view, layer, len(filters), args.size) for layer, filters in chosen.items()}
-        classes = check_classes(view, args.classes)
+        classes = check_classes(view, args.classes, args.head != "auto" or args.output is not None)
         if args.image:
             picture, _ = dream.load_image(args.image, view.channels)
             name = os.path.basename(args.image)
@@ -86,31 +84,26 @@ def main(argv: list[str] | None = None) -> dict:
             digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
             picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
         names = view.class_names(args.class_names)
-        param = args.param or ("fourier" if view.channels == 3 else "pixels")
-        settings = ascent.Settings(args.steps, args.step_size, args.jitter, args.blur, args.seed)
+        how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
         arrays = {}
 
         for layer, filters in chosen.items():
             start = time.perf_counter()
-            bar = keras.utils.Progbar(args.steps, unit_name="step", verbose=cli.progress_verbosity())
-            frames = [] if args.gif else None
-            images, activations = patterns.filter_patterns(view, layer, filters, args.size, settings,
-                                                           lambda done, values, pictures: bar.update(done), chunks[layer], param,
-                                                           frames, every=gif_every(args.steps) if args.gif else ascent.STEPS_PER_CALL)
-            titles = [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)]
-            columns = 5 if len(filters) <= 25 else 10
-            results.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.image_grid(
-                images, titles, f"{layer}: input that maximises each filter's mean activation (#index  activation)", columns))
-            if frames:
-                results.save_gif(os.path.join(args.out_dir, f"{layer}.gif"), [figures.mosaic(frame, columns) for frame in frames])
-            arrays.update({f"{layer}_images": squeezed(images), f"{layer}_filters": filters, f"{layer}_activations": activations})
+            found = api.filter_pictures(view, layer, filters, frames=args.gif, chunk=chunks[layer], **how)
+            results.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.plot(found))
+            if args.gif:
+                results.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
+                                 [figures.mosaic(frame, figures.grid_columns(len(filters))) for frame in found.frames])
+            arrays.update({f"{layer}_images": squeezed(found.images), f"{layer}_filters": filters,
+                           f"{layer}_activations": found.activations})
             capped = args.filters is None and len(filters) < view.filters(layer)
             more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
             print(f"{layer}: {len(filters)} filters x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
-                  f"mean activation {activations.mean():.3f} (min {activations.min():.3f}, max {activations.max():.3f}){more}")
+                  f"mean activation {found.activations.mean():.3f} (min {found.activations.min():.3f}, "
+                  f"max {found.activations.max():.3f}){more}")
 
         if min(picture.shape[:2]) >= need:
-            maps = patterns.feature_maps(view, picture, layers)
+            maps = api.feature_maps(view, picture, layers)
             maps = {layer: layer_maps[..., chosen[layer][:50]] for layer, layer_maps in maps.items()}
             results.save_figure(os.path.join(args.out_dir, "feature_maps.png"), figures.feature_maps(picture, maps, name))
         else:
@@ -118,48 +111,51 @@ def main(argv: list[str] | None = None) -> dict:
 
         if classes:
             start = time.perf_counter()
-            free = ascent.Settings(args.steps, args.step_size, jitter=0, blur=0.0, seed=args.seed)
-            with_prior, confidence = patterns.class_patterns(view, classes, args.size, settings, param=param)
-            without_prior, confidence_free = patterns.class_patterns(view, classes, args.size, free)
-            titles = [f"{names[c]}: {p:.1%}" for c, p in zip(classes, confidence)] + \
-                [f"{names[c]}: {p:.1%}" for c, p in zip(classes, confidence_free)]
+            prior = api.class_pictures(view, classes, class_names=names, **how)
+            free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
+            param = args.param or ("fourier" if view.channels == 3 else "pixels")
             results.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
-                np.concatenate([with_prior, without_prior]), titles,
-                "What the model thinks each class looks like (class: softmax confidence)\n"
-                f"top: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   bottom: no prior",
-                len(classes)))
-            arrays.update(classes=classes, classes_images=squeezed(with_prior), classes_confidence=confidence,
-                          classes_unregularised_images=squeezed(without_prior), classes_unregularised_confidence=confidence_free)
+                np.concatenate([prior.images, free.images]), prior.labels + free.labels,
+                f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "
+                "bottom: no prior", len(classes)))
+            arrays.update(classes=classes, classes_images=squeezed(prior.images), classes_confidence=prior.probabilities,
+                          classes_unregularised_images=squeezed(free.images),
+                          classes_unregularised_confidence=free.probabilities)
             print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
-                  f"confidence min {confidence.min():.4f} with prior, {confidence_free.min():.4f} without")
+                  f"confidence min {prior.probabilities.min():.4f} with prior, {free.probabilities.min():.4f} without")
 
         results.save_npz(os.path.join(args.out_dir, "patterns.npz"), arrays)
         print(f"pictures written to {args.out_dir}/")
     return arrays
 
 
-def check_classes(view, asked: list[int] | None) -> list[int]:
-    """The classes to draw: those asked for, else all of a small softmax classifier, else none (with a line saying why)."""
-    count = view.classes()
+def check_classes(view, asked: list[int] | None, head_given: bool) -> list[int]:
+    """The classes to draw: those asked for, else all of a small classifier, else none (with a line saying why).
+
+    Where classes, --head or --output were asked for, a head that cannot be settled is refused; else it is a skip.
+    """
+    try:
+        head = view.head
+    except cli.InputError as error:
+        if asked or head_given:
+            raise
+        print(f"class pictures: skipped ({error})")
+        return []
+    if head.describe(view.label):
+        print(head.describe(view.label))
+    count = head.classes
     if asked:
-        if count is None:
-            view.logits()  # raises, saying why this model has no class scores
         bad = [c for c in asked if not 0 <= c < count]
         if bad:
             raise cli.InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{count - 1}")
         return asked
-    if count is None:
-        print("class pictures: skipped (the model does not end in softmax)")
+    if head.kind == "regression":
+        print("class pictures: skipped (a regression head has no classes; --classes 0 ascends the value)")
         return []
     if count > MAX_CLASSES:
         print(f"class pictures: skipped ({count} classes; --classes picks some)")
         return []
     return list(range(count))
-
-
-def gif_every(steps: int) -> int:
-    """Steps between the animation's frames: about 30 frames whatever the steps, so a GIF stays a few MiB."""
-    return max(1, steps // 30)
 
 
 def squeezed(images: np.ndarray) -> np.ndarray:

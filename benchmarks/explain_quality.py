@@ -46,7 +46,7 @@ def main() -> None:
         view = View.of(models.load_trained(os.path.join(args.results_dir, name, "model.keras"), "train it first"), name, maps=False)
         classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
         start = time.perf_counter()
-        maps = attribution.explain(view, x, classes, [m for m in attribution.METHODS if name == "cnn" or m != "gradcam"], settings)
+        maps, _ = attribution.explain(view, x, classes, [m for m in attribution.METHODS if name == "cnn" or m != "gradcam"], settings)
         print(f"{name}: all maps in {time.perf_counter() - start:.0f} s")
         _, completeness[name] = attribution.integrated_gradients(view, x, classes, settings)
         orders = {"random order": faithfulness.random_order(len(x), 784)}
@@ -64,7 +64,7 @@ def main() -> None:
             print(f"| {method} | {deletion:.3f} | {insertion:.3f} | {beats} | {onto_blur:.3f} |")
         if name == "cnn":
             fresh = faithfulness.reinitialised(view)
-            again = attribution.explain(fresh, x, classes, list(maps), settings, log=lambda line: None)
+            again, _ = attribution.explain(fresh, x, classes, list(maps), settings, log=lambda line: None)
             sanity = {method: faithfulness.rank_agreement(maps[method], again[method]).mean() for method in maps}
             gradients = attribution.Gradients(view, 28, 28)
             times_input = (gradients(x, classes)[1] * x).sum(axis=-1)

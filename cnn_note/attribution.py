@@ -2,7 +2,8 @@
 
 Every method takes a View, pixel images (N, H, W, C) 0..1 and the class to explain for each
 image. The gradient methods (gradient, smoothgrad, integrated_gradients, gradcam) differentiate
-the class score before softmax; occlusion and LIME only call the model and watch its probability.
+the class score (the logit before softmax or sigmoid; see model_views.Head); occlusion and LIME
+only call the model and watch its probability (a regression's value).
 Copies of an image (noisy, interpolated, occluded) go through the model many at a time.
 """
 
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,26 +21,11 @@ from cnn_note.backend import tf
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
 from cnn_note.objectives import pick
+from cnn_note.settings import Explain as Settings
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime")
 SIGNED = ("integrated_gradients", "occlusion", "lime")  # the others are magnitudes, 0 and up
 MAX_BATCH = 512  # images per call: large enough to keep both cores busy on MNIST, small enough to trace few shapes
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How each method runs; None patch and stride are scaled to the image."""
-
-    samples: int = 50  # SmoothGrad's noisy copies
-    noise: float = 0.15  # SmoothGrad's noise, a share of each image's pixel range
-    steps: int = 64  # Integrated Gradients' steps from the baseline
-    baseline: str = "black"  # Integrated Gradients' start and what occlusion's patch shows
-    layer: str | None = None  # Grad-CAM's layer; None: the last conv layer
-    patch: int | None = None
-    stride: int | None = None
-    lime_samples: int = 1000
-    max_side: int = 512  # occlusion and LIME work on a copy no larger than this, and map back
-    seed: int = 0
 
 
 def gradcam_layer(view: View, asked: str | None) -> str | None:
@@ -59,18 +45,18 @@ def batch_of(view: View, height: int, width: int, forward_only: bool = False) ->
 
 
 class Gradients:
-    """The class scores before softmax and their gradients for any number of images of one size, in batches that fit."""
+    """The class scores (see model_views.Head) and their gradients for any number of images of one size, in batches that fit."""
 
     def __init__(self, view: View, height: int, width: int) -> None:
         self.batch = batch_of(view, height, width)
-        logits = view.logits()
+        scores_of = view.class_scores()
         shape = (None, height, width, view.channels)
 
         @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.int32)])
         def run(images, classes):
             with tf.GradientTape() as tape:
                 tape.watch(images)
-                scores = pick(logits(images), classes)
+                scores = pick(scores_of(images), classes)
                 # Images do not interact, so the gradient of the sum is each image's own gradient.
                 total = tf.reduce_sum(scores)
             return scores, tape.gradient(total, images)
@@ -85,8 +71,11 @@ class Gradients:
         return np.concatenate(scores), np.concatenate(grads)
 
     def summed(self, images: np.ndarray, classes: np.ndarray, copies: int, copy: Callable[[int, int], np.ndarray],
-               weigh: Callable[[int, np.ndarray], np.ndarray]) -> np.ndarray:
-        """For each image i, the sum over k < copies of weigh(k, gradient at copy(i, k)); the copies go in batches."""
+               weigh: Callable[[int, np.ndarray], np.ndarray], tick: Callable[[float], None] | None = None) -> np.ndarray:
+        """For each image i, the sum over k < copies of weigh(k, gradient at copy(i, k)); the copies go in batches.
+
+        `tick(pictures)` hears, after each batch, how many pictures' worth of copies it held.
+        """
         rows = [(i, k) for i in range(len(images)) for k in range(copies)]
         totals = [0.0] * len(images)
         for start in range(0, len(rows), self.batch):
@@ -94,16 +83,18 @@ class Gradients:
             _, grads = self(np.stack([copy(i, k) for i, k in chunk]), classes[[i for i, _ in chunk]])
             for (i, k), grad in zip(chunk, grads):
                 totals[i] = totals[i] + weigh(k, grad)
+            if tick:
+                tick(len(chunk) / copies)
         return np.stack(totals)
 
 
-def gradient(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings()) -> np.ndarray:
+def gradient(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
     """|d score / d pixel|, the largest over channels (Simonyan et al. 2014)."""
     _, grads = Gradients(view, *images.shape[1:3])(images, classes)
     return np.abs(grads).max(axis=-1)
 
 
-def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings()) -> np.ndarray:
+def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
     """The gradient map averaged over noisy copies (Smilkov et al. 2017); the noise is a share of each image's range."""
     rng = np.random.default_rng(settings.seed)
     sigma = settings.noise * (images.max(axis=(1, 2, 3)) - images.min(axis=(1, 2, 3)))
@@ -112,7 +103,7 @@ def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: Se
         return (images[i] + sigma[i] * rng.standard_normal(images.shape[1:])).astype("float32")
 
     total = Gradients(view, *images.shape[1:3]).summed(images, classes, settings.samples, noisy,
-                                                       lambda k, grad: np.abs(grad).max(axis=-1))
+                                                       lambda k, grad: np.abs(grad).max(axis=-1), tick)
     return total / settings.samples
 
 
@@ -128,8 +119,8 @@ def baseline(images: np.ndarray, kind: str) -> np.ndarray:
     return np.full_like(images, value)
 
 
-def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray,
-                         settings: Settings = Settings()) -> tuple[np.ndarray, np.ndarray]:
+def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(),
+                         tick=None) -> tuple[np.ndarray, np.ndarray]:
     """Sundararajan et al. 2017 by the trapezoid rule, summed over channels; also each image's completeness error.
 
     The error is |sum of attributions - (score(x) - score(baseline))| over |score(x) - score(baseline)|.
@@ -141,7 +132,7 @@ def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray,
     gradients = Gradients(view, *images.shape[1:3])
     mean_grad = gradients.summed(images, classes, settings.steps + 1,
                                  lambda i, k: start[i] + alphas[k] * (images[i] - start[i]),
-                                 lambda k, grad: weights[k] * grad)
+                                 lambda k, grad: weights[k] * grad, tick)
     attributions = ((images - start) * mean_grad).sum(axis=-1)
     scores, _ = gradients(np.concatenate([images, start]), np.concatenate([classes, classes]))
     change = scores[:len(images)] - scores[len(images):]
@@ -149,13 +140,13 @@ def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray,
     return attributions, error
 
 
-def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings()) -> np.ndarray:
+def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
     """Selvaraju et al. 2017: ReLU of the layer's channels weighted by their mean gradient, resized to the image."""
     layer = gradcam_layer(view, settings.layer)
     if layer is None:
         raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none: "
                          "leave gradcam out of --methods")
-    model = view.layer_and_logits(layer)
+    model = view.layer_and_scores(layer)
     height, width = images.shape[1:3]
     batch = batch_of(view, height, width)
 
@@ -163,8 +154,8 @@ def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Setti
                                   tf.TensorSpec((None,), tf.int32)])
     def run(pixels, wanted):
         with tf.GradientTape() as tape:
-            maps, logits = model(pixels)
-            total = tf.reduce_sum(pick(logits, wanted))
+            maps, scores = model(pixels)
+            total = tf.reduce_sum(pick(scores, wanted))
         weights = tf.reduce_mean(tape.gradient(total, maps), axis=[1, 2], keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
         return tf.image.resize(cam, (height, width), method="bilinear")[..., 0]
@@ -187,7 +178,7 @@ def positions(length: int, patch: int, stride: int) -> list[int]:
     return starts if starts[-1] == length - patch else starts + [length - patch]
 
 
-def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings()) -> np.ndarray:
+def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
     """Zeiler and Fergus 2014: the drop in the class probability when a patch covers a pixel, averaged over such patches.
 
     The patch shows the baseline (black by default): on MNIST black is the absence of ink, where
@@ -209,7 +200,8 @@ def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Set
                     copy[top:top + patch, left:left + patch] = hidden[top:top + patch, left:left + patch]
                     yield copy
 
-        after = predict.stream(occluded(), len(small) * len(spots)).reshape(len(small), len(spots), -1)
+        after = predict.stream(occluded(), len(small) * len(spots), tick and (lambda count: tick(count / len(spots))))
+        after = after.reshape(len(small), len(spots), -1)
         drops, covered = np.zeros(small.shape[:3]), np.zeros((height, width))
         for index, (top, left) in enumerate(spots):
             drops[:, top:top + patch, left:left + patch] += (before - after[np.arange(len(small)), index, classes])[:, None, None]
@@ -219,14 +211,16 @@ def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Set
     return on_copy(images, settings.max_side, at_size)
 
 
-def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings()) -> np.ndarray:
+def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
     """LIME (Ribeiro et al. 2016) with the lime package: each superpixel's weight in a local linear model of the probability.
 
     Superpixels come from scikit-image's quickshift with LIME's own settings, kernel 4 (for
     ImageNet-sized pictures), or 1 below 64 pixels a side, as LIME's MNIST tutorial has it.
     """
-    os.environ.setdefault("TQDM_DISABLE", "1")  # lime draws a tqdm bar per image; we print our own lines
-    from lime import lime_image
+    os.environ.setdefault("TQDM_DISABLE", "1")  # lime draws a tqdm bar per image; we show our own progress
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "IProgress not found")  # tqdm.auto's, as lime imports it in a notebook
+        from lime import lime_image
     from lime.wrappers.scikit_image import SegmentationAlgorithm
 
     def at_size(small: np.ndarray) -> np.ndarray:
@@ -244,6 +238,8 @@ def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings
                 segmentation_fn=segmenter, random_seed=settings.seed)
             weight = dict(found.local_exp[int(wanted)])
             maps.append(np.vectorize(lambda segment: weight.get(segment, 0.0))(found.segments))
+            if tick:
+                tick(1)
         return np.stack(maps)
 
     return on_copy(images, settings.max_side, at_size)
@@ -260,12 +256,15 @@ class Probabilities:
         """Probabilities (N, classes)."""
         return self.stream(iter(images), len(images))
 
-    def stream(self, images: Iterator[np.ndarray], count: int) -> np.ndarray:
-        """Probabilities for `count` images drawn from an iterator, so that not all of them need be in memory at once."""
+    def stream(self, images: Iterator[np.ndarray], count: int, tick: Callable[[int], None] | None = None) -> np.ndarray:
+        """Probabilities for `count` images drawn from an iterator, so that not all of them need be in memory at once;
+        `tick(images)` hears of each batch done."""
         out = []
         for start in range(0, count, self.batch):
             batch = np.stack([next(images) for _ in range(min(self.batch, count - start))]).astype("float32")
             out.append(np.asarray(self.model.predict_on_batch(batch)))
+            if tick:
+                tick(len(batch))
         return np.concatenate(out)
 
 
@@ -280,19 +279,28 @@ def on_copy(images: np.ndarray, max_side: int, method: Callable[[np.ndarray], np
     return tf.image.resize(maps[..., None].astype("float32"), (height, width), method="bilinear").numpy()[..., 0]
 
 
-def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[str],
-            settings: Settings = Settings(), log: Callable[[str], None] = print) -> dict[str, np.ndarray]:
-    """{method: maps (N, H, W)} for the methods asked, in order; logs a line per method, with Integrated Gradients' completeness."""
-    maps = {}
+def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[str], settings: Settings = Settings(),
+            log: Callable[[str], None] = print,
+            tick: Callable[[float], None] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """{method: maps (N, H, W)} for the methods asked, in order, and Integrated Gradients' completeness error per image
+    (None when it did not run); logs a line per method. `tick(pictures)` hears of the work done, len(images) a method."""
+    maps, completeness = {}, None
     for method in methods:
-        start = time.perf_counter()
+        start, heard = time.perf_counter(), [0.0]
+
+        def told(count: float) -> None:
+            heard[0] += count
+            if tick:
+                tick(count)
+
         if method == "integrated_gradients":
-            maps[method], error = integrated_gradients(view, images, classes, settings)
-            extra = f"; completeness error mean {error.mean():.2e}, max {error.max():.2e}"
+            maps[method], completeness = integrated_gradients(view, images, classes, settings, told)
+            extra = f"; completeness error mean {completeness.mean():.2e}, max {completeness.max():.2e}"
         else:
-            maps[method], extra = FUNCTIONS[method](view, images, classes, settings), ""
+            maps[method], extra = FUNCTIONS[method](view, images, classes, settings, told), ""
+        told(len(images) - heard[0])  # what the method did not report as it went
         log(f"{method}: {len(images)} image(s) in {time.perf_counter() - start:.2f} s{extra}")
-    return maps
+    return maps, completeness
 
 
 def shift_agreement(maps: np.ndarray, shifted_maps: np.ndarray, dy: int, dx: int) -> np.ndarray:

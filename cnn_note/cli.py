@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable, Iterator
 
 
-class InputError(Exception):
-    """A problem with what the user gave us; reported as one line on stderr, exit status 2."""
+class InputError(ValueError):
+    """A problem with what the user gave us: one line naming it and the fix. The scripts print it on stderr and exit with
+    status 2; the Python API (cn.InputError) raises it."""
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -66,6 +67,8 @@ def int_list(text: str) -> list[int]:
     try:
         for part in text.split(","):
             first, dash, last = part.strip().partition("-")
+            if dash and first and int(last) < int(first):
+                raise argparse.ArgumentTypeError(f"range {part.strip()} runs backwards: write it low-high, such as {last}-{first}")
             values += list(range(int(first), int(last) + 1)) if dash and first else [int(part)]
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers or ranges such as 0,3,7 or 0-15, got {text!r}")
@@ -119,27 +122,31 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--list-layers", action="store_true", help="print the layers that can be chosen, with their output shapes, and stop")
 
 
+def add_head_arguments(parser: argparse.ArgumentParser) -> None:
+    """--head and --output: what the model's output is, and which output, for the scripts that ask for class scores."""
+    from cnn_note.settings import HEADS
+
+    parser.add_argument("--head", choices=HEADS, default="auto",
+                        help="what the output is: softmax probabilities, logits (no activation), sigmoid (one unit: binary; "
+                             "more: multi-label) or a regression value (default: auto, read from the last layer's activation)")
+    parser.add_argument("--output", default=None, metavar="NAME",
+                        help="the output to score, by its layer's name or its index, for a model with several (default: its only one)")
+
+
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     """--data PATH, the same for every script that reads MNIST."""
     parser.add_argument("--data", metavar="PATH", default=None,
                         help="Keras-layout mnist.npz to read instead of downloading (default: $MNIST_PATH, else Keras' loader)")
 
 
-def add_ascent_arguments(parser: argparse.ArgumentParser, steps: int, step_size: float, jitter: int, blur: float, per: str) -> None:
-    """The gradient-ascent flags shared by visualize_filters.py and deep_dream.py, with each script's defaults."""
-    parser.add_argument("--steps", type=positive_int, default=steps, help=f"ascent steps {per}")
-    parser.add_argument("--step-size", type=positive_float, default=step_size, help="mean pixel change per step (pixels are 0..1)")
-    parser.add_argument("--jitter", type=nonnegative_int, default=jitter, help="random shift in pixels each step (0: off)")
-    parser.add_argument("--blur", type=fraction, default=blur, help="share of a 3x3 blur mixed in after each step (0: off)")
-    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed for the starting noise and the jitter")
-
-
-def progress_verbosity() -> int:
-    """Keras' verbose for progress: 1 (a live bar) in a terminal, 2 (a plain line when done) when output goes to a file or pipe.
-
-    Keras draws its bar with colour codes and carriage returns whenever it runs on POSIX, tty or not.
-    """
-    return 1 if sys.stdout.isatty() else 2
+def add_ascent_arguments(parser: argparse.ArgumentParser, defaults, per: str) -> None:
+    """The gradient-ascent flags shared by visualize_filters.py and deep_dream.py, with each script's defaults
+    (settings.Pictures or settings.Dream)."""
+    parser.add_argument("--steps", type=positive_int, default=defaults.steps, help=f"ascent steps {per}")
+    parser.add_argument("--step-size", type=positive_float, default=defaults.step_size, help="mean pixel change per step (pixels are 0..1)")
+    parser.add_argument("--jitter", type=nonnegative_int, default=defaults.jitter, help="random shift in pixels each step (0: off)")
+    parser.add_argument("--blur", type=fraction, default=defaults.blur, help="share of a 3x3 blur mixed in after each step (0: off)")
+    parser.add_argument("--seed", type=nonnegative_int, default=defaults.seed, help="seed for the starting noise and the jitter")
 
 
 @contextlib.contextmanager

@@ -59,14 +59,20 @@ def resize(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return tf.image.resize(images, shape, method="bilinear").numpy()
 
 
+def resize_area(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Area resize of pictures (H, W, C) or (B, H, W, C): how a large picture is shrunk without aliasing."""
+    return tf.image.resize(pixels, shape, method="area").numpy()
+
+
 def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
           settings: ascent.Settings, tile: int = 1024, max_loss: float | None = None,
-          log: Callable[[str], None] = print, frames: list | None = None) -> np.ndarray:
+          log: Callable[[str], None] = print, frames: list | None = None, on_step: Callable[[], None] | None = None) -> np.ndarray:
     """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
 
     Each step scores the image in tiles of at most `tile` pixels a side, so memory depends on the
     tile, not on the image. With a `frames` list, the pictures every few steps (about 30 in all),
     at most FRAME_SIDE pixels a side, are appended to it, one (B, h, w, C) array a frame.
+    `on_step()` is called after every step.
     """
     gradient = ascent.make_tile_gradient(objectives.dream(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
@@ -77,6 +83,8 @@ def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: in
     def record(step: int, pictures) -> None:
         if frames is not None and step % every == 0:
             frames.append(resize(pictures, frame_shape))
+        if on_step is not None and step:
+            on_step()
 
     original, dreamed = images, resize(images, shapes[0])
     shrunk = dreamed
@@ -132,7 +140,7 @@ def to_pixels(image: Image.Image, channels: int, max_side: int | None = None) ->
     if max_side and max(height, width) > max_side:
         factor = max_side / max(height, width)
         size = (max(1, round(height * factor)), max(1, round(width * factor)))
-        pixels = tf.image.resize(pixels, size, method="area").numpy()
+        pixels = resize_area(pixels, size)
         return pixels, f"the picture is {width}x{height}; shrunk to {size[1]}x{size[0]} (--max-side {max_side})"
     return pixels, None
 

@@ -1,20 +1,26 @@
-"""Matplotlib figures: training curves and labelled image grids."""
+"""Matplotlib figures: training curves, labelled image grids, and cn.plot for every result of the API.
+
+Figures are made as matplotlib Figure objects, not through pyplot: a script saves them and never
+opens a window, and a notebook shows the one a call returns, once.
+"""
 
 from __future__ import annotations
 
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")  # scripts run in terminals and CI, never a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 
-def curves(runs: list, title: str) -> plt.Figure:
+def _subplots(rows: int = 1, columns: int = 1, figsize=None, squeeze: bool = True, layout=None):
+    """A new Figure and its axes, as pyplot.subplots gives them, without pyplot."""
+    figure = Figure(figsize=figsize, layout=layout)
+    return figure, figure.subplots(rows, columns, squeeze=squeeze)
+
+
+def curves(runs: list, title: str) -> Figure:
     """Loss and accuracy per epoch, one faint line per seed: train, the per-epoch test score, and the final whole-test score."""
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    figure, axes = _subplots(1, 2, figsize=(10, 4.2))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         for index, run in enumerate(runs):
             epochs = np.arange(1, len(run.history[metric]) + 1)
@@ -39,11 +45,11 @@ def shown(image: np.ndarray) -> np.ndarray:
     return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
 
 
-def image_grid(images: "np.ndarray | list", titles: list[str], title: str, columns: int = 10, cmap: str = "gray") -> plt.Figure:
+def image_grid(images: "np.ndarray | list", titles: list[str], title: str, columns: int = 10, cmap: str = "gray") -> Figure:
     """Images (N, H, W[, C]) in row-major order, each with its own small title; a None leaves its cell blank."""
     rows = math.ceil(len(images) / columns)
     size = 1.3
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * (size + 0.25) + 0.5), squeeze=False)
+    figure, axes = _subplots(rows, columns, figsize=(columns * size, rows * (size + 0.25) + 0.5), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, label in zip(axes.flat, images, titles):
@@ -55,7 +61,7 @@ def image_grid(images: "np.ndarray | list", titles: list[str], title: str, colum
     return figure
 
 
-def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, columns: int = 10) -> plt.Figure:
+def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, columns: int = 10) -> Figure:
     """The input, then each layer's feature maps (h, w, channels), every layer starting on a new row."""
     def padded(tiles: list) -> list:
         return tiles + [None] * (-len(tiles) % columns)
@@ -68,12 +74,12 @@ def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, col
     return image_grid(tiles, titles, f"{title}: input and the layers' outputs (brighter = stronger match)", columns, cmap="viridis")
 
 
-def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> plt.Figure:
+def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> Figure:
     """Original | dreamed | difference averaged over colours (red: brighter, blue: darker), side by side."""
     # Each panel is about 300 pixels wide: drawing a 4000-pixel photo at full size would only cost memory.
     stride = max(1, math.ceil(max(original.shape[:2]) / 600))
     original, dreamed = original[::stride, ::stride], dreamed[::stride, ::stride]
-    figure, axes = plt.subplots(1, 3, figsize=(9, 3.4))
+    figure, axes = _subplots(1, 3, figsize=(9, 3.4))
     difference = (dreamed - original).mean(axis=-1)
     limit = max(float(np.abs(difference).max()), 1e-6)
     for ax, image, label, style in zip(
@@ -88,9 +94,9 @@ def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> plt.Figure:
     return figure
 
 
-def note_pooling(digit: np.ndarray, conv1: np.ndarray, pool1: np.ndarray) -> plt.Figure:
+def note_pooling(digit: np.ndarray, conv1: np.ndarray, pool1: np.ndarray) -> Figure:
     """What the note's code does to a digit: conv1 maps (filters, rows, columns), then pool1 reading them channels_last."""
-    figure, axes = plt.subplots(2, 4, figsize=(11, 5.6))
+    figure, axes = _subplots(2, 4, figsize=(11, 5.6))
     top = [(digit, "input digit (1, 28, 28)")] + [(conv1[k], f"conv1 filter {k} (26 x 26)") for k in range(3)]
     bottom = [(pool1[k], f"pool1 map {k} = max of filters {2 * k}, {2 * k + 1}\nover row pairs; columns untouched (13 x 26)")
               for k in range(2)]
@@ -108,9 +114,9 @@ def note_pooling(digit: np.ndarray, conv1: np.ndarray, pool1: np.ndarray) -> plt
     return figure
 
 
-def shift_accuracy(accuracies: dict[str, list[float]]) -> plt.Figure:
+def shift_accuracy(accuracies: dict[str, list[float]]) -> Figure:
     """Test accuracy against shift in pixels, one line per model."""
-    figure, ax = plt.subplots(figsize=(5.5, 3.8))
+    figure, ax = _subplots(figsize=(5.5, 3.8))
     for name, values in accuracies.items():
         ax.plot(range(len(values)), values, marker="o", label=name.upper())
     ax.set_xlabel("shift (pixels, mean of 8 directions)")
@@ -123,15 +129,15 @@ def shift_accuracy(accuracies: dict[str, list[float]]) -> plt.Figure:
     return figure
 
 
-def explanation(image: np.ndarray, maps: dict[str, np.ndarray], signed: tuple[str, ...], title: str) -> plt.Figure:
+def explanation(image: np.ndarray, maps: dict[str, np.ndarray], signed: tuple[str, ...], title: str) -> Figure:
     """The picture, then each method's map over a faint copy of it: signed maps red (for the class) and blue (against), others hot."""
     return explanation_rows([("", image, maps)], signed, title)
 
 
-def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], signed: tuple[str, ...], title: str) -> plt.Figure:
+def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], signed: tuple[str, ...], title: str) -> Figure:
     """explanation() for several pictures, a row each: (row label, picture (H, W, C), {method: map (H, W)})."""
     columns = 1 + max(len(maps) for _, _, maps in rows)
-    figure, axes = plt.subplots(len(rows), columns, figsize=(2.2 * columns, 2.3 * len(rows) + 0.4), squeeze=False, layout="constrained")
+    figure, axes = _subplots(len(rows), columns, figsize=(2.2 * columns, 2.3 * len(rows) + 0.4), squeeze=False, layout="constrained")
     for ax_row, (label, image, maps) in zip(axes, rows):
         # As in dream(): about 300 pixels a panel is all a figure can show of a large photo.
         stride = max(1, math.ceil(max(image.shape[:2]) / 300))
@@ -164,3 +170,67 @@ def mosaic(images: np.ndarray, columns: int, tile: int = 64) -> np.ndarray:
         top, left = 2 + (index // columns) * (height + 2), 2 + (index % columns) * (width + 2)
         sheet[top:top + height, left:left + width] = image
     return np.round(np.clip(sheet, 0, 1) * 255).astype(np.uint8)
+
+
+def grid_columns(count: int) -> int:
+    """Columns of a filter grid: 5 up to 25 pictures, else 10."""
+    return 5 if count <= 25 else 10
+
+
+def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.ndarray | None = None, rows: int = 8):
+    """cn.plot: a result of the API drawn as the scripts draw it, as a Figure; with `ax`, a compact view on that axis.
+
+    Explanation: a row per picture (the first `rows`), the picture then each method's map; on `ax`, picture `index`'s map
+    of `method` (default the first) over it. Pictures (filters or classes): the titled grid; on `ax`, one mosaic. Dream:
+    original, dreamed and their difference (picture `index` of a batch); on `ax`, the dreamed picture. Feature maps (the
+    dict cn.feature_maps returns): every map, after `image` when given; on `ax`, a mosaic of the first layer's maps.
+    """
+    from cnn_note import api
+    from cnn_note.attribution import SIGNED
+
+    if isinstance(result, api.Explanation):
+        if ax is not None:
+            chosen = method or next(iter(result.maps))
+            values = result.maps[chosen][index]
+            limit = max(float(np.abs(values).max()), 1e-12)
+            style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if chosen in SIGNED else {"cmap": "inferno", "vmin": 0, "vmax": limit}
+            ax.imshow(result.images[index].mean(axis=-1), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(values, alpha=0.7, **style)
+            ax.set_title(f"{chosen.replace('_', ' ')}: {result.class_names[result.classes[index]]}", fontsize=9)
+            ax.axis("off")
+            return ax
+        shown_rows = [(result.title(i, f"#{i}"), result.images[i], {m: v[i] for m, v in result.maps.items()})
+                      for i in range(min(rows, len(result.images)))]
+        return explanation_rows(shown_rows, SIGNED, f"explained with {', '.join(result.maps)}")
+    if isinstance(result, api.Pictures):
+        columns = grid_columns(len(result.images)) if result.layer else min(10, len(result.images))
+        if ax is not None:
+            ax.imshow(shown(mosaic(result.images, columns).astype("float32") / 255), cmap="gray")
+            ax.set_title(result.title, fontsize=9)
+            ax.axis("off")
+            return ax
+        return image_grid(result.images, result.labels, result.title, columns)
+    if isinstance(result, api.Dream):
+        original, dreamed = (result.original, result.image) if result.image.ndim == 3 else \
+            (result.original[index], result.image[index])
+        if ax is not None:
+            ax.imshow(shown(dreamed), cmap="gray", vmin=0, vmax=1)
+            ax.set_title("dreamed", fontsize=9)
+            ax.axis("off")
+            return ax
+        return dream(original, dreamed, ", ".join(f"{name}={weight:g}" for name, weight in result.layers.items()))
+    if isinstance(result, dict) and result and all(np.ndim(maps) == 3 for maps in result.values()):
+        if ax is not None:
+            name, maps = next(iter(result.items()))
+            tiles = np.moveaxis(maps, -1, 0)[..., None]
+            tiles = (tiles - tiles.min()) / max(float(tiles.max() - tiles.min()), 1e-12)
+            ax.imshow(mosaic(tiles, 10)[..., 0], cmap="viridis")
+            ax.set_title(f"{name}'s maps", fontsize=9)
+            ax.axis("off")
+            return ax
+        picture = image if image is not None else np.zeros((*next(iter(result.values())).shape[:2], 1))
+        return feature_maps(picture, result, "feature maps")
+    from cnn_note.cli import InputError
+
+    raise InputError(f"cn.plot draws what cn.explain, cn.filter_pictures, cn.class_pictures, cn.deep_dream and cn.feature_maps "
+                    f"return, not a {type(result).__name__}")

@@ -24,6 +24,7 @@ import numpy as np
 from cnn_note import models
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
+from cnn_note.settings import HEADS
 
 # name: (constructor in keras.applications, module whose preprocess_input it takes)
 NETWORKS = {
@@ -53,11 +54,74 @@ def _unchanged(pixels):
     return pixels
 
 
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """What a model's output is, and so what "the score of class c" and its probability are.
+
+    softmax (k >= 2): the score is the logit before the softmax, the probability the softmax.
+    logits (k >= 2, no activation): the score is the logit, the probability its softmax.
+    binary (one unit, sigmoid or none): classes 0 and 1; class 1 scores the logit z, class 0 -z; P(1) = sigmoid(z).
+    sigmoid (k >= 2, multi-label): each class scores its own logit before the sigmoid; its probability is the sigmoid.
+    regression (asked for): the score and the "probability" are the output value itself.
+    """
+
+    kind: str
+    units: int
+    layer: str
+    activation: str
+
+    @property
+    def classes(self) -> int:
+        return 2 if self.kind == "binary" else self.units
+
+    @property
+    def measure(self) -> str:
+        """What the probabilities are called in titles and lines."""
+        return {"softmax": "softmax confidence", "logits": "softmax of the logits", "binary": "sigmoid probability",
+                "sigmoid": "sigmoid probability", "regression": "value"}[self.kind]
+
+    def format(self, value: float) -> str:
+        """A probability as a percentage; a regression's value as a number."""
+        return f"{value:.4g}" if self.kind == "regression" else f"{value:.1%}"
+
+    def describe(self, label: str) -> str | None:
+        """One line saying what is explained, for every head but softmax (None)."""
+        where = f"{label}'s output {self.layer} ({self.units} unit{'s' if self.units > 1 else ''}, activation {self.activation})"
+        return {
+            "softmax": None,
+            "logits": f"head: logits: {where}; each class's score is its logit, its probability their softmax",
+            "binary": f"head: binary: {where}; class 1's score is the logit z, class 0's -z, P(class 1) = sigmoid(z)"
+                      + ("; --head regression explains the value itself" if self.activation == "linear" else ""),
+            "sigmoid": f"head: sigmoid, multi-label: {where}; each class's score is its own logit before the sigmoid, "
+                       "its probability the sigmoid",
+            "regression": f"head: regression: {where}; the score is the output value itself",
+        }[self.kind]
+
+
+def settle_head(asked: str, activation: str, units: int, where: str) -> str:
+    """The kind of head (see Head) that `asked` (one of HEADS) means for a last layer with this activation and units."""
+    if asked not in HEADS:
+        raise InputError(f"unknown head {asked!r}: choose from {', '.join(HEADS)}")
+    if asked == "auto":
+        if activation == "softmax" and units >= 2:
+            return "softmax"
+        if activation in ("sigmoid", "linear"):
+            return "binary" if units == 1 else "sigmoid" if activation == "sigmoid" else "logits"
+        raise InputError(f"cannot tell what {where} gives ({units} unit{'s' if units > 1 else ''}, activation {activation}): "
+                         "say it with --head logits, sigmoid or regression")
+    fits = {"softmax": activation == "softmax" and units >= 2, "logits": activation == "linear" and units >= 2,
+            "sigmoid": activation in ("sigmoid", "linear"), "regression": True}[asked]
+    if not fits:
+        raise InputError(f"--head {asked} does not fit {where}, which has {units} unit{'s' if units > 1 else ''} and "
+                         f"activation {activation}: use --head auto, or the head it is")
+    return "binary" if asked == "sigmoid" and units == 1 else asked
+
+
 class Graph(NamedTuple):
     """The model's graph walked once on a new input: every layer, what it received and gave, in order."""
 
     input: object
-    output: object
+    outputs: list
     layers: dict
     received: dict
     produced: dict
@@ -74,8 +138,10 @@ def walk(model: keras.Model) -> Graph:
 
     def call(layer, *args, **kwargs):
         if isinstance(layer, keras.Model):
-            # Keras' own graph runner (what clone_model uses), so the nested layers are called one by one.
-            out = keras.Model(layer.inputs[0], layer.outputs[0])._run_through_graph(args[0], call_fn=call)
+            # Keras' own graph runner (what clone_model uses), so the nested layers are called one by one;
+            # every output of the model itself, the first of one nested in it.
+            ends = list(layer.outputs) if layer is model else layer.outputs[0]
+            out = keras.Model(layer.inputs[0], ends)._run_through_graph(args[0], call_fn=call)
         else:
             out = layer(*args, **kwargs)
         layers[layer.name], received[layer.name], produced[layer.name] = layer, args[0], out
@@ -92,15 +158,28 @@ class View:
     model: keras.Model
     label: str
     to_model: Callable = _unchanged  # pixels 0..1 -> what the model was trained on
+    head_asked: str = "auto"  # what its output is: one of HEADS (see Head)
+    output: str | int | None = None  # which output to score, by its layer's name or index, when it has several
 
     @classmethod
-    def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True) -> View:
-        """Check that `model` is a one-input image model with channels last, and view it.
+    def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True,
+           head: str = "auto", output: str | int | None = None) -> View:
+        """Check that `model` is a one-input image model with channels last and finite weights, and view it.
+
+        The head and the output are settled when class scores are first asked for (View.head).
 
         With maps=False (explaining a decision needs no feature maps) a model on flat vectors
         of a square's pixels, the note's DNN, is seen as one on grey square images, and a model
         with no 4-D layer is accepted.
         """
+        if not isinstance(model, keras.Model):
+            raise InputError(f"{label} is a {type(model).__name__}, not a keras.Model: give a Keras model, a model file or a network name")
+        try:
+            model.inputs
+        except AttributeError:
+            kind = "Sequential with no input yet" if isinstance(model, keras.Sequential) else f"subclassed {type(model).__name__}"
+            raise InputError(f"{label} is a {kind}, with no graph of layers to walk: build it with keras.Input first, "
+                             "as keras.Sequential([keras.Input(shape), ...]) or functionally (keras.Model(inputs, outputs))") from None
         if not maps and len(model.input_shape) == 2 and math.isqrt(model.input_shape[-1] or 0) ** 2 == model.input_shape[-1]:
             model = square_images(model)
         if len(model.inputs) != 1:
@@ -115,7 +194,14 @@ class View:
         if len(shape) != 4 or shape[-1] not in (1, 3):
             raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
                              "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
-        view = cls(model, label, to_model or _unchanged)
+        if head not in HEADS:
+            raise InputError(f"unknown head {head!r}: choose from {', '.join(HEADS)}")
+        broken = next((weight.path for weight in model.weights
+                       if not bool(keras.ops.all(keras.ops.isfinite(weight)))), None)
+        if broken:
+            raise InputError(f"{label}'s weights are not all finite ({broken} holds NaN or infinity): its training diverged; "
+                             "retrain it (a smaller learning rate, say) or give another model")
+        view = cls(model, label, to_model or _unchanged, head, output)
         if maps and not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
             raise InputError(f"{label} has no layer with a (batch, height, width, channels) output to look at "
@@ -125,6 +211,11 @@ class View:
     @functools.cached_property
     def _graph(self) -> Graph:
         return walk(self.model)
+
+    @property
+    def recorded(self) -> Graph:
+        """The model's graph as walked on a free-size input: every layer in call order, what it received and gave."""
+        return self._graph
 
     def layer(self, name: str):
         """The layer called `name`, in a nested model too."""
@@ -222,33 +313,96 @@ class View:
         ReLU or relu Activation layer), or None when its output is no ReLU. Lucid ascends such channels here: a filter
         silent (0) everywhere on the start picture has no gradient after the ReLU, and its picture would stay grey."""
         self.check_layers([name])
+        tensor = self._before_relu(name)
+        return None if tensor is None else self.graph([tensor])
+
+    def responses(self, names: Sequence[str]) -> keras.Model:
+        """Pixels to each named layer's response as its pictures are ascended: before the ReLU it ends in, else its output."""
+        self.check_layers(names)
+        tensors = [self._before_relu(name) for name in names]
+        return self.graph([self._graph.produced[name] if tensor is None else tensor for name, tensor in zip(names, tensors)])
+
+    def _before_relu(self, name: str):
+        """The symbolic value before layer `name`'s ReLU, or None when its output is no ReLU (see before_relu)."""
         layer = self.layer(name)
         activation = layer.get_config().get("activation")
         if isinstance(layer, keras.layers.ReLU) or isinstance(layer, keras.layers.Activation) and activation in RELUS:
-            return self.graph([self._graph.received[name]])
+            return self._graph.received[name]
         if activation not in RELUS or not layer.weights:
             return None
-        return self.graph([self._without_activation(layer, "before_relu")])
+        return self._without_activation(layer, "before_relu")
 
     def layer_input(self, name: str) -> keras.Model:
         """Pixels to what layer `name` receives."""
         self.check_layers([name])
         return self.graph([self._graph.received[name]])
 
-    def logits(self) -> keras.Model:
-        """Pixels to the class scores before the final softmax, for ascending a class."""
-        return self.graph([self._scores])
+    def class_scores(self) -> keras.Model:
+        """Pixels to the class scores (see Head): what ascending or explaining a class differentiates."""
+        return self.graph([self._head_tensors[0]])
 
-    def layer_and_logits(self, name: str) -> keras.Model:
-        """Pixels to [the output of layer `name`, the class scores before softmax], for Grad-CAM."""
+    def layer_and_scores(self, name: str) -> keras.Model:
+        """Pixels to [the output of layer `name`, the class scores], for Grad-CAM."""
         self.check_layers([name])
-        return self.graph([self._graph.produced[name], self._scores])
+        return self.graph([self._graph.produced[name], self._head_tensors[0]])
 
     @functools.cached_property
-    def _scores(self):
-        """The symbolic class scores before softmax in the walked graph."""
-        last, scores_in = self._softmax_head()
-        return self._graph.received[last.name] if scores_in else self._without_activation(last, "logits")
+    def _output(self) -> tuple[str, object]:
+        """The name of the layer that gives the output looked at, and that output in the walked graph."""
+        outputs = self._graph.outputs
+        names = [next(name for name, out in self._graph.produced.items()
+                      if out is tensor and not isinstance(self._graph.layers[name], keras.Model)) for tensor in outputs]
+        listed = ", ".join(f"{index} {name} {tuple(tensor.shape)}" for index, (name, tensor) in enumerate(zip(names, outputs)))
+        if self.output is None:
+            if len(outputs) > 1:
+                raise InputError(f"{self.label} has {len(outputs)} outputs ({listed}): choose one with --output NAME or its index")
+            return names[0], outputs[0]
+        index = self.output if isinstance(self.output, int) else names.index(self.output) if self.output in names else \
+            int(self.output) if str(self.output).isdigit() else None
+        if index is None or not 0 <= index < len(outputs):
+            raise InputError(f"unknown output {self.output!r}: {self.label}'s outputs are {listed}")
+        return names[index], outputs[index]
+
+    @functools.cached_property
+    def head(self) -> Head:
+        """What the output looked at is (see Head), read from its last layer or as asked; one line when it does not fit."""
+        return self._settled[0]
+
+    @functools.cached_property
+    def _head_tensors(self) -> tuple:
+        """The symbolic (class scores, probabilities) in the walked graph."""
+        return self._settled[1:]
+
+    @functools.cached_property
+    def _settled(self) -> tuple:
+        name, out = self._output
+        if len(out.shape) != 2:
+            raise InputError(f"{self.label}'s output {name} has shape {tuple(out.shape)[1:]}, not one vector of class scores per "
+                             "image: give a classifier whose output is (batch, classes), or choose another with --output")
+        layer, units = self._graph.layers[name], out.shape[-1]
+        activation = layer.get_config().get("activation") or "linear"
+        if isinstance(layer, keras.layers.Softmax):
+            activation = "softmax"
+        if not isinstance(activation, str):
+            activation = "custom"
+        kind = settle_head(self.head_asked, activation, units, f"{self.label}'s last layer {name}")
+        head = Head(kind, units, name, activation)
+        if kind == "regression" or activation == "linear":
+            z = out
+        elif isinstance(layer, (keras.layers.Softmax, keras.layers.Activation)):
+            z = self._graph.received[name]
+        else:
+            z = self._without_activation(layer, "logits")
+        ops = keras.ops
+        if kind == "softmax":
+            return head, z, out  # the model's own softmax, as it was trained
+        if kind == "logits":
+            return head, z, ops.softmax(z)
+        if kind == "binary":
+            return head, ops.concatenate([-z, z], axis=-1), ops.sigmoid(ops.concatenate([-z, z], axis=-1))
+        if kind == "sigmoid":
+            return head, z, ops.sigmoid(z)
+        return head, out, out
 
     def _without_activation(self, layer, suffix: str):
         """What `layer` gives in the walked graph before its activation: a linear twin holding the same weights.
@@ -260,27 +414,12 @@ class View:
         twin.set_weights(layer.get_weights())
         return outputs
 
-    def _softmax_head(self) -> tuple:
-        """The last layer, and whether what it receives is already the scores (a Softmax or Activation layer)."""
-        if len(self.model.output_shape) != 2:
-            raise InputError(f"{self.label}'s output has shape {self.model.output_shape[1:]}, not one vector of class scores per "
-                             "image: give a classifier whose output is (batch, classes), ending in softmax")
-        last = self.model.layers[-1]
-        activation = last.get_config().get("activation")
-        if isinstance(last, keras.layers.Softmax) or isinstance(last, keras.layers.Activation) and activation == "softmax":
-            return last, True
-        if activation != "softmax":
-            raise InputError(f"class pictures need a classifier whose last layer ends in softmax; {self.label}'s last layer "
-                             f"{last.name} has activation {activation}")
-        return last, False
-
     def classes(self) -> int | None:
-        """How many classes the model scores, or None when it is not a softmax classifier."""
+        """How many classes the model scores, or None when its head cannot be settled (see head)."""
         try:
-            self._softmax_head()
+            return self.head.classes
         except InputError:
             return None
-        return self.model.output_shape[-1]
 
     def class_names(self, given: list[str] | None = None) -> list[str]:
         """Names for the classes: those given (one per class), else ImageNet's for a network by name when Keras has
@@ -302,11 +441,12 @@ class View:
         return [str(k) for k in range(count)]
 
     def probability_model(self, shape: tuple | None = None) -> keras.Model:
-        """Pixels 0..1 of `shape` (default: any height and width) to the model's own output."""
-        return self.graph([self._graph.output], shape=shape)
+        """Pixels 0..1 of `shape` (default: any height and width) to the probabilities (see Head): the model's own softmax,
+        the softmax of logits, sigmoids, or a regression's value."""
+        return self.graph([self._head_tensors[1]], shape=shape)
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """The model's own output for pixels 0..1."""
+        """The probabilities (see Head) for pixels 0..1."""
         return np.asarray(self.probability_model(pixels.shape[1:])(pixels))
 
     def bytes_per_image(self, names: Sequence[str] | None, height: int, width: int) -> int:
@@ -317,7 +457,7 @@ class View:
             elements.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
             return out
 
-        outputs = [self._graph.output] if names is None else [self._graph.produced[name] for name in names]
+        outputs = self._graph.outputs if names is None else [self._graph.produced[name] for name in names]
         self.graph(outputs, (height, width, self.channels), count)
         return 4 * 3 * (sum(elements) + height * width * self.channels)
 
@@ -367,17 +507,24 @@ def family(name: str) -> str:
     raise InputError(f"unknown network {name}: known ones are {', '.join(NETWORKS)}")
 
 
-def load(spec: str, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
-         maps: bool = True) -> View:
-    """A View of a Keras model file (.keras or .h5) or of a keras.applications network by name (maps: see View.of)."""
+def load(spec, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
+         maps: bool = True, head: str = "auto", output: str | int | None = None) -> View:
+    """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
+    (the rest: see View.of); `command` is what makes the missing model file."""
+    if isinstance(spec, keras.Model):
+        return View.of(spec, spec.name, pixel_convention(input_range, preprocess), maps, head, output)
+    if not isinstance(spec, (str, os.PathLike)):
+        raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5) or a "
+                         f"keras.applications network name such as {', '.join(list(NETWORKS)[:4])}")
+    spec = os.fspath(spec)
     if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
-        return network(spec)
+        return network(spec, head, output)
     model = models.load_trained(spec, f"run `{command}`, pass another --model file, "
                                       f"or a network name such as {', '.join(list(NETWORKS)[:4])}")
-    return View.of(model, os.path.basename(spec), pixel_convention(input_range, preprocess), maps)
+    return View.of(model, os.path.basename(spec), pixel_convention(input_range, preprocess), maps, head, output)
 
 
-def network(name: str) -> View:
+def network(name: str, head: str = "auto", output: str | int | None = None) -> View:
     """A keras.applications network with its ImageNet weights (Keras downloads and caches them once), fed its own preprocessing."""
     constructor, module = NETWORKS.get(name, (None, None))
     if constructor is None:
@@ -387,4 +534,4 @@ def network(name: str) -> View:
     except Exception as error:  # no network, a broken cache: the fix is the same
         raise InputError(f"could not get {name}'s ImageNet weights ({type(error).__name__}): run once with a network so "
                          "Keras can download and cache them, or pass a model file with --model") from None
-    return View.of(model, name, pixel_convention(None, module))
+    return View.of(model, name, pixel_convention(None, module), head=head, output=output)

@@ -79,12 +79,12 @@ def pick(scores: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
     return tf.gather(scores, tf.reshape(classes, (-1, 1)), batch_dims=1)[:, 0]
 
 
-def class_logit(logits: keras.Model, classes: Sequence[int]) -> Objective:
-    """Image b scores the logit (score before softmax) of class classes[b]."""
+def class_score(scores: keras.Model, classes: Sequence[int]) -> Objective:
+    """Image b scores class classes[b]: its logit before softmax or sigmoid (View.class_scores, see model_views.Head)."""
     index = tf.constant(list(classes), tf.int32)
 
     def objective(images: tf.Tensor) -> tf.Tensor:
-        return pick(logits(images), index)
+        return pick(scores(images), index)
 
     return objective
 

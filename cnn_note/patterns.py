@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, objectives, parameterisation
+from cnn_note import ascent, objectives, parameterisation, transforms
 from cnn_note.backend import tf
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
@@ -56,12 +56,16 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
 
 def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.Settings,
                    on_progress: Callable | None = None, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
-    """Ascend each class's score before softmax from the same start; returns images and the model's softmax confidence in each."""
+    """Ascend each class's score (see model_views.Head) from the same start; returns images and the probability of each."""
     classes = list(classes)
-    height, width = view.size or (size, size)
+    # Lucid's moves add a grey border on every side; a model of one input size gets a canvas that much smaller,
+    # and the picture it saw, border included.
+    margin = transforms.LUCID.pad // 2 if param == "fourier" and view.size else 0
+    height, width = (side - 2 * margin for side in view.size or (size, size))
     starts = np.repeat(start(param, 1, height, width, view.channels, settings.seed), len(classes), axis=0)
-    objective = objectives.class_logit(view.logits(), classes)
+    objective = objectives.class_score(view.class_scores(), classes)
     images = run(param, objective, starts, height, width, settings, on_progress)
+    images = np.pad(images, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=0.5)
     confidence = view.probabilities(images)[np.arange(len(classes)), classes]
     return images, confidence
 

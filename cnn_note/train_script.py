@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 
-from cnn_note import cli, data
+from cnn_note import cli, data, progress
+from cnn_note.settings import Recipe
 
 
 def parse_args(model: str, argv: list[str] | None):
     """Flags for one training script; every default is the note's recipe."""
     parser = cli.ArgumentParser(prog=f"train_{model}.py", description=f"Train the note's {model.upper()} on MNIST and compare with the note.")
-    parser.add_argument("--epochs", type=cli.positive_int, default=20, help="training epochs")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=100, help="images per gradient step")
-    parser.add_argument("--train-samples", type=cli.positive_int, default=10_000, help="use the first N training images")
-    parser.add_argument("--seed", type=cli.nonnegative_int, default=0, help="first random seed")
+    parser.add_argument("--epochs", type=cli.positive_int, default=Recipe.epochs, help="training epochs")
+    parser.add_argument("--batch-size", type=cli.positive_int, default=Recipe.batch_size, help="images per gradient step")
+    parser.add_argument("--train-samples", type=cli.positive_int, default=Recipe.train_samples, help="use the first N training images")
+    parser.add_argument("--seed", type=cli.nonnegative_int, default=Recipe.seed, help="first random seed")
     parser.add_argument("--seeds", type=cli.positive_int, default=1, help="train this many seeds (seed, seed+1, ...) and report mean ± std")
     parser.add_argument("--jobs", type=cli.positive_int, default=3,
                         help="seeds trained at the same time, each beyond the first in a process of its own; the weights are "
@@ -29,9 +30,9 @@ def parse_args(model: str, argv: list[str] | None):
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in bfloat16, keep weights in float32: the big speed lever on processors with bf16 "
                              "(AVX-512 BF16 or AMX: 1.9x on the CNN with AMX), for about 0.2 points of test accuracy (README: Speed)")
-    parser.add_argument("--steps-per-execution", type=cli.positive_int, default=50,
+    parser.add_argument("--steps-per-execution", type=cli.positive_int, default=Recipe.steps_per_execution,
                         help="training steps per TensorFlow call; 1 is Keras' default (same results, slower)")
-    parser.add_argument("--epoch-test-samples", type=cli.nonnegative_int, default=1_000,
+    parser.add_argument("--epoch-test-samples", type=cli.nonnegative_int, default=Recipe.epoch_test_samples,
                         help="test images scored after every epoch for the test curve: a fixed class-balanced sample "
                              "(10000: the whole set; 0: none). The final Test Acc always scores the whole set")
     parser.add_argument("--no-epoch-test", dest="epoch_test_samples", action="store_const", const=0,
@@ -56,7 +57,7 @@ def run(model: str, argv: list[str] | None = None) -> dict:
             model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
             seed=args.seed, seeds=args.seeds, jobs=args.jobs, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
             mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test_samples=args.epoch_test_samples,
-            dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else cli.progress_verbosity(),
+            dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else progress.keras_verbosity(),
         )
         results.ensure_writable(os.path.join(args.results_dir, config.name))
         train, test = training.prepare(config)

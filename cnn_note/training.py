@@ -13,6 +13,7 @@ import numpy as np
 
 from cnn_note import data, models
 from cnn_note.backend import keras, tf
+from cnn_note.settings import Recipe
 
 NOTE = {"dnn": {"train_acc": 1.0, "test_acc": 0.9661}, "cnn": {"train_acc": 1.0, "test_acc": 0.98}}
 
@@ -22,17 +23,17 @@ class Config:
     """Everything that defines a training run; the defaults are the note's recipe."""
 
     model: str = "cnn"
-    epochs: int = 20
-    batch_size: int = 100
-    train_samples: int = 10_000
-    seed: int = 0
+    epochs: int = Recipe.epochs
+    batch_size: int = Recipe.batch_size
+    train_samples: int = Recipe.train_samples
+    seed: int = Recipe.seed
     seeds: int = 1
     jobs: int = 1
     conv_activation: str | None = None
     layout: str = "intended"
     mixed_precision: bool = False
-    steps_per_execution: int = 50
-    epoch_test_samples: int = 1_000
+    steps_per_execution: int = Recipe.steps_per_execution
+    epoch_test_samples: int = Recipe.epoch_test_samples
     dataset: str = "mnist"
     data: str | None = None
     results_dir: str = "results"
@@ -135,6 +136,12 @@ def train_once(config: Config, seed: int, train, test, summary: bool = False) ->
     model = build(config)
     if summary:
         model.summary()
+    return dataclasses.replace(fit(model, config, train, test), seed=seed)
+
+
+def fit(model: keras.Model, config: Config, train, test) -> Run:
+    """Compile `model` as the note does, fit it on (x, one-hot y) `train` by the config's recipe, and score it on the whole
+    train and test sets; the random state is what it is (seed_everything first for a repeatable run)."""
     compile_model(model, config.steps_per_execution)
     start = time.perf_counter()
     # The test curve costs a forward pass over what is scored each epoch; a fixed 1,000-image sample
@@ -147,7 +154,7 @@ def train_once(config: Config, seed: int, train, test, summary: bool = False) ->
     test_loss, test_acc = model.evaluate(*test, batch_size=1000, verbose=0)
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    return Run(seed, model, history, float(train_loss), float(train_acc), float(test_loss), float(test_acc), seconds,
+    return Run(config.seed, model, history, float(train_loss), float(train_acc), float(test_loss), float(test_acc), seconds,
                scored)
 
 

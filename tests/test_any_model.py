@@ -108,7 +108,7 @@ def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_
     classes = list(arrays["classes"])
     images = arrays["classes_unregularised_images"].reshape(len(classes), *arrays["classes_images"].shape[1:3], view.channels)
     start = ascent.start_images(1, *images.shape[1:3], 0, view.channels)
-    logits = view.logits()
+    logits = view.class_scores()
     assert np.all(np.asarray(logits(images))[range(len(classes)), classes] > np.asarray(logits(start))[0, classes])
     for name in [f"{layer}.png" for layer in layers] + ["feature_maps.png", "classes.png"]:
         assert (tmp_path / name).stat().st_size > 1000, name
@@ -169,7 +169,8 @@ def test_a_3000x2000_photo_dreams_in_tiles_with_bounded_memory(rgb_file, tmp_pat
     code = ("import resource, sys, deep_dream; deep_dream.main(sys.argv[1:]); "
             "print('peak MiB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
     done = subprocess.run([sys.executable, "-c", code, "--model", rgb_file, "--image", str(tmp_path / "big.png"), "--layers", "add=1,deep=1",
-                           "--octaves", "2", "--steps", "2", "--tile", "512", "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+                           "--octaves", "2", "--steps", "2", "--tile", "512", "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "big_dream.png").size == (3000, 2000)
     peak = int(done.stdout.split("peak MiB")[1])

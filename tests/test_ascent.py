@@ -41,7 +41,7 @@ def test_filter_mean_scores_the_layers_own_output_for_the_requested_filter(cnn, 
 
 
 def test_class_logit_rises(cnn):
-    objective = objectives.class_logit(cnn.logits(), list(range(10)))
+    objective = objectives.class_score(cnn.class_scores(), list(range(10)))
     before, after = rises(objective, ascent.start_images(10, 28, 28))
     assert np.all(after > before)
 

@@ -103,8 +103,16 @@ def test_the_dnn_is_seen_as_a_28x28_grey_picture_and_unchanged():
 def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
     model = rgb_residual_model()
     x = images(1, 90, 120, 3)
-    maps = attribution.occlusion(View.of(model, maps=False), x, np.array([0]), Settings(max_side=40))
+    view = View.of(model, maps=False)
+    maps = attribution.occlusion(view, x, np.array([0]), Settings(max_side=40))
     assert maps.shape == (1, 90, 120) and np.isfinite(maps).all()
+    # The same as occluding the 30x40 copy by hand and enlarging its map: the model saw the small picture only.
+    small = tf.image.resize(x, (30, 40), method="area").numpy()
+    by_hand = attribution.occlusion(view, small, np.array([0]), Settings(max_side=512))
+    np.testing.assert_allclose(maps[0], tf.image.resize(by_hand[..., None].astype("float32"), (90, 120)).numpy()[0, ..., 0],
+                               rtol=1e-5, atol=1e-7)
+    full = attribution.occlusion(view, x, np.array([0]), Settings(max_side=512))
+    assert not np.allclose(maps, full, atol=1e-4)
 
 
 def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained_cnn_file, mnist_path):
@@ -130,7 +138,7 @@ def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_
     chosen = [int(np.where(test.y == digit)[0][k]) for k in range(2) for digit in range(10)]
     x = data.to_inputs(test.x[chosen], (28, 28, 1))
     classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
-    maps = attribution.explain(view, x, classes, list(attribution.METHODS), Settings(lime_samples=300), log=lambda line: None)
+    maps, _ = attribution.explain(view, x, classes, list(attribution.METHODS), Settings(lime_samples=300), log=lambda line: None)
     random = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.random_order(len(x), 784), insertion=False)).mean()
     for method, values in maps.items():
         deletion = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.most_first(values), insertion=False)).mean()
@@ -222,6 +230,12 @@ def test_explain_an_rgb_functional_model_on_pictures_with_class_names(tmp_path, 
     (["--layer", "nope"], ["unknown layer nope"]),
     (["--class-names", "a,b,c"], ["3 names", "10 classes"]),
     (["--index", "10000"], ["--index 10000 is out of range"]),
+    (["--index", "5-2"], ["range 5-2 runs backwards", "2-5"]),
+    (["--index", ""], ["--index", "comma-separated whole numbers"]),
+    (["--methods", ""], ["--methods is empty", "gradient"]),
+    (["--methods", "gradient,lime,gradient"], ["names gradient twice"]),
+    (["--head", "regression", "--methods", "gradcam", "--output", "out"], ["unknown output 'out'", "0 output (None, 10)"]),
+    (["--head", "logits"], ["--head logits does not fit", "10 units", "activation softmax"]),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, words, random_cnn_file, tiny_npz, tmp_path, capsys):
     out = tmp_path / "out"
@@ -251,6 +265,32 @@ def test_a_model_without_class_scores_is_refused_saying_what_is_needed(tmp_path,
         explain.main(["--model", str(tmp_path / "segmenter.keras"), "--image", str(tmp_path / "p.png"), "--out-dir", str(tmp_path / "out")])
     assert stop.value.code == 2
     assert_one_line_error(capsys.readouterr().err, "not one vector of class scores", "(batch, classes)")
+
+
+def test_a_model_whose_weights_are_not_finite_is_refused_in_one_line(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    model = models.build_cnn()
+    kernel = model.get_layer("conv2").kernel
+    kernel.assign(np.where(np.arange(kernel.numpy().size).reshape(kernel.shape) == 7, np.nan, kernel.numpy()))
+    model.save(tmp_path / "diverged.keras")
+    with pytest.raises(SystemExit) as stop:
+        explain.main(["--model", str(tmp_path / "diverged.keras"), "--index", "0", "--out-dir", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, "diverged.keras's weights are not all finite", "conv2", "retrain")
+    assert not os.listdir(tmp_path / "out")
+
+
+def test_class_scores_that_overflow_are_refused_in_one_line(tmp_path, capsys):
+    inputs = keras.Input((4, 4, 1))
+    model = keras.Model(inputs, keras.layers.Dense(3, kernel_initializer=keras.initializers.Constant(1e38), name="out")(
+        keras.layers.Flatten()(inputs)))
+    model.save(tmp_path / "huge.keras")
+    Image.new("L", (4, 4), 255).save(tmp_path / "white.png")
+    with pytest.raises(SystemExit) as stop:
+        explain.main(["--model", str(tmp_path / "huge.keras"), "--image", str(tmp_path / "white.png"), "--out-dir", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, "softmax of the logits is not a finite number for picture 0", "input-range")
+    assert not os.listdir(tmp_path / "out")
 
 
 def test_help_names_every_method(capsys):

@@ -35,22 +35,24 @@ def test_any_4d_layer_can_be_chosen_and_others_are_named():
 
 
 @pytest.mark.parametrize("make", [models.build_cnn, rgb_residual_model])
-def test_logits_are_the_scores_before_softmax(make):
+def test_class_scores_are_the_logits_before_softmax(make):
     model = make()
     view = View.of(model)
     x = np.random.default_rng(0).random((3, 28, 28, model.input_shape[-1])).astype("float32")
-    logits = np.asarray(view.logits()(x))
+    logits = np.asarray(view.class_scores()(x))
     np.testing.assert_allclose(np.asarray(keras.ops.softmax(logits)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
     assert view.classes() == model.output_shape[-1]
 
 
-def test_a_model_that_does_not_end_in_softmax_has_no_class_scores():
+def test_a_model_whose_head_cannot_be_told_has_no_class_scores_until_one_is_named():
     inputs = keras.Input((16, 16, 1))
     x = keras.layers.Flatten()(keras.layers.Conv2D(4, 3)(inputs))
-    view = View.of(keras.Model(inputs, keras.layers.Dense(3, activation="sigmoid", name="out")(x)))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="tanh", name="out")(x))
+    view = View.of(model)
     assert view.classes() is None
-    with pytest.raises(InputError, match="last layer ends in softmax.*out has activation sigmoid"):
-        view.logits()
+    with pytest.raises(InputError, match="cannot tell what the model's last layer out gives .*activation tanh.*--head"):
+        view.class_scores()
+    assert View.of(model, head="regression").classes() == 3
 
 
 def test_models_that_are_not_image_cnns_are_refused_in_one_line():
@@ -138,4 +140,4 @@ def test_a_fine_tuned_model_with_a_nested_base_shows_the_bases_layers(tmp_path):
                                np.asarray(inner(pixels * 2.0 - 1.0)), rtol=1e-4, atol=1e-5)  # mobilenet_v2: pixels to -1..1
     assert view.features(["block_3_expand"])(np.zeros((1, 48, 80, 3), "float32")).shape == (1, 12, 20, 48)  # any size
     x = np.random.default_rng(1).random((2, 64, 64, 3)).astype("float32")
-    np.testing.assert_allclose(np.asarray(keras.ops.softmax(view.logits()(x))), np.asarray(model(x * 2.0 - 1.0)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(keras.ops.softmax(view.class_scores()(x))), np.asarray(model(x * 2.0 - 1.0)), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,349 @@
+"""The public API, one call each, on a model in memory or any model the scripts take: what `import cnn_note as cn` gives.
+
+Every function takes a keras.Model (Sequential or functional, a base network nested in a
+fine-tuned one included), a model file, a keras.applications network by name, or a View; and
+pictures as numpy arrays or tensors, pixels 0..1, (N, H, W, C) or (H, W, C) for one. It returns
+numpy arrays, or small results that hold them, and writes no file. A refused input raises
+cn.InputError (a ValueError) with the one line a script prints. Each keyword's default is the
+scripts' (cnn_note/settings.py states it once for both).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from cnn_note import ascent, attribution, data, dream, figures, models, patterns, settings, training
+from cnn_note.backend import keras
+from cnn_note.cli import InputError
+from cnn_note.model_views import Head, View, load
+from cnn_note.progress import Bar, keras_verbosity, show_figures_inline
+
+def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
+            output: str | int | None = None, maps: bool = True) -> View:
+    """The model as the look-inside tools see it (see model_views.load): a View is taken as it is."""
+    return model if isinstance(model, View) else load(model, "python train_cnn.py", input_range,
+                                                      preprocess, maps, head, output)
+
+
+def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:
+    """Pictures as float32 (N, H, W, C) for the view, checked: rank, channels, finite pixels 0..1, not empty."""
+    try:
+        pixels = np.asarray(images, dtype="float32")
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{what} are not numbers ({error}): give a numpy array or tensor of pixels 0..1") from None
+    if pixels.ndim == 3:
+        pixels = pixels[None]
+    if pixels.ndim != 4 or pixels.shape[-1] != view.channels or (one and len(pixels) != 1):
+        shape = f"(H, W, {view.channels})" if one else f"(N, H, W, {view.channels}) or (H, W, {view.channels}) for one picture"
+        raise InputError(f"{what} have shape {pixels.shape}: {view.label} takes {view.channels}-channel pictures, {shape}")
+    if not len(pixels):
+        raise InputError(f"{what} hold no picture: give at least one")
+    if not np.isfinite(pixels).all():
+        raise InputError(f"{what} hold NaN or infinite pixels: give finite pixels 0..1")
+    if pixels.min() < -1e-3 or pixels.max() > 1 + 1e-3:
+        raise InputError(f"{what} have pixels from {pixels.min():g} to {pixels.max():g}, not 0..1: divide 0..255 pictures by 255 "
+                         "(the model's own range goes in input_range=, or preprocess=)")
+    return pixels
+
+
+def lines(log: Callable[[str], None] | None, progress: bool) -> Callable[[str], None]:
+    """Where a call's progress lines go: `log` when given, else print, or nowhere when progress is off."""
+    return log or (print if progress else (lambda line: None))
+
+
+def model_size(view: View, pixels: np.ndarray, log: Callable[[str], None] = print, name: str = "the pictures") -> np.ndarray:
+    """Pictures resized to the model's own size when it takes only one, with a line."""
+    if view.size and pixels.shape[1:3] != view.size:
+        log(f"{name}: {pixels.shape[2]}x{pixels.shape[1]} resized to the model's {view.size[1]}x{view.size[0]}")
+        from cnn_note.backend import tf
+
+        pixels = tf.image.resize(pixels, view.size, method="area").numpy()
+    return pixels
+
+
+@dataclasses.dataclass
+class Explanation:
+    """cn.explain's answer: one (N, H, W) map per method, and what was explained."""
+
+    images: np.ndarray  # (N, H, W, C), pixels 0..1, as explained
+    maps: dict[str, np.ndarray]  # {method: (N, H, W)}
+    classes: np.ndarray  # (N,) the class explained for each picture
+    probabilities: np.ndarray  # (N,) the probability (a regression's value) of that class
+    predicted: np.ndarray  # (N,) the most probable class
+    outputs: np.ndarray  # (N, classes) every class's probability
+    layer: str | None  # Grad-CAM's layer
+    completeness: np.ndarray | None  # (N,) Integrated Gradients' completeness error, when it ran
+    class_names: list[str]
+    head: Head
+
+    def title(self, index: int, key: str = "", label: int | None = None) -> str:
+        """What the script prints and writes over picture `index`: the prediction, and the class explained when another."""
+        head, names, row = self.head, self.class_names, index
+        title = f"{key}{'' if label is None else f' (label {label})'}: " + (
+            f"value {head.format(self.probabilities[row])}" if head.kind == "regression" else
+            f"predicted {names[self.predicted[row]]} at {head.format(self.outputs[row, self.predicted[row]])}")
+        if self.classes[row] != self.predicted[row]:
+            title += f"; explaining {names[self.classes[row]]} ({head.format(self.probabilities[row])})"
+        return title
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What explain.py saves as attributions.npz."""
+        return {"images": self.images, "classes": self.classes, "probabilities": self.probabilities, "predicted": self.predicted,
+                "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()}}
+
+
+def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None, log: Callable[[str], None] = print) -> list[str]:
+    """The methods to run: those asked (a list, or comma-separated), else all; Grad-CAM needs a 4-D layer (skipped with a
+    line when defaulted, refused when asked); an unknown, doubled or empty choice is refused."""
+    methods = list(attribution.METHODS) if asked is None else \
+        [name.strip() for name in (asked.split(",") if isinstance(asked, str) else asked)]
+    if not any(methods):
+        raise InputError(f"--methods is empty: name at least one of {', '.join(attribution.METHODS)}")
+    unknown = [name for name in methods if name not in attribution.METHODS]
+    if unknown:
+        raise InputError(f"unknown method {unknown[0]!r} in --methods: choose from {', '.join(attribution.METHODS)}")
+    twice = next((name for index, name in enumerate(methods) if name in methods[:index]), None)
+    if twice:
+        raise InputError(f"--methods names {twice} twice: give each method once")
+    if "gradcam" in methods and layer is None:
+        if asked is not None:
+            raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none "
+                             "(a DNN's layers are vectors): leave gradcam out of --methods")
+        log(f"gradcam: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
+        methods.remove("gradcam")
+    return methods
+
+
+def explain(model, images, classes=None, methods: Sequence[str] | str | None = None, *, input_range=None, preprocess=None,
+            head: str = "auto", output=None, class_names: list[str] | None = None, progress: bool = True,
+            log: Callable[[str], None] | None = None, **how) -> Explanation:
+    """Why did the model decide this: a map per picture by each method (all that apply by default), for `classes` (a number,
+    one per picture, or None: each picture's predicted class). `how`: the settings of settings.Explain. A line per method
+    goes to `log` (default: print, or nowhere with progress=False)."""
+    log = lines(log, progress)
+    view = view_of(model, input_range, preprocess, head, output, maps=False)
+    the_head = view.head
+    chosen = settings.make(settings.Explain, "explain", how)
+    layer = attribution.gradcam_layer(view, chosen.layer)
+    methods = methods_of(view, methods, layer, log)
+    names = view.class_names(class_names)
+    pixels = model_size(view, pictures_of(images, view), log)
+    outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels)
+    if not np.isfinite(outputs).all():
+        raise InputError(f"{view.label}'s {the_head.measure} is not a finite number for picture "
+                         f"{int(np.flatnonzero(~np.isfinite(outputs).all(axis=1))[0])}: the model overflows on it; check its "
+                         "weights and the pixel range (input_range=, --input-range)")
+    predicted = outputs.argmax(axis=1)
+    wanted = predicted if classes is None else np.asarray(classes)
+    if wanted.ndim > 1 or wanted.shape not in ((), predicted.shape) or not np.issubdtype(wanted.dtype, np.integer) or \
+            not ((0 <= wanted) & (wanted < the_head.classes)).all():
+        raise InputError(f"classes={classes!r} does not fit: give a class 0..{the_head.classes - 1}, one number or one per "
+                         f"picture ({len(pixels)}), or None for the predicted ones")
+    wanted = np.broadcast_to(wanted, predicted.shape).astype(predicted.dtype)
+    chosen = dataclasses.replace(chosen, layer=layer)
+    with Bar(len(methods) * len(pixels), "explain", "picture", progress) as bar:
+        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.advance)
+    return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
+                       names, the_head)
+
+
+@dataclasses.dataclass
+class Pictures:
+    """Pictures found by gradient ascent: cn.filter_pictures' (one per filter) or cn.class_pictures' (one per class)."""
+
+    images: np.ndarray  # (F, H, W, C), pixels 0..1
+    indices: list[int]  # the filters or classes, in order
+    scores: np.ndarray  # (F,) each filter's mean activation, or each class's probability (see measure)
+    title: str
+    labels: list[str]  # what each picture is called in a figure
+    layer: str | None = None
+    frames: list | None = None  # with frames=True: the pictures every few steps, (F, H, W, C) each
+
+    @property
+    def filters(self) -> list[int]:
+        return self.indices
+
+    @property
+    def classes(self) -> list[int]:
+        return self.indices
+
+    @property
+    def activations(self) -> np.ndarray:
+        return self.scores
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return self.scores
+
+
+def checked_filters(view: View, layer: str, filters: Sequence[int] | None, cap: int | None = None) -> list[int]:
+    """The filters asked for, checked against the layer, else all of them (the first `cap` when given)."""
+    view.check_layers([layer])
+    if filters is None:
+        return list(range(min(view.filters(layer), cap or view.filters(layer))))
+    filters = [int(index) for index in np.atleast_1d(filters)]
+    patterns.check_filters(view, layer, filters)
+    return filters
+
+
+def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, input_range=None, preprocess=None,
+                    progress: bool = True, frames: bool = False, chunk: int | None = None, **how) -> Pictures:
+    """What each filter of `layer` looks for: the picture that maximises its mean activation, by gradient ascent from grey.
+    `filters`: indices (default: all, at most the first 64); `how`: the settings of settings.Pictures (size, param, steps,
+    step_size, jitter, blur, seed)."""
+    view = view_of(model, input_range, preprocess)
+    chosen = settings.make(settings.Pictures, "filter_pictures", how)
+    filters = checked_filters(view, layer, filters, settings.MAX_FILTERS)
+    need = view.smallest_side([layer])
+    if chosen.size < need:
+        raise InputError(f"--size {chosen.size} is too small for {layer}: use at least {need}")
+    param = chosen.param or ("fourier" if view.channels == 3 else "pixels")
+    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    kept = [] if frames else None
+    with Bar(chosen.steps, layer, "step", progress) as bar:
+        images, activations = patterns.filter_patterns(
+            view, layer, filters, chosen.size, steps, lambda done, values, pictures: bar.to(done),
+            chunk or patterns.batch_size(view, layer, len(filters), chosen.size), param, kept,
+            every=max(1, chosen.steps // 30) if frames else ascent.STEPS_PER_CALL)
+    return Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
+                    [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept)
+
+
+def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=None, preprocess=None, head: str = "auto",
+                   output=None, prior: bool = True, class_names: list[str] | None = None, progress: bool = True,
+                   **how) -> Pictures:
+    """What the model thinks each class looks like: the picture that maximises the class score (see model_views.Head).
+
+    prior=False ascends the raw pixels without jitter, blur or Fourier moves. `how`: as filter_pictures'.
+    """
+    view = view_of(model, input_range, preprocess, head, output)
+    the_head = view.head
+    chosen = settings.make(settings.Pictures, "class_pictures", how)
+    if classes is None:
+        if the_head.classes > settings.MAX_CLASSES:
+            raise InputError(f"{view.label} has {the_head.classes} classes: choose some with classes= (--classes)")
+        classes = range(the_head.classes)
+    classes = [int(c) for c in np.atleast_1d(classes)]
+    bad = [c for c in classes if not 0 <= c < the_head.classes]
+    if bad:
+        raise InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{the_head.classes - 1}")
+    names = view.class_names(class_names)
+    param = (chosen.param or ("fourier" if view.channels == 3 else "pixels")) if prior else "pixels"
+    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter if prior else 0, chosen.blur if prior else 0.0, chosen.seed)
+    with Bar(chosen.steps, "classes", "step", progress) as bar:
+        images, confidence = patterns.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),
+                                                     param)
+    return Pictures(images, classes, confidence, f"What the model thinks each class looks like (class: {the_head.measure})",
+                    [f"{names[c]}: {the_head.format(p)}" for c, p in zip(classes, confidence)])
+
+
+@dataclasses.dataclass
+class Dream:
+    """cn.deep_dream's answer: the dreamed picture(s) beside the original(s); np.asarray(result) is the dreamed picture."""
+
+    image: np.ndarray  # (H, W, C) for one picture, (N, H, W, C) for several; pixels 0..1
+    original: np.ndarray  # the same shape
+    layers: dict[str, float]
+    frames: list | None = None  # with frames=True: (N, h, w, C) arrays, about 30 in all
+
+    def __array__(self, dtype=None, copy=None):
+        return self.image if dtype is None else self.image.astype(dtype)
+
+
+def dream_layers(view: View, layers: dict[str, float] | str | None) -> dict[str, float]:
+    """Dream layers and weights: a {name: weight} dict, deep_dream.py's `conv1=1,conv2=2`, or None for the view's default."""
+    if isinstance(layers, dict):
+        return dream.parse_layers(",".join(f"{name}={weight}" for name, weight in layers.items()), view)
+    return dream.parse_layers(layers, view)
+
+
+def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, input_range=None, preprocess=None,
+               invert: bool = False, progress: bool = True, frames: bool = False, log: Callable[[str], None] | None = None,
+               **how) -> Dream:
+    """Amplify what the layers already see in `image` (H, W, C), at any size, or in a batch (N, H, W, C) of one size:
+    ascend sum(weight x mean(a^2)) over octaves. `how`: the settings of settings.Dream; `log` as explain's."""
+    log = lines(log, progress)
+    view = view_of(model, input_range, preprocess)
+    chosen = settings.make(settings.Dream, "deep_dream", how)
+    if chosen.octave_scale < 1:
+        raise InputError(f"--octave-scale {chosen.octave_scale} must be at least 1 (each octave is that much larger)")
+    weights = dream_layers(view, layers)
+    one = np.ndim(image) == 3
+    pixels = pictures_of(image, view, "image")
+    if chosen.max_side and max(pixels.shape[1:3]) > chosen.max_side:
+        factor = chosen.max_side / max(pixels.shape[1:3])
+        size = (max(1, round(pixels.shape[1] * factor)), max(1, round(pixels.shape[2] * factor)))
+        log(f"the picture is {pixels.shape[2]}x{pixels.shape[1]}; shrunk to {size[1]}x{size[0]} (--max-side {chosen.max_side})")
+        pixels = dream.resize_area(pixels, size)
+    pixels = 1.0 - pixels if invert else pixels
+    need = view.smallest_side(list(weights))
+    dream.check_size(pixels.shape[1], pixels.shape[2], chosen.octaves, chosen.octave_scale, need)
+    if chosen.tile < 2 * need:
+        raise InputError(f"--tile {chosen.tile} is too small for {', '.join(weights)}: use at least {2 * need}")
+    tile = min(chosen.tile, max(pixels.shape[1:3]))
+    ascent.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(pixels), 1,
+                         f"a {tile}x{tile} tile of {len(pixels)} image(s)", "use a smaller --tile")
+    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    log(f"dreaming {len(pixels)} image(s) of {pixels.shape[1]}x{pixels.shape[2]} with {view.label} on "
+        + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
+    kept = [] if frames else None
+    with Bar(chosen.steps * chosen.octaves, "dream", "step", progress) as bar:
+        dreamed = dream.dream(view, pixels, weights, chosen.octaves, chosen.octave_scale, steps, chosen.tile, chosen.max_loss,
+                              log, kept, on_step=bar.advance)
+    return Dream(dreamed[0] if one else dreamed, pixels[0] if one else pixels, weights, kept)
+
+
+def feature_maps(model, image, layers: Sequence[str] | None = None, *, input_range=None, preprocess=None) -> dict[str, np.ndarray]:
+    """Each named layer's output (default: the conv layers drawn by filter_pictures) for one picture: {layer: (h, w, channels)}."""
+    view = view_of(model, input_range, preprocess)
+    names = list(layers) if layers is not None else view.default_layers()
+    view.check_layers(names)
+    return patterns.feature_maps(view, pictures_of(image, view, "image", one=True)[0], names)
+
+
+def build_dnn() -> keras.Model:
+    """The note's DNN, 784-500-500-500-10 (ReLU, softmax): 898,510 parameters."""
+    return models.build_dnn()
+
+
+def build_cnn(layout: str = "intended", conv_activation: str | None = None) -> keras.Model:
+    """The note's CNN: Conv(25,3x3) > pool 2 > Conv(50,3x3) > pool 2 > flatten > Dense(100) > Dense(10) (see models.build_cnn)."""
+    if layout not in ("intended", "note"):
+        raise InputError(f"layout={layout!r}: choose intended (the CNN the note describes) or note (the one its code builds)")
+    return models.build_cnn(conv_activation, layout=layout)
+
+
+def load_mnist(path: str | None = None) -> tuple[data.Split, data.Split]:
+    """MNIST as Keras' load_data gives it, ((x_train, y_train), (x_test, y_test)), uint8: from `path`, else $MNIST_PATH, else Keras."""
+    return data.load("mnist", data.data_path(path))
+
+
+def seed(value: int = 0) -> None:
+    """Seed Python, numpy and TensorFlow, with deterministic kernels, as the training scripts do before building a model."""
+    training.seed_everything(value)
+
+
+def train(model: keras.Model, mnist: tuple, *, progress: bool = True, **recipe) -> training.Run:
+    """Train `model` (the note's DNN or CNN, or any model on 28x28 digits) on load_mnist()'s data by the note's recipe:
+    the first 10,000 training images, 20 epochs, batch 100, Adam, categorical cross-entropy. `recipe`: settings.Recipe.
+
+    Returns the run: .train_acc, .test_acc (the whole test set), .history, .model. For the scripts' numbers, call
+    cn.seed(seed) before building the model, as they do.
+    """
+    chosen = settings.make(settings.Recipe, "train", recipe)
+    train_split, test_split = mnist
+    config = training.Config(**dataclasses.asdict(chosen), verbose=keras_verbosity() if progress else 0)
+    shape = model.input_shape[1:]
+    split = data.first(data.Split(*train_split), chosen.train_samples)
+    prepared = [(data.to_inputs(part.x, shape), data.one_hot(part.y)) for part in (split, data.Split(*test_split))]
+    return training.fit(model, config, *prepared)
+
+
+def plot(result, ax=None, **options):
+    """Draw a result of this API as the scripts draw it, and return the Figure (it shows inline in Jupyter); with `ax`, a
+    compact view on that matplotlib axis (see figures.on_axis), returned."""
+    show_figures_inline()
+    return figures.plot(result, ax, **options)

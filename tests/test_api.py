@@ -1,0 +1,229 @@
+"""The Python API (`import cnn_note as cn`) on models in memory: shapes, the same answers as the scripts, exceptions, silence."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cnn_note as cn
+import deep_dream
+import explain
+import visualize_filters
+from cnn_note import attribution
+from cnn_note.backend import keras
+from conftest import ROOT, rgb_residual_model
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    keras.utils.set_random_seed(0)
+    return cn.build_cnn()
+
+
+def digits(count=3, seed=0):
+    return np.random.default_rng(seed).random((count, 28, 28, 1)).astype("float32")
+
+
+def nested_model():
+    """A base network nested in a fine-tuned classifier, as transfer learning builds one."""
+    keras.utils.set_random_seed(1)
+    pixels = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="base_conv1")(pixels)
+    base = keras.Model(pixels, keras.layers.Conv2D(8, 3, name="base_conv2")(x), name="base")
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.GlobalAveragePooling2D()(base(inputs))
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax", name="scores")(x))
+
+
+def test_the_package_imports_without_tensorflow_and_has_a_version():
+    code = "import sys, cnn_note; print(cnn_note.__version__, 'tensorflow' in sys.modules, issubclass(cnn_note.InputError, ValueError))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == [cn.__version__, "False", "True"], done.stderr
+
+
+def test_explain_on_the_notes_cnn_in_memory_gives_every_map_as_arrays(cnn):
+    x = digits()
+    found = cn.explain(cnn, x, lime_samples=50, samples=4, steps=8, progress=False)
+    assert list(found.maps) == list(attribution.METHODS) and found.layer == "conv2"
+    for method, maps in found.maps.items():
+        assert maps.shape == (3, 28, 28) and np.isfinite(maps).all(), method
+    assert found.classes.shape == found.predicted.shape == found.probabilities.shape == (3,)
+    np.testing.assert_array_equal(found.classes, found.predicted)
+    np.testing.assert_allclose(found.probabilities, cnn(x).numpy().max(axis=1), rtol=1e-5)
+    assert found.completeness.shape == (3,) and found.completeness.max() < 0.2
+    one = cn.explain(cnn, x[0], classes=7, methods=["gradient"], progress=False)
+    assert one.maps["gradient"].shape == (1, 28, 28) and list(one.classes) == [7]
+    np.testing.assert_allclose(one.maps["gradient"][0], cn.explain(cnn, x, 7, "gradient", progress=False).maps["gradient"][0],
+                               rtol=1e-5, atol=1e-7)  # one picture or three in a batch: float rounding apart
+
+
+def test_explain_from_the_api_and_from_the_script_give_the_same_maps(cnn, tmp_path):
+    cnn.save(tmp_path / "cnn.keras")
+    picture = (digits(1)[0, ..., 0] * 255).astype(np.uint8)
+    Image.fromarray(picture).save(tmp_path / "digit.png")
+    script = explain.main(["--model", str(tmp_path / "cnn.keras"), "--image", str(tmp_path / "digit.png"), "--class", "3",
+                           "--lime-samples", "60", "--out-dir", str(tmp_path / "out")])["attributions.npz"]
+    found = cn.explain(cnn, picture[..., None] / 255.0, classes=3, lime_samples=60, progress=False)
+    for method in attribution.METHODS:
+        np.testing.assert_allclose(found.maps[method], script[method], rtol=1e-5, atol=1e-7, err_msg=method)
+    np.testing.assert_allclose(found.probabilities, script["probabilities"], rtol=1e-6)
+
+
+def test_filter_and_class_pictures_from_the_api_are_the_scripts(cnn, tmp_path, tiny_npz):
+    cnn.save(tmp_path / "cnn.keras")
+    script = visualize_filters.main(["--model", str(tmp_path / "cnn.keras"), "--data", tiny_npz, "--layer", "conv2", "--filters", "0-4",
+                                     "--steps", "20", "--out-dir", str(tmp_path / "out")])
+    filters = cn.filter_pictures(cnn, "conv2", range(5), steps=20, progress=False)
+    assert filters.images.shape == (5, 28, 28, 1) and filters.images.dtype == np.float32 and filters.filters == [0, 1, 2, 3, 4]
+    np.testing.assert_array_equal(filters.images[..., 0], script["conv2_images"])
+    np.testing.assert_array_equal(filters.activations, script["conv2_activations"])
+    classes = cn.class_pictures(cnn, steps=20, progress=False)
+    assert classes.images.shape == (10, 28, 28, 1) and classes.classes == list(range(10))
+    np.testing.assert_array_equal(classes.images[..., 0], script["classes_images"])
+    np.testing.assert_array_equal(classes.probabilities, script["classes_confidence"])
+
+
+def test_a_colour_functional_model_with_a_residual_add_in_memory(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = rgb_residual_model()
+    filters = cn.filter_pictures(model, "add", [0, 3], size=24, steps=8, progress=False)
+    assert filters.images.shape == (2, 24, 24, 3) and 0 <= filters.images.min() and filters.images.max() <= 1
+    classes = cn.class_pictures(model, [1, 4], size=24, steps=8, progress=False)
+    assert classes.images.shape == (2, 24, 24, 3) and classes.probabilities.shape == (2,)
+    photo = np.random.default_rng(0).random((37, 53, 3)).astype("float32")
+    dreamed = cn.deep_dream(model, photo, {"add": 1.0, "deep": 2.0}, steps=3, progress=False)
+    assert np.asarray(dreamed).shape == (37, 53, 3) and not np.allclose(np.asarray(dreamed), photo)
+    maps = cn.feature_maps(model, photo, ["stem", "deep"])
+    assert maps["stem"].shape == (37, 53, 8) and maps["deep"].shape == (35, 51, 8)
+    found = cn.explain(model, photo, methods="gradient,gradcam", progress=False)
+    assert found.maps["gradcam"].shape == (1, 37, 53) and found.layer == "deep"
+    for result in (filters, classes, dreamed, found):
+        figure = cn.plot(result)
+        assert figure.axes and figure.savefig(tmp_path / "f.png") is None
+    figure = cn.plot(maps, image=photo)
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    assert cn.plot(found, ax=ax, method="gradcam") is ax and len(ax.images) == 2
+    plt.close("all")
+    assert figure.axes
+
+
+def test_a_base_network_nested_in_a_fine_tuned_model():
+    model = nested_model()
+    filters = cn.filter_pictures(model, "base_conv2", [0, 1], size=20, steps=5, progress=False)
+    assert filters.images.shape == (2, 20, 20, 3)
+    found = cn.explain(model, np.full((32, 32, 3), 0.5, "float32"), methods=["gradcam"], progress=False)
+    assert found.layer == "base_conv2" and found.maps["gradcam"].shape == (1, 32, 32)
+
+
+def test_deep_dream_from_the_api_is_the_scripts(cnn, tmp_path, tiny_npz):
+    cnn.save(tmp_path / "cnn.keras")
+    script = deep_dream.main(["--model", str(tmp_path / "cnn.keras"), "--data", tiny_npz, "--index", "0,1", "--steps", "5",
+                              "--out-dir", str(tmp_path / "out")])
+    from cnn_note import data
+
+    _, test = cn.load_mnist(tiny_npz)
+    dreamed = cn.deep_dream(cnn, data.to_inputs(test.x[:2], (28, 28, 1)), steps=5, progress=False)
+    assert dreamed.image.shape == (2, 28, 28, 1) and dreamed.layers == {"conv1": 1.0, "conv2": 2.0}
+    np.testing.assert_array_equal(dreamed.image, np.stack([script["digit_0"], script["digit_1"]]))
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda m: cn.explain(m, digits(), methods=["saliency"]), ["unknown method 'saliency'"]),
+    (lambda m: cn.explain(m, digits(), classes=10), ["classes=10", "0..9"]),
+    (lambda m: cn.explain(m, digits(), classes=[1, 2]), ["one number or one per picture (3)"]),
+    (lambda m: cn.explain(m, digits(), noise=2.0), ["noise=2.0", "from 0 to 1"]),
+    (lambda m: cn.explain(m, digits(), smoothness=1), ["no setting 'smoothness'"]),
+    (lambda m: cn.filter_pictures(m, "nope"), ["unknown layer nope", "conv1, conv2"]),
+    (lambda m: cn.filter_pictures(m, "conv1", [30]), ["filter index 30 is out of range", "0..24"]),
+    (lambda m: cn.class_pictures(m, [12]), ["class 12 is out of range"]),
+    (lambda m: cn.explain(m, digits()[..., 0]), ["shape (1, 3, 28, 28)", "1-channel"]),
+    (lambda m: cn.explain(m, np.zeros((2, 28, 28, 3))), ["shape (2, 28, 28, 3)"]),
+    (lambda m: cn.explain(m, np.full((28, 28, 1), np.nan)), ["NaN or infinite pixels"]),
+    (lambda m: cn.explain(m, np.zeros((0, 28, 28, 1))), ["no picture"]),
+    (lambda m: cn.explain(m, digits() * 255), ["not 0..1", "255"]),
+    (lambda m: cn.deep_dream(m, digits(1)[0], {"conv1": float("nan")}), ["finite"]),
+    (lambda m: cn.feature_maps(m, digits(2)), ["(H, W, 1)"]),
+    (lambda m: cn.build_cnn(layout="other"), ["layout='other'"]),
+    (lambda m: cn.plot("a picture"), ["cn.plot draws", "str"]),
+])
+def test_bad_input_raises_the_documented_exception_with_its_one_line(cnn, call, words):
+    with pytest.raises(cn.InputError) as error:
+        call(cnn)
+    assert isinstance(error.value, ValueError) and "\n" not in str(error.value)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_models_the_api_cannot_look_inside_are_refused_saying_what_to_do():
+    inputs = keras.Input((16, 16, 1))
+    segmenter = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same", activation="softmax")(inputs))
+    with pytest.raises(cn.InputError, match="not one vector of class scores"):
+        cn.explain(segmenter, np.zeros((16, 16, 1)))
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = keras.layers.Conv2D(2, 3)
+
+        def call(self, x):
+            return self.conv(x)
+
+    model = Subclassed()
+    model(np.zeros((1, 8, 8, 1), "float32"))
+    with pytest.raises(cn.InputError, match="subclassed Subclassed.*functional"):
+        cn.filter_pictures(model, "conv")
+    with pytest.raises(cn.InputError, match="not a model"):
+        cn.explain(42, np.zeros((8, 8, 1)))
+
+
+def test_progress_false_prints_nothing(cnn, capfd):
+    capfd.readouterr()
+    cn.explain(cnn, digits(2), lime_samples=20, samples=2, steps=4, progress=False)
+    cn.filter_pictures(cnn, "conv1", [0, 1], steps=3, progress=False)
+    cn.class_pictures(cnn, [0], steps=3, progress=False)
+    cn.deep_dream(cnn, digits(1)[0], steps=2, progress=False)
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == ""
+    cn.explain(cnn, digits(1), methods=["gradient"])
+    assert "gradient: 1 image(s)" in capfd.readouterr().out
+
+
+def test_train_follows_the_notes_recipe_as_the_script_does(tiny_npz, tmp_path):
+    import train_cnn
+
+    record = train_cnn.main(["--data", tiny_npz, "--train-samples", "40", "--epochs", "2", "--quiet", "--no-epoch-test",
+                             "--results-dir", str(tmp_path)])
+    mnist = cn.load_mnist(tiny_npz)
+    (x_train, y_train), (x_test, y_test) = mnist
+    assert x_train.shape == (60, 28, 28) and x_train.dtype == np.uint8 and y_test.shape == (20,)
+    cn.seed(0)
+    run = cn.train(cn.build_cnn(), mnist, epochs=2, train_samples=40, epoch_test_samples=0, progress=False)
+    assert run.train_acc == record["train_acc"]["mean"] and run.test_acc == record["test_acc"]["mean"]
+    assert len(run.history["loss"]) == 2
+    with pytest.raises(cn.InputError, match="epochs=0"):
+        cn.train(cn.build_dnn(), mnist, epochs=0)
+
+
+def test_pip_installs_the_package_and_it_imports_from_anywhere(tmp_path):
+    source, target = tmp_path / "clone", tmp_path / "site"
+    # A copy of what a clone holds for the package, so the build's own folders land beside it, not in the checkout.
+    shutil.copytree(os.path.join(ROOT, "cnn_note"), source / "cnn_note", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(ROOT, name), source / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target",
+                           str(target), str(source)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (target / "cnn_note" / "api.py").exists() and not (target / "explain.py").exists()
+    code = "import cnn_note, os; print(cnn_note.__version__, os.path.dirname(cnn_note.__file__))"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    imported = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(target)})
+    version, where = imported.stdout.split()
+    assert version == cn.__version__ and where == str(target / "cnn_note")
