@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from cnn_note import cli
-from cnn_note.settings import MAX_CLASSES, MAX_FILTERS, PARAMS, Pictures
+from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PARAMS, Pictures
 
 PROG = "visualize_filters.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
@@ -43,6 +43,14 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--class-names", type=cli.class_names, default=None, metavar="NAMES",
                         help="names for the class pictures: comma-separated, or a text file with one name a line "
                              "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
+    parser.add_argument("--examples", type=cli.nonnegative_int, default=EXAMPLES,
+                        help="for every filter, show this many inputs that excite it most and this many least, beside its "
+                             "picture, in <layer>_examples.png (0: none)")
+    parser.add_argument("--examples-from", default=None, metavar="PATH",
+                        help="rank these inputs: a folder of pictures (any size and format deep_dream.py reads) or an .npz of "
+                             "images (default: the MNIST test set for a 1-channel model; none for a colour one)")
+    parser.add_argument("--examples-whole", action="store_true",
+                        help="show whole inputs with the unit's receptive field boxed, not the field's crop")
     parser.add_argument("--gif", action="store_true", help="also write <layer>.gif: the filter grid as the ascent goes, every few steps")
     parser.add_argument("--image", default=None, help="picture for feature_maps.png (default: MNIST test digit --index)")
     parser.add_argument("--index", type=cli.nonnegative_int, default=0, help="MNIST test digit for feature_maps.png")
@@ -59,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import api, data, dream, figures, patterns
+        from cnn_note import api, data, dream, figures, patterns, reporting
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
         if args.list_layers:
@@ -84,12 +92,15 @@ def main(argv: list[str] | None = None) -> dict:
             digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
             picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
         names = view.class_names(args.class_names)
+        source = api.example_source(view, args.examples_from, mnist=args.data) if args.examples else None
+        if source is not None and args.examples > len(source):
+            raise cli.InputError(f"--examples {args.examples} is more than the {len(source)} inputs: use at most {len(source)}")
         how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
-        arrays = {}
+        arrays, drawn = {}, {}
 
         for layer, filters in chosen.items():
             start = time.perf_counter()
-            found = api.filter_pictures(view, layer, filters, frames=args.gif, chunk=chunks[layer], **how)
+            found = drawn[layer] = api.filter_pictures(view, layer, filters, frames=args.gif, chunk=chunks[layer], examples=0, **how)
             results.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.plot(found))
             if args.gif:
                 results.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
@@ -101,6 +112,25 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{layer}: {len(filters)} filters x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
                   f"mean activation {found.activations.mean():.3f} (min {found.activations.min():.3f}, "
                   f"max {found.activations.max():.3f}){more}")
+
+        if source is not None:
+            # One pass over the inputs for every layer's filters.
+            ranked = api.dataset_examples_of(view, chosen, args.examples, source, args.examples_whole,
+                                             progress=sys.stdout.isatty(), log=print)
+            found_examples = {}
+            for layer, found in drawn.items():
+                found = api.with_examples(view, found, ranked[layer])
+                results.save_figure(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.plot(found))
+                found_examples.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
+                                                                  f"{layer}_optimised_score": found.optimised_score})
+                print(f"{layer}: optimised pictures against the best input, median over {len(found.filters)} filters: "
+                      + compare("mean activation", found.optimised_score, found.examples.best_mean) + "; "
+                      + compare("strongest unit", found.optimised, found.examples.top_activations[:, 0]))
+            # The scan's time is this machine's: the npz says which machine, as REPORT.md's Run table does for each stage.
+            results.save_npz(os.path.join(args.out_dir, "examples.npz"),
+                             {**found_examples, "inputs": np.array(source.names or [source.description]),
+                              "scan_seconds": np.array(next(iter(ranked.values())).seconds),
+                              "processor": np.array(reporting.machine()["processor"])})
 
         if min(picture.shape[:2]) >= need:
             maps = api.feature_maps(view, picture, layers)
@@ -156,6 +186,12 @@ def check_classes(view, asked: list[int] | None, head_given: bool) -> list[int]:
         print(f"class pictures: skipped ({count} classes; --classes picks some)")
         return []
     return list(range(count))
+
+
+def compare(what: str, optimised: np.ndarray, best: np.ndarray) -> str:
+    """How the optimised pictures' responses stand against the best input's, filter by filter."""
+    return (f"{what} {np.median(optimised):.2f} against {np.median(best):.2f} "
+            f"(higher for {int((optimised > best).sum())} of {len(best)})")
 
 
 def squeezed(images: np.ndarray) -> np.ndarray:

@@ -11,21 +11,25 @@ scripts' (cnn_note/settings.py states it once for both).
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, attribution, data, dream, figures, models, patterns, settings, training
+from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, models, patterns, settings, training
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
 from cnn_note.model_views import Head, View, load
 from cnn_note.progress import Bar, keras_verbosity, show_figures_inline
 
+
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
             output: str | int | None = None, maps: bool = True) -> View:
     """The model as the look-inside tools see it (see model_views.load): a View is taken as it is."""
-    return model if isinstance(model, View) else load(model, "python train_cnn.py", input_range,
-                                                      preprocess, maps, head, output)
+    if isinstance(model, View):
+        return model
+    return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output)
 
 
 def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:
@@ -58,9 +62,7 @@ def model_size(view: View, pixels: np.ndarray, log: Callable[[str], None] = prin
     """Pictures resized to the model's own size when it takes only one, with a line."""
     if view.size and pixels.shape[1:3] != view.size:
         log(f"{name}: {pixels.shape[2]}x{pixels.shape[1]} resized to the model's {view.size[1]}x{view.size[0]}")
-        from cnn_note.backend import tf
-
-        pixels = tf.image.resize(pixels, view.size, method="area").numpy()
+        pixels = dream.resize_area(pixels, view.size)
     return pixels
 
 
@@ -161,6 +163,9 @@ class Pictures:
     labels: list[str]  # what each picture is called in a figure
     layer: str | None = None
     frames: list | None = None  # with frames=True: the pictures every few steps, (F, H, W, C) each
+    examples: dataset_examples.Examples | None = None  # filter pictures: the inputs that excite each filter most and least
+    optimised: np.ndarray | None = None  # (F,) each picture's strongest unit, the response its examples are ranked by
+    optimised_score: np.ndarray | None = None  # (F,) what the ascent scores it (beside examples.best_mean), before any ReLU
 
     @property
     def filters(self) -> list[int]:
@@ -189,11 +194,57 @@ def checked_filters(view: View, layer: str, filters: Sequence[int] | None, cap: 
     return filters
 
 
+def example_source(view: View, examples_from=None, log: Callable[[str], None] = print,
+                   mnist: str | None = None) -> dataset_examples.Source | None:
+    """Where dataset examples come from: `examples_from` (a folder of pictures, an .npz of images, an array, or a Source),
+    else the MNIST test set (load_mnist(mnist)) for a 1-channel model, else None, with a line saying how to add them."""
+    if isinstance(examples_from, dataset_examples.Source):
+        return examples_from
+    if examples_from is None and view.channels != 1:
+        log("examples: none for a colour model without pictures to rank: give examples_from= (--examples-from) a folder "
+            "of pictures or an .npz of images")
+        return None
+    if examples_from is None:
+        _, test = load_mnist(mnist)
+        return dataset_examples.from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
+    if isinstance(examples_from, (str, os.PathLike)):
+        if not os.path.exists(examples_from):
+            raise InputError(f"--examples-from {os.fspath(examples_from)} not found: give a folder of pictures or an .npz of images")
+        return dataset_examples.from_path(os.fspath(examples_from), view.channels, view.size, log)
+    return dataset_examples.from_array(np.asarray(examples_from), view.channels, "examples_from", view.size)
+
+
+def dataset_examples_of(model, chosen: dict[str, Sequence[int]], examples: int = settings.EXAMPLES, examples_from=None,
+                        whole: bool = False, *, input_range=None, preprocess=None, progress: bool = True,
+                        log: Callable[[str], None] | None = None) -> dict[str, dataset_examples.Examples]:
+    """For every {layer: filters}, in one pass over the inputs (see example_source), the `examples` inputs whose strongest
+    response is highest and the `examples` whose weakest is lowest; {} when there are no inputs to rank."""
+    log = lines(log, progress)
+    view = view_of(model, input_range, preprocess)
+    chosen = {layer: checked_filters(view, layer, filters, settings.MAX_FILTERS) for layer, filters in chosen.items()}
+    if examples < 0 or isinstance(examples, bool) or not isinstance(examples, int):
+        raise InputError(f"examples={examples!r}: it must be a whole number of at least 0 (0: none)")
+    source = example_source(view, examples_from, log) if examples else None
+    if source is None:
+        return {}
+    if examples > len(source):
+        raise InputError(f"--examples {examples} is more than the {len(source)} inputs: use at most {len(source)}")
+    start = time.perf_counter()
+    with Bar(len(source), "examples", "picture", progress) as bar:
+        found = dataset_examples.find(view, chosen, source, examples, whole, bar.advance)
+    seconds = time.perf_counter() - start
+    log(f"examples: {source.description} ranked for {', '.join(chosen)} in {seconds:.1f} s")
+    return {layer: dataclasses.replace(examples_of_layer, seconds=seconds) for layer, examples_of_layer in found.items()}
+
+
 def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, input_range=None, preprocess=None,
-                    progress: bool = True, frames: bool = False, chunk: int | None = None, **how) -> Pictures:
-    """What each filter of `layer` looks for: the picture that maximises its mean activation, by gradient ascent from grey.
-    `filters`: indices (default: all, at most the first 64); `how`: the settings of settings.Pictures (size, param, steps,
-    step_size, jitter, blur, seed)."""
+                    progress: bool = True, frames: bool = False, chunk: int | None = None, examples: int = settings.EXAMPLES,
+                    examples_from=None, examples_whole: bool = False, log: Callable[[str], None] | None = None,
+                    **how) -> Pictures:
+    """What each filter of `layer` looks for: the picture that maximises its mean activation, by gradient ascent from grey,
+    and (`examples` > 0) the real inputs that excite it most and least (see dataset_examples_of; `examples_whole` shows
+    whole inputs with the unit's field boxed). `filters`: indices (default: all, at most the first 64); `how`: the
+    settings of settings.Pictures (size, param, steps, step_size, jitter, blur, seed)."""
     view = view_of(model, input_range, preprocess)
     chosen = settings.make(settings.Pictures, "filter_pictures", how)
     filters = checked_filters(view, layer, filters, settings.MAX_FILTERS)
@@ -208,8 +259,18 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             view, layer, filters, chosen.size, steps, lambda done, values, pictures: bar.to(done),
             chunk or patterns.batch_size(view, layer, len(filters), chosen.size), param, kept,
             every=max(1, chosen.steps // 30) if frames else ascent.STEPS_PER_CALL)
-    return Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
-                    [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept)
+    found = Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
+                     [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept)
+    ranked = dataset_examples_of(view, {layer: filters}, examples, examples_from, examples_whole, progress=progress, log=log)
+    return with_examples(view, found, ranked.get(layer))
+
+
+def with_examples(view: View, found: Pictures, examples: dataset_examples.Examples | None) -> Pictures:
+    """Filter pictures with their dataset examples, and each picture's strongest unit to hold beside the examples'."""
+    if examples is None:
+        return found
+    strongest, score = dataset_examples.responses(view, found.layer, found.filters, found.images)
+    return dataclasses.replace(found, examples=examples, optimised=strongest, optimised_score=score)
 
 
 def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=None, preprocess=None, head: str = "auto",

@@ -172,16 +172,81 @@ def mosaic(images: np.ndarray, columns: int, tile: int = 64) -> np.ndarray:
     return np.round(np.clip(sheet, 0, 1) * 255).astype(np.uint8)
 
 
+def thumbnail(picture: np.ndarray, side: int) -> tuple[np.ndarray, float, int, int]:
+    """A picture (H, W, C) fitted into a side x side grey cell (nearest pixels: a 3x3 field stays sharp); also the scale
+    and the offsets of the picture inside the cell, to draw a box on it."""
+    height, width = picture.shape[:2]
+    scale = side / max(height, width)
+    rows = np.minimum((np.arange(max(1, round(height * scale))) / scale).astype(int), height - 1)
+    cols = np.minimum((np.arange(max(1, round(width * scale))) / scale).astype(int), width - 1)
+    small = picture[rows][:, cols]
+    cell = np.full((side, side, picture.shape[-1]), 0.5, "float32")
+    top, left = (side - len(rows)) // 2, (side - len(cols)) // 2
+    cell[top:top + len(rows), left:left + len(cols)] = small
+    return cell, scale, top, left
+
+
+def examples_figure(layer: str, filters: list[int], optimised: np.ndarray, optimised_values: np.ndarray, found,
+                    side: int = 48) -> Figure:
+    """A row per filter: its optimised picture, then the inputs that excite it most, then those that excite it least, each
+    titled with its activation (the strongest or weakest unit's); whole inputs get that unit's field boxed."""
+    from matplotlib.patches import Rectangle
+
+    count = len(found.top_pictures[0])
+    columns = 1 + 2 * count
+    label, gap, head = 14, 8, 34  # pixels for each cell's label, between the three groups, and for the titles
+    width, height = columns * (side + 3) + 2 * gap, len(filters) * (side + label) + head
+    canvas = np.ones((height, width, optimised.shape[-1]), "float32")
+    # Mid-grey behind the cells, so neither a white stroke nor a black background melts into the page.
+    for row in range(len(filters)):
+        canvas[head + row * (side + label) - 1:head + row * (side + label) + side + 1] = 0.5
+    figure = Figure(figsize=(width / 110, height / 110), dpi=110)  # one canvas pixel a saved pixel (save_figure's 110 dpi)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.axis("off")
+    texts, boxes = [], []
+    for row, index in enumerate(filters):
+        y = head + row * (side + label)
+        cells = [(optimised[row], optimised_values[row], None)] + \
+            [(picture, value, box) for picture, value, box in zip(found.top_pictures[row], found.top_activations[row],
+                                                                   found.boxes[row][:count])] + \
+            [(picture, value, box) for picture, value, box in zip(found.bottom_pictures[row], found.bottom_activations[row],
+                                                                   found.boxes[row][count:])]
+        for column, (picture, value, box) in enumerate(cells):
+            x = column * (side + 3) + 1 + (gap if column >= 1 else 0) + (gap if column > count else 0)
+            cell, scale, top, left = thumbnail(picture, side)
+            canvas[y:y + side, x:x + side] = cell
+            texts.append((x + side / 2, y + side + 1, f"#{index} {value:.2f}" if column == 0 else f"{value:.2f}"))
+            if found.whole and box is not None:
+                boxes.append((x + left + box[1] * scale - 0.5, y + top + box[0] * scale - 0.5, (box[3] - box[1]) * scale,
+                              (box[2] - box[0]) * scale))
+    ax.imshow(shown(np.clip(canvas, 0, 1)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xlim(-0.5, width - 0.5)
+    ax.set_ylim(height - 0.5, -0.5)
+    for x, y, text in texts:
+        ax.text(x, y, text, fontsize=5.5, ha="center", va="top")
+    for x, y, w, h in boxes:
+        ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor="red", linewidth=0.8))
+    middle = side + 3 + gap
+    shown_as = "whole inputs, the unit's field boxed" if found.whole else "each unit's receptive field"
+    ax.text(width / 2, 2, f"{layer}: {shown_as}; activations before any ReLU", fontsize=7, ha="center", va="top")
+    ax.text(side / 2, 18, "optimised", fontsize=7, ha="center", va="top")
+    ax.text(middle + count * (side + 3) / 2, 18, f"the {count} inputs it responds to most", fontsize=7, ha="center", va="top")
+    ax.text(middle + gap + count * (side + 3) * 1.5, 18, f"the {count} it responds to least", fontsize=7, ha="center", va="top")
+    return figure
+
+
 def grid_columns(count: int) -> int:
     """Columns of a filter grid: 5 up to 25 pictures, else 10."""
     return 5 if count <= 25 else 10
 
 
-def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.ndarray | None = None, rows: int = 8):
+def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.ndarray | None = None, rows: int = 8,
+         examples: bool = True):
     """cn.plot: a result of the API drawn as the scripts draw it, as a Figure; with `ax`, a compact view on that axis.
 
     Explanation: a row per picture (the first `rows`), the picture then each method's map; on `ax`, picture `index`'s map
-    of `method` (default the first) over it. Pictures (filters or classes): the titled grid; on `ax`, one mosaic. Dream:
+    of `method` (default the first) over it. Pictures (filters or classes): the titled grid, or for filters with dataset
+    examples (unless examples=False) a row per filter with its examples; on `ax`, one mosaic. Dream:
     original, dreamed and their difference (picture `index` of a batch); on `ax`, the dreamed picture. Feature maps (the
     dict cn.feature_maps returns): every map, after `image` when given; on `ax`, a mosaic of the first layer's maps.
     """
@@ -209,6 +274,8 @@ def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.n
             ax.set_title(result.title, fontsize=9)
             ax.axis("off")
             return ax
+        if examples and result.examples is not None:
+            return examples_figure(result.layer, result.filters, result.images, result.optimised, result.examples)
         return image_grid(result.images, result.labels, result.title, columns)
     if isinstance(result, api.Dream):
         original, dreamed = (result.original, result.image) if result.image.ndim == 3 else \

@@ -507,7 +507,7 @@ def family(name: str) -> str:
     raise InputError(f"unknown network {name}: known ones are {', '.join(NETWORKS)}")
 
 
-def load(spec, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
+def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
          maps: bool = True, head: str = "auto", output: str | int | None = None) -> View:
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""

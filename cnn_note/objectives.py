@@ -33,13 +33,17 @@ def filter_mean(view: View, layer: str, filters: Sequence[int], before_relu: boo
         else picked_channels(view, layer, filters, before_relu)
 
     def objective(images: tf.Tensor) -> tf.Tensor:
-        maps = maps_of(images)  # (B, h, w): image b's own filter
-        crop = border(maps.shape[1], maps.shape[2])
-        if crop:
-            maps = maps[:, crop:-crop, crop:-crop]
-        return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
+        return mean_score(maps_of(images))  # maps (B, h, w): image b's own filter
 
     return objective
+
+
+def mean_score(maps: tf.Tensor) -> tf.Tensor:
+    """Maps (B, h, w) to what filter_mean scores: the mean inside a border, anti-matches counted a tenth; (B,)."""
+    crop = border(maps.shape[1], maps.shape[2])
+    if crop:
+        maps = maps[:, crop:-crop, crop:-crop]
+    return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
 
 
 def picked_channels(view: View, layer: str, filters: list[int], before_relu: bool = False):

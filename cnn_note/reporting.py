@@ -159,8 +159,9 @@ def report(results_dir: str, runs: dict[str, dict]) -> str:
                 NOTE_LAYOUT, "", picture("cnn_note_layout/pooling.png", "what the note's pool1 does to conv1's maps")]
     out += ["\n## What the filters respond to (gradient ascent on the input)\n",
             "Each tile is the input that most excites one filter; under it, the filter index and its final mean activation.\n",
-            picture("filters/conv1.png", "conv1 filters"), "", picture("filters/conv2.png", "conv2 filters"),
-            "\n### A digit's feature maps\n", picture("filters/feature_maps.png", "feature maps"),
+            picture("filters/conv1.png", "conv1 filters"), "", picture("filters/conv2.png", "conv2 filters")]
+    out += dataset_examples(results_dir, runs.get("visualize_filters"), picture)
+    out += ["\n### A digit's feature maps\n", picture("filters/feature_maps.png", "feature maps"),
             "\n### What the CNN thinks each digit looks like\n", picture("filters/classes.png", "class images"),
             "\n## Deep dream: the digit with its features amplified\n"]
     dream_dir = os.path.join(results_dir, "dream")
@@ -191,6 +192,42 @@ def report(results_dir: str, runs: dict[str, dict]) -> str:
             "| machine" + (" (the last run's)" if mixed else "") + " | |\n| --- | --- |"]
     out += [f"| {key} | {value} |" for key, value in {**machine(), **versions()}.items()]
     return "\n".join(out) + "\n"
+
+
+def dataset_examples(results_dir: str, stage: dict | None, picture) -> list[str]:
+    """REPORT.md's section on the real inputs that excite each filter most and least, from results/filters/examples.npz."""
+    import numpy as np
+
+    path = os.path.join(results_dir, "filters", "examples.npz")
+    out = ["\n### The real digits that excite each filter most and least\n"]
+    if not os.path.isfile(path):
+        return out + ["*(no dataset examples were produced)*"]
+    with np.load(path) as saved:
+        layers = [key[:-len("_filters")] for key in saved.files if key.endswith("_filters")]
+        count = saved[f"{layers[0]}_top"].shape[1]
+        rows, wins = [], [0, 0, 0]
+        for layer in layers:
+            mine, best = saved[f"{layer}_optimised_score"], saved[f"{layer}_best_mean"]
+            unit, best_unit = saved[f"{layer}_optimised"], saved[f"{layer}_top_activations"][:, 0]
+            height, width = saved[f"{layer}_field"]
+            wins = [wins[0] + int((mine > best).sum()), wins[1] + int((unit > best_unit).sum()), wins[2] + len(best)]
+            rows.append(f"| {layer} | {height}x{width} | {np.median(mine):.2f} | {np.median(best):.2f} | "
+                        f"{int((mine > best).sum())} of {len(best)} | {np.median(unit):.2f} | {np.median(best_unit):.2f} | "
+                        f"{int((unit > best_unit).sum())} of {len(best)} |")
+        inputs, seconds, processor = str(saved["inputs"][0]), float(saved["scan_seconds"]), str(saved["processor"])
+    out += [f"Beside each filter's optimised picture, the {count} inputs whose strongest unit responds most and the {count} "
+            "whose weakest responds least, each shown as the region that unit sees (its receptive field), with that unit's "
+            "activation (before any ReLU; the note's convolutions have none). Distill's Feature Visualization reports that "
+            "optimisation finds stronger stimuli than any real input. Here, medians over each layer's filters:\n",
+            "| layer | field | optimised: mean activation | best input's | optimised higher | optimised: strongest unit "
+            "| best input's | optimised higher |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |", *rows,
+            f"\nOn the mean activation, what the ascent maximises, the optimised picture is higher for {wins[0]} of {wins[2]} "
+            f"filters; on the single strongest unit, for {wins[1]} of {wins[2]}. {inputs[0].upper() + inputs[1:]} were ranked for "
+            f"every filter of {', '.join(layers)} in one pass of {seconds:.1f} s on {processor}"
+            + (f"; the filter pictures above come from the run on {stage['processor']}, these from seed 0 trained on "
+               f"{processor}" if stage and stage["processor"] != processor else "") + ".\n"]
+    pictures = [picture(f"filters/{layer}_examples.png", f"{layer} dataset examples") for layer in layers]
+    return out + [pictures[0], *[part for shown in pictures[1:] for part in ("", shown)]]
 
 
 def where_they_look(look: dict | None, picture) -> list[str]:

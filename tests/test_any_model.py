@@ -91,7 +91,8 @@ def octave_losses(printed: str) -> list[tuple[float, float]]:
 def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_path, capsys):
     fixture, filter_args, dream_args = CASES[case]
     model = request.getfixturevalue(fixture)
-    arrays = visualize_filters.main(["--model", model, "--image", photo, "--steps", "8", "--out-dir", str(tmp_path), *filter_args])
+    arrays = visualize_filters.main(["--model", model, "--image", photo, "--steps", "8", "--examples", "0", "--out-dir", str(tmp_path),
+                                     *filter_args])
     view = model_views.load(model, "")
     param = "pixels" if "pixels" in filter_args or view.channels == 1 else "fourier"  # visualize_filters.py's default
     layers = [key[:-len("_filters")] for key in arrays if key.endswith("_filters")]

@@ -77,10 +77,14 @@ def test_filter_and_class_pictures_from_the_api_are_the_scripts(cnn, tmp_path, t
     cnn.save(tmp_path / "cnn.keras")
     script = visualize_filters.main(["--model", str(tmp_path / "cnn.keras"), "--data", tiny_npz, "--layer", "conv2", "--filters", "0-4",
                                      "--steps", "20", "--out-dir", str(tmp_path / "out")])
-    filters = cn.filter_pictures(cnn, "conv2", range(5), steps=20, progress=False)
+    filters = cn.filter_pictures(cnn, "conv2", range(5), steps=20, examples_from=cn.load_mnist(tiny_npz)[1].x, progress=False)
     assert filters.images.shape == (5, 28, 28, 1) and filters.images.dtype == np.float32 and filters.filters == [0, 1, 2, 3, 4]
     np.testing.assert_array_equal(filters.images[..., 0], script["conv2_images"])
     np.testing.assert_array_equal(filters.activations, script["conv2_activations"])
+    examples = np.load(tmp_path / "out" / "examples.npz")
+    for key, values in filters.examples.arrays().items():
+        np.testing.assert_array_equal(values, examples[key], err_msg=key)
+    np.testing.assert_array_equal(filters.optimised, examples["conv2_optimised"])
     classes = cn.class_pictures(cnn, steps=20, progress=False)
     assert classes.images.shape == (10, 28, 28, 1) and classes.classes == list(range(10))
     np.testing.assert_array_equal(classes.images[..., 0], script["classes_images"])
@@ -185,7 +189,7 @@ def test_models_the_api_cannot_look_inside_are_refused_saying_what_to_do():
 def test_progress_false_prints_nothing(cnn, capfd):
     capfd.readouterr()
     cn.explain(cnn, digits(2), lime_samples=20, samples=2, steps=4, progress=False)
-    cn.filter_pictures(cnn, "conv1", [0, 1], steps=3, progress=False)
+    cn.filter_pictures(cnn, "conv1", [0, 1], steps=3, examples=0, progress=False)
     cn.class_pictures(cnn, [0], steps=3, progress=False)
     cn.deep_dream(cnn, digits(1)[0], steps=2, progress=False)
     printed = capfd.readouterr()

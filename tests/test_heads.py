@@ -147,7 +147,7 @@ def test_a_two_output_model_is_explained_and_drawn_through_the_output_asked(tmp_
     assert int(box["classes"][0]) == logits.argmax()
     assert "head: logits" in capsys.readouterr().out
     drawn = visualize_filters.main(["--model", str(tmp_path / "two.keras"), "--output", "box", "--image", str(tmp_path / "p.png"),
-                                    "--steps", "5", "--out-dir", str(tmp_path / "filters")])
+                                    "--steps", "5", "--examples", "0", "--out-dir", str(tmp_path / "filters")])
     assert drawn["classes_images"].shape == (4, 8, 8) and (tmp_path / "filters" / "classes.png").exists()
     for args, words in ((["--out-dir", str(tmp_path / "c")], ["2 outputs", "0 digit (None, 10)", "1 box (None, 4)", "--output"]),
                         (["--output", "nope", "--out-dir", str(tmp_path / "d")], ["unknown output 'nope'", "digit", "box"])):
@@ -158,7 +158,7 @@ def test_a_two_output_model_is_explained_and_drawn_through_the_output_asked(tmp_
         assert not os.listdir(args[-1])
     # Filter pictures need no output: without --output they are drawn, and the class pictures skipped with the reason.
     visualize_filters.main(["--model", str(tmp_path / "two.keras"), "--image", str(tmp_path / "p.png"), "--steps", "5",
-                            "--out-dir", str(tmp_path / "e")])
+                            "--examples", "0", "--out-dir", str(tmp_path / "e")])
     assert "class pictures: skipped (two.keras has 2 outputs" in capsys.readouterr().out
 
 

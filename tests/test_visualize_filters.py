@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import visualize_filters
-from cnn_note import ascent, figures, model_views, objectives
+from cnn_note import ascent, data, figures, model_views, models, objectives
+from cnn_note.backend import keras
 from conftest import assert_one_line_error, run_script
 
 
@@ -43,9 +45,9 @@ def test_layer_filters_and_size_flags(random_cnn_file, tiny_npz, tmp_path):
 
 
 def test_same_seed_same_pictures(random_cnn_file, tiny_npz, tmp_path):
-    first = run(random_cnn_file, tiny_npz, tmp_path / "a", "--layer", "conv1", "--seed", "4")
-    again = run(random_cnn_file, tiny_npz, tmp_path / "b", "--layer", "conv1", "--seed", "4")
-    other = run(random_cnn_file, tiny_npz, tmp_path / "c", "--layer", "conv1", "--seed", "5")
+    first = run(random_cnn_file, tiny_npz, tmp_path / "a", "--layer", "conv1", "--seed", "4", "--examples", "0")
+    again = run(random_cnn_file, tiny_npz, tmp_path / "b", "--layer", "conv1", "--seed", "4", "--examples", "0")
+    other = run(random_cnn_file, tiny_npz, tmp_path / "c", "--layer", "conv1", "--seed", "5", "--examples", "0")
     np.testing.assert_array_equal(first["conv1_images"], again["conv1_images"])
     assert not np.array_equal(first["conv1_images"], other["conv1_images"])
 
@@ -100,3 +102,22 @@ def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_pa
         assert np.all(arrays[f"{layer}_activations"] >= start - 1e-6) and arrays[f"{layer}_activations"].mean() > 1.5 * abs(start.mean())
     start = view.probabilities(ascent.start_images(1, 28, 28, seed=0))[0]
     assert np.all(arrays["classes_confidence"] > start) and np.all(arrays["classes_unregularised_confidence"] > start)
+
+    # Each filter's 9 test digits, most and least exciting, found in one pass.
+    assert "examples: the 10,000 MNIST test digits ranked for conv1, conv2" in done.stdout
+    assert "conv2: optimised pictures against the best input" in done.stdout
+    saved = np.load(tmp_path / "examples.npz")
+    assert tuple(saved["conv1_field"]) == (3, 3) and tuple(saved["conv2_field"]) == (8, 8)
+    assert saved["conv2_top"].shape == (50, 9) and saved["conv2_bottom_positions"].shape == (50, 9, 2)
+    assert list(saved["conv2_filters"]) == list(range(50)) and saved["conv1_top_activations"].shape == (25, 9)
+    assert (saved["conv2_top_activations"][:, 0] >= saved["conv2_top_activations"][:, -1]).all()
+    # The saved activation is the model's own at the saved unit of the saved digit.
+    _, test = data.load("mnist", mnist_path)
+    model = models.load_trained(trained_cnn_file, "")
+    conv2 = keras.Model(model.inputs[0], model.get_layer("conv2").output)
+    digit = saved["conv2_top"][17, 0]
+    row, col = saved["conv2_top_positions"][17, 0]
+    value = conv2(test.x[digit:digit + 1, ..., None].astype("float32") / 255.0).numpy()[0, row, col, 17]
+    np.testing.assert_allclose(saved["conv2_top_activations"][17, 0], value, rtol=1e-5)
+    for name in ("conv1_examples.png", "conv2_examples.png"):
+        assert Image.open(tmp_path / name).size[1] > 500
