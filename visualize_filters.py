@@ -4,8 +4,10 @@ By default the note's CNN from train_cnn.py; --model takes any Keras image model
 keras.applications network by name. Writes to results/filters/: <layer>.png (one tile per
 filter, filter index and final mean activation under each, filters in index order, row by row),
 feature_maps.png (a picture and the chosen layers' outputs), classes.png (an image per class,
-with and without the prior), patterns.npz (the raw arrays) and, with --gif, <layer>.gif (the
-ascent as an animation). Colour models ascend Fourier-basis pictures under random moves, as in
+with and without the prior), patterns.npz (the raw arrays), <layer>_examples.png and
+examples.npz (each filter's picture beside the inputs that excite it most and least, the MNIST
+test digits by default, each cut to what its unit sees) and, with --gif, <layer>.gif (the ascent
+as an animation). Colour models ascend Fourier-basis pictures under random moves, as in
 Distill's "Feature Visualization"; a layer that ends in a ReLU is ascended before it.
 """
 
@@ -92,9 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
             digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
             picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
         names = view.class_names(args.class_names)
-        source = api.example_source(view, args.examples_from, mnist=args.data) if args.examples else None
-        if source is not None and args.examples > len(source):
-            raise cli.InputError(f"--examples {args.examples} is more than the {len(source)} inputs: use at most {len(source)}")
+        source = api.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
         how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
         arrays, drawn = {}, {}
 
@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> dict:
             found_examples = {}
             for layer, found in drawn.items():
                 found = api.with_examples(view, found, ranked[layer])
-                results.save_figure(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.plot(found))
+                results.save_image(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.examples_sheet(
+                    layer, found.filters, found.images, found.optimised, found.examples))
                 found_examples.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
                                                                   f"{layer}_optimised_score": found.optimised_score})
                 print(f"{layer}: optimised pictures against the best input, median over {len(found.filters)} filters: "
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
             start = time.perf_counter()
             prior = api.class_pictures(view, classes, class_names=names, **how)
             free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
-            param = args.param or ("fourier" if view.channels == 3 else "pixels")
+            param = api.parameterisation(view, args.param)
             results.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
                 np.concatenate([prior.images, free.images]), prior.labels + free.labels,
                 f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "

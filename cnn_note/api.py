@@ -184,6 +184,11 @@ class Pictures:
         return self.scores
 
 
+def parameterisation(view: View, asked: str | None) -> str:
+    """What the ascent moves: as asked, else Fourier-basis pictures for a colour model and pixels for a grey one."""
+    return asked or ("fourier" if view.channels == 3 else "pixels")
+
+
 def checked_filters(view: View, layer: str, filters: Sequence[int] | None, cap: int | None = None) -> list[int]:
     """The filters asked for, checked against the layer, else all of them (the first `cap` when given)."""
     view.check_layers([layer])
@@ -194,10 +199,18 @@ def checked_filters(view: View, layer: str, filters: Sequence[int] | None, cap: 
     return filters
 
 
-def example_source(view: View, examples_from=None, log: Callable[[str], None] = print,
+def example_source(view: View, examples_from=None, count: int = settings.EXAMPLES, log: Callable[[str], None] = print,
                    mnist: str | None = None) -> dataset_examples.Source | None:
-    """Where dataset examples come from: `examples_from` (a folder of pictures, an .npz of images, an array, or a Source),
-    else the MNIST test set (load_mnist(mnist)) for a 1-channel model, else None, with a line saying how to add them."""
+    """Where `count` dataset examples a filter come from: `examples_from` (a folder of pictures, an .npz of images, an
+    array, or a Source), else the MNIST test set (load_mnist(mnist)) for a 1-channel model, else None, with a line saying
+    how to add them. Fewer inputs than `count` are refused."""
+    source = _source(view, examples_from, log, mnist)
+    if source is not None and count > len(source):
+        raise InputError(f"--examples {count} is more than the {len(source)} inputs: use at most {len(source)}")
+    return source
+
+
+def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | None) -> dataset_examples.Source | None:
     if isinstance(examples_from, dataset_examples.Source):
         return examples_from
     if examples_from is None and view.channels != 1:
@@ -224,11 +237,9 @@ def dataset_examples_of(model, chosen: dict[str, Sequence[int]], examples: int =
     chosen = {layer: checked_filters(view, layer, filters, settings.MAX_FILTERS) for layer, filters in chosen.items()}
     if examples < 0 or isinstance(examples, bool) or not isinstance(examples, int):
         raise InputError(f"examples={examples!r}: it must be a whole number of at least 0 (0: none)")
-    source = example_source(view, examples_from, log) if examples else None
+    source = example_source(view, examples_from, examples, log) if examples else None
     if source is None:
         return {}
-    if examples > len(source):
-        raise InputError(f"--examples {examples} is more than the {len(source)} inputs: use at most {len(source)}")
     start = time.perf_counter()
     with Bar(len(source), "examples", "picture", progress) as bar:
         found = dataset_examples.find(view, chosen, source, examples, whole, bar.advance)
@@ -251,7 +262,7 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     need = view.smallest_side([layer])
     if chosen.size < need:
         raise InputError(f"--size {chosen.size} is too small for {layer}: use at least {need}")
-    param = chosen.param or ("fourier" if view.channels == 3 else "pixels")
+    param = parameterisation(view, chosen.param)
     steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
     kept = [] if frames else None
     with Bar(chosen.steps, layer, "step", progress) as bar:
@@ -292,7 +303,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     if bad:
         raise InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{the_head.classes - 1}")
     names = view.class_names(class_names)
-    param = (chosen.param or ("fourier" if view.channels == 3 else "pixels")) if prior else "pixels"
+    param = parameterisation(view, chosen.param) if prior else "pixels"
     steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter if prior else 0, chosen.blur if prior else 0.0, chosen.seed)
     with Bar(chosen.steps, "classes", "step", progress) as bar:
         images, confidence = patterns.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),

@@ -339,12 +339,12 @@ class View:
 
     def class_scores(self) -> keras.Model:
         """Pixels to the class scores (see Head): what ascending or explaining a class differentiates."""
-        return self.graph([self._head_tensors[0]])
+        return self.graph([self._settled[1]])
 
     def layer_and_scores(self, name: str) -> keras.Model:
         """Pixels to [the output of layer `name`, the class scores], for Grad-CAM."""
         self.check_layers([name])
-        return self.graph([self._graph.produced[name], self._head_tensors[0]])
+        return self.graph([self._graph.produced[name], self._settled[1]])
 
     @functools.cached_property
     def _output(self) -> tuple[str, object]:
@@ -357,24 +357,19 @@ class View:
             if len(outputs) > 1:
                 raise InputError(f"{self.label} has {len(outputs)} outputs ({listed}): choose one with --output NAME or its index")
             return names[0], outputs[0]
-        index = self.output if isinstance(self.output, int) else names.index(self.output) if self.output in names else \
-            int(self.output) if str(self.output).isdigit() else None
+        index = names.index(self.output) if self.output in names else int(self.output) if str(self.output).isdigit() else None
         if index is None or not 0 <= index < len(outputs):
             raise InputError(f"unknown output {self.output!r}: {self.label}'s outputs are {listed}")
         return names[index], outputs[index]
 
-    @functools.cached_property
+    @property
     def head(self) -> Head:
         """What the output looked at is (see Head), read from its last layer or as asked; one line when it does not fit."""
         return self._settled[0]
 
     @functools.cached_property
-    def _head_tensors(self) -> tuple:
-        """The symbolic (class scores, probabilities) in the walked graph."""
-        return self._settled[1:]
-
-    @functools.cached_property
     def _settled(self) -> tuple:
+        """The head, and its symbolic class scores and probabilities in the walked graph."""
         name, out = self._output
         if len(out.shape) != 2:
             raise InputError(f"{self.label}'s output {name} has shape {tuple(out.shape)[1:]}, not one vector of class scores per "
@@ -443,7 +438,7 @@ class View:
     def probability_model(self, shape: tuple | None = None) -> keras.Model:
         """Pixels 0..1 of `shape` (default: any height and width) to the probabilities (see Head): the model's own softmax,
         the softmax of logits, sigmoids, or a regression's value."""
-        return self.graph([self._head_tensors[1]], shape=shape)
+        return self.graph([self._settled[2]], shape=shape)
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """The probabilities (see Head) for pixels 0..1."""

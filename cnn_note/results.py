@@ -84,11 +84,11 @@ def save_npz(path: str, arrays: dict) -> None:
 
 
 def save_image(path: str, image) -> None:
-    """Save one image (H, W, 1) with pixels 0..1 as an 8-bit greyscale PNG, atomically."""
+    """Save one image (H, W, 1 or 3), pixels 0..1 or already 8-bit, as a greyscale or colour PNG, atomically."""
     from cnn_note.backend import keras
 
     with atomic_path(path) as tmp:
-        keras.utils.save_img(tmp, image * 255.0, scale=False)
+        keras.utils.save_img(tmp, image if image.dtype == "uint8" else image * 255.0, scale=False)
 
 
 def save_gif(path: str, frames: list, seconds: float = 4.0) -> None:

@@ -8,7 +8,7 @@ from PIL import Image
 
 import cnn_note as cn
 import visualize_filters
-from cnn_note import dataset_examples, models, objectives
+from cnn_note import dataset_examples, figures, models, objectives
 from cnn_note.backend import keras, tf
 from cnn_note.model_views import View
 from conftest import assert_one_line_error, rgb_residual_model
@@ -168,7 +168,15 @@ def test_a_colour_model_ranks_a_folder_of_photos_and_skips_what_is_not_a_picture
     np.testing.assert_array_equal(found.examples.top, saved["deep_top"])
     np.testing.assert_allclose(found.examples.top_activations, saved["deep_top_activations"], rtol=1e-6)
     assert found.examples.whole and found.examples.top_pictures[0][0].shape[2] == 3
-    assert cn.plot(found).axes[0].patches  # the whole photos have their units' fields boxed
+    def red_boxes(examples) -> int:
+        sheet = figures.examples_sheet("deep", found.filters, found.images, found.optimised, examples)
+        return int(((sheet[..., 0] == 220) & (sheet[..., 1] == 0) & (sheet[..., 2] == 0)).sum())
+
+    assert red_boxes(found.examples) > 100  # the whole photos have their units' fields boxed
+    cropped = cn.filter_pictures(tmp_path / "rgb.keras", "deep", [0, 1, 2], size=24, steps=5, examples=2, examples_from=str(folder),
+                                 progress=False)
+    assert not cropped.examples.whole and red_boxes(cropped.examples) == 0
+    assert cn.plot(found).axes[0].images
     visualize_filters.main([*args, "--examples-whole", "--out-dir", str(tmp_path / "whole")])
     assert (tmp_path / "whole" / "deep_examples.png").stat().st_size > 10_000
 
