@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, objectives
+from cnn_note import ascent, dream, objectives
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
 
 MAX_BATCH = 512  # inputs per call: both cores busy on MNIST, few traced shapes
 SCAN_SIDE = 512  # larger pictures are scanned on a copy this many pixels a side, as explain.py's occlusion works on one
+WHOLE_SIDE = 128  # a whole input is kept for its figure at most this many pixels a side: a thousand photos stay small
 # Layers that mix no pixels: the field goes through them as it came (a merge takes the union of its inputs' fields).
 PIXELWISE = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU,
              keras.layers.PReLU, keras.layers.ELU, keras.layers.Dropout, keras.layers.SpatialDropout2D, keras.layers.GaussianNoise,
@@ -180,7 +181,7 @@ class Examples:
     whole: bool = False  # the pictures are whole inputs, their units' fields in `boxes`, not crops
     top_pictures: list = dataclasses.field(default_factory=list)  # [F][N] the crops (or whole inputs) shown
     bottom_pictures: list = dataclasses.field(default_factory=list)
-    boxes: list = dataclasses.field(default_factory=list)  # [F][2N] (top, left, bottom, right) of each unit in its input
+    boxes: list = dataclasses.field(default_factory=list)  # [F][2N] (top, left, bottom, right) of each unit in the picture shown
 
     def arrays(self) -> dict[str, np.ndarray]:
         """examples.npz's entries for this layer."""
@@ -216,7 +217,7 @@ class Running:
 
 
 def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[int, np.ndarray]], count: int,
-         tick: Callable[[int], None] | None = None) -> tuple[dict[str, tuple[Running, Running]], dict]:
+         tick: Callable[[int], None] | None = None) -> tuple[dict[str, tuple[Running, Running, Running]], dict]:
     """One pass over (index, picture (H, W, C) 0..1) for every chosen {layer: filters}: each filter's `count` inputs whose
     strongest unit is highest and whose weakest is lowest, and the input the ascent's objective scores highest. Pictures
     of one size go through the model in batches that fit the memory free; `tick(pictures)` hears of each batch. Returns
@@ -300,13 +301,19 @@ def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: in
     for index, uses in wanted.items():
         picture = source.picture(index)
         size = picture.shape[:2]
+        factor = min(1.0, WHOLE_SIDE / max(size))
+        small = picture if factor == 1 else dream.resize_area(picture, [max(1, round(side * factor)) for side in size])
         for name, row, slot, y, x in uses:
             if (name, size) not in fields:
                 fields[name, size] = receptive_field(view, name, *size)
             field = fields[name, size]
             box = field.box(y, x) if field else spot(size, map_sizes[name, size], y, x)
-            boxes[name][row][slot] = box
-            shown[name][row][slot] = picture if whole or field is None else crop(picture, field.nominal(y, x), box)
+            if whole or field is None:
+                boxes[name][row][slot] = tuple(round(edge * factor) for edge in box)
+                shown[name][row][slot] = small
+            else:
+                boxes[name][row][slot] = box
+                shown[name][row][slot] = crop(picture, field.nominal(y, x), box)
     for name, examples in found.items():
         examples.top_pictures = [row[:count] for row in shown[name]]
         examples.bottom_pictures = [row[count:] for row in shown[name]]
@@ -346,8 +353,6 @@ class Source:
 def from_array(images: np.ndarray, channels: int, description: str, size: tuple[int, int] | None = None) -> Source:
     """Pictures already in memory: uint8 0..255 or floats 0..1, (N, H, W) for grey or (N, H, W, channels); resized to
     `size` (a model of one input size) when given."""
-    from cnn_note import dream
-
     if images.ndim == 3 and channels == 1:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] != channels or not len(images):
@@ -363,8 +368,6 @@ def from_array(images: np.ndarray, channels: int, description: str, size: tuple[
 def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Callable[[str], None] = print) -> Source:
     """A folder of pictures (every file Pillow reads, EXIF-turned, in name order; others skipped with one line that
     counts them) or an .npz of images (its `images` or `x_test` array, else its only one)."""
-    from cnn_note import dream
-
     if os.path.isfile(path) and path.endswith(".npz"):
         return from_array(_npz_images(path), channels, path, size)
     if not os.path.isdir(path):
