@@ -166,7 +166,7 @@ def tf_tutorial_cifar_cnn():
     """TensorFlow's "Convolutional Neural Network" tutorial: CIFAR-10, Dense(10) logits, trained from_logits=True."""
     return keras.Sequential([
         keras.Input((32, 32, 3)),
-        keras.layers.Conv2D(32, (3, 3), activation="relu"),
+        keras.layers.Conv2D(32, (3, 3), activation="relu", name="entry"),
         keras.layers.MaxPooling2D((2, 2)),
         keras.layers.Conv2D(64, (3, 3), activation="relu"),
         keras.layers.MaxPooling2D((2, 2)),
@@ -181,7 +181,7 @@ def keras_io_cats_and_dogs(activation=None, side=48, sizes=(16, 32)):
     """keras-io's "Image classification from scratch" make_model, narrower and smaller: one logit (or a sigmoid) for two classes."""
     inputs = keras.Input((side, side, 3))
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    x = keras.layers.Conv2D(16, 3, strides=2, padding="same")(x)
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", name="entry")(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.Activation("relu")(x)
     previous = x
@@ -219,8 +219,8 @@ def test_the_tutorials_models_are_explained_and_their_classes_drawn(make, extra,
     saved = explain.main([*common, "--image", str(tmp_path / "photo.png"), "--out-dir", str(tmp_path / "explain"), "--lime-samples", "50",
                           "--samples", "4", "--steps", "8"])["attributions.npz"]
     assert set(attribution.METHODS) <= set(saved) and all(np.isfinite(saved[method]).all() for method in attribution.METHODS)
-    drawn = visualize_filters.main([*common, "--image", str(tmp_path / "photo.png"), "--steps", "4", "--filters", "0-1", "--size", "48",
-                                    "--out-dir", str(tmp_path / "filters")])
+    drawn = visualize_filters.main([*common, "--image", str(tmp_path / "photo.png"), "--steps", "4", "--layer", "entry", "--filters", "0-1",
+                                    "--size", "48", "--out-dir", str(tmp_path / "filters")])
     printed = capsys.readouterr().out
     assert f"head: {kind}" in printed
     assert list(drawn["classes"]) == list(range(2 if kind == "binary" else 10))
