@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from cnn_note import cli
+from cnn_note import cli, settings
 from cnn_note.settings import Dream
 
 PROG = "deep_dream.py"
@@ -51,8 +51,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
     """Dream the chosen inputs and save the pictures; returns {name: dreamed image}."""
     args = parse_args(argv)
     with cli.reported_errors(PROG):
-        if args.octave_scale < 1:
-            raise cli.InputError(f"--octave-scale {args.octave_scale} must be at least 1 (each octave is that much larger)")
+        settings.check_octave_scale(args.octave_scale)  # before TensorFlow loads: a bad flag costs no wait
         from cnn_note import results
 
         if not args.list_layers:

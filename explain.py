@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
                     results.save_figure(os.path.join(args.out_dir, f"{keys[i]}.png"), figures.explanation(
                         batch[row], {method: values[row] for method, values in found.maps.items()}, attribution.SIGNED, title))
             npz = "attributions.npz" if len(group) == len(images) else f"attributions_{keys[group[0]]}.npz"
-            results.save_npz(os.path.join(args.out_dir, npz), found.arrays())
             saved[npz] = found.arrays()
+            results.save_npz(os.path.join(args.out_dir, npz), saved[npz])
         if 0 < args.max_figures < len(images):
             print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
         print(f"results written to {args.out_dir}/")

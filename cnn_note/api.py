@@ -340,16 +340,13 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     log = lines(log, progress)
     view = view_of(model, input_range, preprocess)
     chosen = settings.make(settings.Dream, "deep_dream", how)
-    if chosen.octave_scale < 1:
-        raise InputError(f"--octave-scale {chosen.octave_scale} must be at least 1 (each octave is that much larger)")
+    settings.check_octave_scale(chosen.octave_scale)
     weights = dream_layers(view, layers)
     one = np.ndim(image) == 3
     pixels = pictures_of(image, view, "image")
-    if chosen.max_side and max(pixels.shape[1:3]) > chosen.max_side:
-        factor = chosen.max_side / max(pixels.shape[1:3])
-        size = (max(1, round(pixels.shape[1] * factor)), max(1, round(pixels.shape[2] * factor)))
-        log(f"the picture is {pixels.shape[2]}x{pixels.shape[1]}; shrunk to {size[1]}x{size[0]} (--max-side {chosen.max_side})")
-        pixels = dream.resize_area(pixels, size)
+    pixels, note = dream.shrink(pixels, chosen.max_side)
+    if note:
+        log(note)
     pixels = 1.0 - pixels if invert else pixels
     need = view.smallest_side(list(weights))
     dream.check_size(pixels.shape[1], pixels.shape[2], chosen.octaves, chosen.octave_scale, need)

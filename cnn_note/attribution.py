@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from cnn_note import ascent
+from cnn_note import ascent, dream
 from cnn_note.backend import tf
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
@@ -273,9 +273,7 @@ def on_copy(images: np.ndarray, max_side: int, method: Callable[[np.ndarray], np
     height, width = images.shape[1:3]
     if max(height, width) <= max_side:
         return method(images)
-    factor = max_side / max(height, width)
-    size = (max(1, round(height * factor)), max(1, round(width * factor)))
-    maps = method(tf.image.resize(images, size, method="area").numpy())
+    maps = method(dream.resize_area(images, dream.within((height, width), max_side)))
     return tf.image.resize(maps[..., None].astype("float32"), (height, width), method="bilinear").numpy()[..., 0]
 
 

@@ -301,8 +301,8 @@ def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: in
     for index, uses in wanted.items():
         picture = source.picture(index)
         size = picture.shape[:2]
-        factor = min(1.0, WHOLE_SIDE / max(size))
-        small = picture if factor == 1 else dream.resize_area(picture, [max(1, round(side * factor)) for side in size])
+        factor = min(1.0, WHOLE_SIDE / max(size))  # whole inputs, and their boxes, at most WHOLE_SIDE a side
+        small = picture if factor == 1 else dream.resize_area(picture, dream.within(size, WHOLE_SIDE))
         for name, row, slot, y, x in uses:
             if (name, size) not in fields:
                 fields[name, size] = receptive_field(view, name, *size)
@@ -388,16 +388,10 @@ def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Calla
 
     def read(index: int) -> np.ndarray:
         pixels, _ = dream.to_pixels(dream.open_image(os.path.join(path, readable[index])), channels)
-        target = size or _scan_size(pixels.shape[:2])
+        target = size or dream.within(pixels.shape[:2], SCAN_SIDE)
         return pixels if pixels.shape[:2] == target else dream.resize_area(pixels, target)
 
     return Source(len(readable), read, readable, path)
-
-
-def _scan_size(size: tuple[int, int]) -> tuple[int, int]:
-    """The size a picture is scanned at: its own, or at most SCAN_SIDE a side."""
-    factor = min(1.0, SCAN_SIDE / max(size))
-    return max(1, round(size[0] * factor)), max(1, round(size[1] * factor))
 
 
 def _npz_images(path: str) -> np.ndarray:

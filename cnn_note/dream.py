@@ -64,6 +64,21 @@ def resize_area(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return tf.image.resize(pixels, shape, method="area").numpy()
 
 
+def within(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """A (height, width) scaled down, proportions kept, to at most `side` pixels a side; as it is when it fits."""
+    factor = min(1.0, side / max(size))
+    return max(1, round(size[0] * factor)), max(1, round(size[1] * factor))
+
+
+def shrink(pixels: np.ndarray, max_side: int | None) -> tuple[np.ndarray, str | None]:
+    """Pictures (H, W, C) or (B, H, W, C) shrunk to `max_side` a side when larger (None: kept), and a note when shrunk."""
+    height, width = pixels.shape[-3:-1]
+    if not max_side or max(height, width) <= max_side:
+        return pixels, None
+    size = within((height, width), max_side)
+    return resize_area(pixels, size), f"the picture is {width}x{height}; shrunk to {size[1]}x{size[0]} (--max-side {max_side})"
+
+
 def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
           settings: ascent.Settings, tile: int = 1024, max_loss: float | None = None,
           log: Callable[[str], None] = print, frames: list | None = None, on_step: Callable[[], None] | None = None) -> np.ndarray:
@@ -76,8 +91,7 @@ def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: in
     """
     gradient = ascent.make_tile_gradient(objectives.dream(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
-    factor = min(1.0, FRAME_SIDE / max(images.shape[1:3]))
-    frame_shape = (max(1, round(images.shape[1] * factor)), max(1, round(images.shape[2] * factor)))
+    frame_shape = within(images.shape[1:3], FRAME_SIDE)
     every = max(1, settings.steps * octaves // 30)
 
     def record(step: int, pictures) -> None:
@@ -136,13 +150,7 @@ def to_pixels(image: Image.Image, channels: int, max_side: int | None = None) ->
     else:
         pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32).reshape(
             image.height, image.width, channels) / 255.0
-    height, width = pixels.shape[:2]
-    if max_side and max(height, width) > max_side:
-        factor = max_side / max(height, width)
-        size = (max(1, round(height * factor)), max(1, round(width * factor)))
-        pixels = resize_area(pixels, size)
-        return pixels, f"the picture is {width}x{height}; shrunk to {size[1]}x{size[0]} (--max-side {max_side})"
-    return pixels, None
+    return shrink(pixels, max_side)
 
 
 def load_image(path: str, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:

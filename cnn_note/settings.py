@@ -89,6 +89,12 @@ class Explain:
     seed: int = rule(0, "nonnegative")
 
 
+def check_octave_scale(scale: float) -> None:
+    """A dream's octaves grow by `scale` each: it must be at least 1."""
+    if scale < 1:
+        raise InputError(f"--octave-scale {scale} must be at least 1 (each octave is that much larger)")
+
+
 def make(kind: type, what: str, given: dict):
     """`kind` (a dataclass above) from keyword settings, each checked; an unknown name or a bad value is an InputError."""
     fields = {item.name: item for item in dataclasses.fields(kind)}
