@@ -56,16 +56,16 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import api, data, dream, figures
+        from cnn_note import api, data, figures, imaging
 
-        picture = dream.open_image(args.image) if args.image else None  # a bad picture fails before a network is built
+        picture = imaging.open_image(args.image) if args.image else None  # a bad picture fails before a network is built
         view = api.view_of(args.model, args.input_range, args.preprocess)
         if args.list_layers:
             print(view.layer_table())
             return {}
         weights = api.dream_layers(view, args.layers)
         if picture is not None:
-            images, labels = dream.to_pixels(picture, view.channels)[0][None], None
+            images, labels = imaging.to_pixels(picture, view.channels)[0][None], None
             names = [os.path.splitext(os.path.basename(args.image))[0]]
         else:
             _, test = data.load("mnist", data.data_path(args.data))

@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import api, attribution, dream, figures, settings
+        from cnn_note import api, attribution, figures, imaging, settings
 
-        pictures = [dream.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
+        pictures = [imaging.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False)
         if args.list_layers:
             print(view.layer_table())
@@ -139,11 +139,11 @@ def digits(view, args) -> tuple[list[np.ndarray], list[int], list[str]]:
 
 def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarray], list[None], list[str]]:
     """The pictures as the model's pixels; resized to the model's own size when it takes only one."""
-    from cnn_note import api, dream
+    from cnn_note import api, imaging
 
     if shift:
         raise cli.InputError("--shift moves MNIST digits: leave it out with --image")
-    images = [api.model_size(view, dream.to_pixels(picture, view.channels)[0][None], name=path)[0]
+    images = [api.model_size(view, imaging.to_pixels(picture, view.channels)[0][None], name=path)[0]
               for picture, path in zip(pictures, paths)]
     keys = [os.path.splitext(os.path.basename(path))[0] for path in paths]
     if len(set(keys)) < len(keys):

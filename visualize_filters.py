@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         if not args.list_layers:
             results.ensure_writable(args.out_dir)
-        from cnn_note import api, data, dream, figures, patterns, reporting
+        from cnn_note import api, data, figures, imaging, patterns, reporting
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
         if args.list_layers:
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
         chunks = {layer: patterns.batch_size(view, layer, len(filters), args.size) for layer, filters in chosen.items()}
         classes = check_classes(view, args.classes, args.head != "auto" or args.output is not None)
         if args.image:
-            picture, _ = dream.load_image(args.image, view.channels)
+            picture, _ = imaging.load_image(args.image, view.channels)
             name = os.path.basename(args.image)
         else:
             _, test = data.load("mnist", data.data_path(args.data))

@@ -32,9 +32,9 @@ def photo(width: int, height: int):
 
 def ours(image, steps: int, octaves: int, step_size: float, tile: int) -> None:
     """deep_dream.py's path: a View of the network by name, tiled ascent over octaves."""
-    from cnn_note import ascent, dream, model_views
+    from cnn_note import ascent, dream, model_views, networks
 
-    model_views.WEIGHTS = None
+    networks.WEIGHTS = None
     view = model_views.load("mobilenet_v2", "")
     dream.dream(view, image, LAYERS, octaves, 1.4, ascent.Settings(steps, step_size, 0, 0.0), tile, log=lambda line: None)
 

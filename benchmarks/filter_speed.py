@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import ascent, cli, model_views, patterns  # noqa: E402
+from cnn_note import ascent, cli, model_views, networks, patterns  # noqa: E402
 from cnn_note.backend import tf  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with cli.reported_errors("filter_speed.py"):
         if args.random_weights:
-            model_views.WEIGHTS = None
+            networks.WEIGHTS = None
         view = model_views.load(args.model, "python train_cnn.py")
         layers = args.layer.split(",") if args.layer else view.conv_layer_names()
         view.check_layers(layers)

@@ -12,7 +12,7 @@ A refused input raises cn.InputError (a ValueError) with one line saying what is
 TensorFlow loads on the first use of a function, not on import.
 """
 
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 
 __version__ = "1.0.0"
 

@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, models, patterns, settings, training
+from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, imaging, models, patterns, settings, training
 from cnn_note.backend import keras
-from cnn_note.cli import InputError
-from cnn_note.model_views import Head, View, load
+from cnn_note.errors import InputError
+from cnn_note.model_views import View, load
+from cnn_note.result_types import Dream, Explanation, Pictures
 from cnn_note.progress import Bar, keras_verbosity, show_figures_inline
 
 
@@ -62,39 +63,8 @@ def model_size(view: View, pixels: np.ndarray, log: Callable[[str], None] = prin
     """Pictures resized to the model's own size when it takes only one, with a line."""
     if view.size and pixels.shape[1:3] != view.size:
         log(f"{name}: {pixels.shape[2]}x{pixels.shape[1]} resized to the model's {view.size[1]}x{view.size[0]}")
-        pixels = dream.resize_area(pixels, view.size)
+        pixels = imaging.resize_area(pixels, view.size)
     return pixels
-
-
-@dataclasses.dataclass
-class Explanation:
-    """cn.explain's answer: one (N, H, W) map per method, and what was explained."""
-
-    images: np.ndarray  # (N, H, W, C), pixels 0..1, as explained
-    maps: dict[str, np.ndarray]  # {method: (N, H, W)}
-    classes: np.ndarray  # (N,) the class explained for each picture
-    probabilities: np.ndarray  # (N,) the probability (a regression's value) of that class
-    predicted: np.ndarray  # (N,) the most probable class
-    outputs: np.ndarray  # (N, classes) every class's probability
-    layer: str | None  # Grad-CAM's layer
-    completeness: np.ndarray | None  # (N,) Integrated Gradients' completeness error, when it ran
-    class_names: list[str]
-    head: Head
-
-    def title(self, index: int, key: str = "", label: int | None = None) -> str:
-        """What the script prints and writes over picture `index`: the prediction, and the class explained when another."""
-        head, names, row = self.head, self.class_names, index
-        title = f"{key}{'' if label is None else f' (label {label})'}: " + (
-            f"value {head.format(self.probabilities[row])}" if head.kind == "regression" else
-            f"predicted {names[self.predicted[row]]} at {head.format(self.outputs[row, self.predicted[row]])}")
-        if self.classes[row] != self.predicted[row]:
-            title += f"; explaining {names[self.classes[row]]} ({head.format(self.probabilities[row])})"
-        return title
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """What explain.py saves as attributions.npz."""
-        return {"images": self.images, "classes": self.classes, "probabilities": self.probabilities, "predicted": self.predicted,
-                "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()}}
 
 
 def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None, log: Callable[[str], None] = print) -> list[str]:
@@ -150,38 +120,6 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
         maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.advance)
     return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
                        names, the_head)
-
-
-@dataclasses.dataclass
-class Pictures:
-    """Pictures found by gradient ascent: cn.filter_pictures' (one per filter) or cn.class_pictures' (one per class)."""
-
-    images: np.ndarray  # (F, H, W, C), pixels 0..1
-    indices: list[int]  # the filters or classes, in order
-    scores: np.ndarray  # (F,) each filter's mean activation, or each class's probability (see measure)
-    title: str
-    labels: list[str]  # what each picture is called in a figure
-    layer: str | None = None
-    frames: list | None = None  # with frames=True: the pictures every few steps, (F, H, W, C) each
-    examples: dataset_examples.Examples | None = None  # filter pictures: the inputs that excite each filter most and least
-    optimised: np.ndarray | None = None  # (F,) each picture's strongest unit, the response its examples are ranked by
-    optimised_score: np.ndarray | None = None  # (F,) what the ascent scores it (beside examples.best_mean), before any ReLU
-
-    @property
-    def filters(self) -> list[int]:
-        return self.indices
-
-    @property
-    def classes(self) -> list[int]:
-        return self.indices
-
-    @property
-    def activations(self) -> np.ndarray:
-        return self.scores
-
-    @property
-    def probabilities(self) -> np.ndarray:
-        return self.scores
 
 
 def parameterisation(view: View, asked: str | None) -> str:
@@ -312,19 +250,6 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
                     [f"{names[c]}: {the_head.format(p)}" for c, p in zip(classes, confidence)])
 
 
-@dataclasses.dataclass
-class Dream:
-    """cn.deep_dream's answer: the dreamed picture(s) beside the original(s); np.asarray(result) is the dreamed picture."""
-
-    image: np.ndarray  # (H, W, C) for one picture, (N, H, W, C) for several; pixels 0..1
-    original: np.ndarray  # the same shape
-    layers: dict[str, float]
-    frames: list | None = None  # with frames=True: (N, h, w, C) arrays, about 30 in all
-
-    def __array__(self, dtype=None, copy=None):
-        return self.image if dtype is None else self.image.astype(dtype)
-
-
 def dream_layers(view: View, layers: dict[str, float] | str | None) -> dict[str, float]:
     """Dream layers and weights: a {name: weight} dict, deep_dream.py's `conv1=1,conv2=2`, or None for the view's default."""
     if isinstance(layers, dict):
@@ -344,7 +269,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     weights = dream_layers(view, layers)
     one = np.ndim(image) == 3
     pixels = pictures_of(image, view, "image")
-    pixels, note = dream.shrink(pixels, chosen.max_side)
+    pixels, note = imaging.shrink(pixels, chosen.max_side)
     if note:
         log(note)
     pixels = 1.0 - pixels if invert else pixels
@@ -403,12 +328,27 @@ def train(model: keras.Model, mnist: tuple, *, progress: bool = True, **recipe) 
     cn.seed(seed) before building the model, as they do.
     """
     chosen = settings.make(settings.Recipe, "train", recipe)
+    check_digit_model(model)
     train_split, test_split = mnist
     config = training.Config(**dataclasses.asdict(chosen), verbose=keras_verbosity() if progress else 0)
     shape = model.input_shape[1:]
     split = data.first(data.Split(*train_split), chosen.train_samples)
     prepared = [(data.to_inputs(part.x, shape), data.one_hot(part.y)) for part in (split, data.Split(*test_split))]
     return training.fit(model, config, *prepared)
+
+
+def check_digit_model(model) -> None:
+    """One line unless `model` is a keras.Model of one input and 10 outputs, as the note's recipe trains (the input's shape
+    is checked against the digits by data.to_inputs)."""
+    fix = "give cn.build_cnn(), cn.build_dnn() or a model like them"
+    if not isinstance(model, keras.Model):
+        raise InputError(f"cn.train trains a keras.Model, not a {type(model).__name__}: {fix}")
+    if len(model.inputs) != 1:
+        named = ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
+        raise InputError(f"the model has {len(model.inputs)} inputs ({named}), and the note's recipe feeds one, the digits: {fix}")
+    if model.output_shape[-1] != data.NUM_CLASSES:
+        raise InputError(f"the model's output has shape {model.output_shape}, and the note's recipe trains {data.NUM_CLASSES} "
+                         f"outputs, one per digit: {fix}")
 
 
 def plot(result, ax=None, **options):

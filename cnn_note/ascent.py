@@ -18,12 +18,13 @@ import numpy as np
 
 from cnn_note import parameterisation, transforms
 from cnn_note.backend import tf
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 
 STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
 FOURIER_LEARNING_RATE = 0.05  # Lucid's Adam rate for Fourier-basis pictures
+MAX_VALUES = 2**31 - 1  # TensorFlow's CPU kernels index a tensor with 32 bits: a larger one crashes the process
 
 
 @dataclass(frozen=True)
@@ -266,13 +267,17 @@ def memory_budget() -> int:
     return free // 2
 
 
-def fitting_batch(bytes_each: int, count: int, what: str, fix: str) -> int:
-    """How many of `count` images to ascend at once within the memory budget; one line and the fix when not even one fits."""
+def fitting_batch(bytes_each: int, count: int, what: str, fix: str, values_each: int = 1) -> int:
+    """How many of `count` images go through a model at once: within the memory budget, and no tensor of the batch
+    (`values_each` values per image in the largest) past MAX_VALUES; one line and the fix when not even one fits."""
     budget = memory_budget()
     if bytes_each > budget:
         raise InputError(f"{what} needs about {bytes_each / 2**30:.1f} GiB of working memory, more than the "
                          f"{budget / 2**30:.1f} GiB this machine can spare: {fix}")
-    return max(1, min(count, budget // bytes_each))
+    if values_each > MAX_VALUES:
+        raise InputError(f"{what} makes a tensor of {values_each:,} values, more than TensorFlow's kernels can index "
+                         f"({MAX_VALUES:,}): {fix}")
+    return max(1, min(count, budget // bytes_each, MAX_VALUES // values_each))
 
 
 def start_images(count: int, height: int, width: int, seed: int = 0, channels: int = 1) -> np.ndarray:

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from cnn_note import ascent, dream
+from cnn_note import imaging
 from cnn_note.backend import tf
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 from cnn_note.model_views import View
 from cnn_note.objectives import pick
 from cnn_note.settings import Explain as Settings
@@ -39,9 +39,7 @@ def gradcam_layer(view: View, asked: str | None) -> str | None:
 
 def batch_of(view: View, height: int, width: int, forward_only: bool = False) -> int:
     """How many height x width pictures go through the model in one call: up to MAX_BATCH, within the memory budget."""
-    # Forward only keeps no activations for the way back: a third of what bytes_per_image counts.
-    need = view.bytes_per_image(None, height, width) // (3 if forward_only else 1)
-    return ascent.fitting_batch(need, MAX_BATCH, f"a {height}x{width} picture", "give a smaller --image")
+    return view.batch(None, height, width, MAX_BATCH, f"a {height}x{width} picture", "give a smaller --image", forward_only)
 
 
 class Gradients:
@@ -155,8 +153,10 @@ def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Setti
     def run(pixels, wanted):
         with tf.GradientTape() as tape:
             maps, scores = model(pixels)
-            total = tf.reduce_sum(pick(scores, wanted))
-        weights = tf.reduce_mean(tape.gradient(total, maps), axis=[1, 2], keepdims=True)
+            total = tf.reduce_sum(pick(tf.cast(scores, tf.float32), wanted))
+        # A mixed-precision layer gives float16 or bfloat16 maps; the map is made in float32.
+        grads, maps = tf.cast(tape.gradient(total, maps), tf.float32), tf.cast(maps, tf.float32)
+        weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
         return tf.image.resize(cam, (height, width), method="bilinear")[..., 0]
 
@@ -273,7 +273,7 @@ def on_copy(images: np.ndarray, max_side: int, method: Callable[[np.ndarray], np
     height, width = images.shape[1:3]
     if max(height, width) <= max_side:
         return method(images)
-    maps = method(dream.resize_area(images, dream.within((height, width), max_side)))
+    maps = method(imaging.resize_area(images, imaging.within((height, width), max_side)))
     return tf.image.resize(maps[..., None].astype("float32"), (height, width), method="bilinear").numpy()[..., 0]
 
 

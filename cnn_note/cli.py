@@ -10,10 +10,8 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 
-
-class InputError(ValueError):
-    """A problem with what the user gave us: one line naming it and the fix. The scripts print it on stderr and exit with
-    status 2; the Python API (cn.InputError) raises it."""
+from cnn_note.errors import InputError
+from cnn_note.settings import HEADS
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -124,8 +122,6 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
 
 def add_head_arguments(parser: argparse.ArgumentParser) -> None:
     """--head and --output: what the model's output is, and which output, for the scripts that ask for class scores."""
-    from cnn_note.settings import HEADS
-
     parser.add_argument("--head", choices=HEADS, default="auto",
                         help="what the output is: softmax probabilities, logits (no activation), sigmoid (one unit: binary; "
                              "more: multi-label) or a regression value (default: auto, read from the last layer's activation)")

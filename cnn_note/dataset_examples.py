@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, dream, objectives
+from cnn_note import imaging, objectives
 from cnn_note.backend import keras
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 from cnn_note.model_views import View
 
 MAX_BATCH = 512  # inputs per call: both cores busy on MNIST, few traced shapes
@@ -253,9 +253,8 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
     for index, picture in inputs:
         shape = picture.shape
         if shape not in batch_sizes:
-            # Forward only: no activations kept for a way back, a third of what bytes_per_image counts.
-            batch_sizes[shape] = ascent.fitting_batch(view.bytes_per_image(names, *shape[:2]) // 3, MAX_BATCH,
-                                                      f"a {shape[0]}x{shape[1]} example picture", "give smaller pictures")
+            batch_sizes[shape] = view.batch(names, *shape[:2], MAX_BATCH, f"a {shape[0]}x{shape[1]} example picture",
+                                            "give smaller pictures", forward_only=True)
         if pending and (pending[0].shape != shape or len(pending) >= batch_sizes[pending[0].shape]):
             run(pending, pending_indices)
             pending, pending_indices = [], []
@@ -302,7 +301,7 @@ def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: in
         picture = source.picture(index)
         size = picture.shape[:2]
         factor = min(1.0, WHOLE_SIDE / max(size))  # whole inputs, and their boxes, at most WHOLE_SIDE a side
-        small = picture if factor == 1 else dream.resize_area(picture, dream.within(size, WHOLE_SIDE))
+        small = picture if factor == 1 else imaging.resize_area(picture, imaging.within(size, WHOLE_SIDE))
         for name, row, slot, y, x in uses:
             if (name, size) not in fields:
                 fields[name, size] = receptive_field(view, name, *size)
@@ -360,7 +359,7 @@ def from_array(images: np.ndarray, channels: int, description: str, size: tuple[
                          f"(N, H, W{', 1' if channels == 1 else ''}) or (N, H, W, {channels})")
     scale = np.float32(255.0 if images.dtype == np.uint8 else 1.0)
     if size is not None and images.shape[1:3] != tuple(size):
-        images = dream.resize_area(images.astype("float32") / scale, size)  # all at once: one call, not one per picture
+        images = imaging.resize_area(images.astype("float32") / scale, size)  # all at once: one call, not one per picture
         scale = np.float32(1.0)
     return Source(len(images), lambda index: images[index].astype("float32") / scale, None, description)
 
@@ -376,7 +375,7 @@ def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Calla
     readable, skipped = [], 0
     for name in files:
         try:
-            dream.open_image(os.path.join(path, name))
+            imaging.open_image(os.path.join(path, name))
             readable.append(name)
         except InputError:
             skipped += 1
@@ -387,9 +386,9 @@ def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Calla
         log(f"examples: {skipped} of {len(files)} files in {path} are not pictures and were skipped")
 
     def read(index: int) -> np.ndarray:
-        pixels, _ = dream.to_pixels(dream.open_image(os.path.join(path, readable[index])), channels)
-        target = size or dream.within(pixels.shape[:2], SCAN_SIDE)
-        return pixels if pixels.shape[:2] == target else dream.resize_area(pixels, target)
+        pixels, _ = imaging.to_pixels(imaging.open_image(os.path.join(path, readable[index])), channels)
+        target = size or imaging.within(pixels.shape[:2], SCAN_SIDE)
+        return pixels if pixels.shape[:2] == target else imaging.resize_area(pixels, target)
 
     return Source(len(readable), read, readable, path)
 
@@ -410,7 +409,14 @@ def _npz_images(path: str) -> np.ndarray:
 
 def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Picture k's response in filter filters[k]: its strongest unit (what examples are ranked by) and what the ascent
-    scores (objectives.mean_score), both before any ReLU; (F,) each."""
-    maps = np.asarray(view.responses([layer]).predict_on_batch(pictures.astype("float32")))
-    own = maps[np.arange(len(filters)), ..., list(filters)]  # (F, h, w)
-    return own.reshape(len(filters), -1).max(axis=1), np.asarray(objectives.mean_score(own))
+    scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (View.batch)."""
+    model, filters = view.responses([layer]), np.asarray(filters)
+    batch = view.batch([layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} picture of "
+                       f"{layer}", "use a smaller --size", forward_only=True)
+    strongest, scores = [], []
+    for start in range(0, len(pictures), batch):
+        maps = np.asarray(model.predict_on_batch(pictures[start:start + batch].astype("float32")))
+        own = maps[np.arange(len(maps)), ..., filters[start:start + batch]]  # (B, h, w): each picture's own filter
+        strongest.append(own.reshape(len(own), -1).max(axis=1))
+        scores.append(np.asarray(objectives.mean_score(own)))
+    return np.concatenate(strongest), np.concatenate(scores)

@@ -11,6 +11,9 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnn_note.errors import InputError
+from cnn_note.result_types import Dream, Explanation, Pictures
+
 
 def _subplots(rows: int = 1, columns: int = 1, figsize=None, squeeze: bool = True, layout=None):
     """A new Figure and its axes, as pyplot.subplots gives them, without pyplot."""
@@ -254,10 +257,9 @@ def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.n
     original, dreamed and their difference (picture `index` of a batch); on `ax`, the dreamed picture. Feature maps (the
     dict cn.feature_maps returns): every map, after `image` when given; on `ax`, a mosaic of the first layer's maps.
     """
-    from cnn_note import api
     from cnn_note.attribution import SIGNED
 
-    if isinstance(result, api.Explanation):
+    if isinstance(result, Explanation):
         if ax is not None:
             chosen = method or next(iter(result.maps))
             values = result.maps[chosen][index]
@@ -271,7 +273,7 @@ def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.n
         shown_rows = [(result.title(i, f"#{i}"), result.images[i], {m: v[i] for m, v in result.maps.items()})
                       for i in range(min(rows, len(result.images)))]
         return explanation_rows(shown_rows, SIGNED, f"explained with {', '.join(result.maps)}")
-    if isinstance(result, api.Pictures):
+    if isinstance(result, Pictures):
         columns = grid_columns(len(result.images)) if result.layer else min(10, len(result.images))
         if ax is not None:
             ax.imshow(shown(mosaic(result.images, columns).astype("float32") / 255), cmap="gray")
@@ -282,7 +284,7 @@ def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.n
             return picture_figure(examples_sheet(result.layer, result.filters, result.images, result.optimised,
                                                  result.examples))
         return image_grid(result.images, result.labels, result.title, columns)
-    if isinstance(result, api.Dream):
+    if isinstance(result, Dream):
         original, dreamed = (result.original, result.image) if result.image.ndim == 3 else \
             (result.original[index], result.image[index])
         if ax is not None:
@@ -302,7 +304,5 @@ def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.n
             return ax
         picture = image if image is not None else np.zeros((*next(iter(result.values())).shape[:2], 1))
         return feature_maps(picture, result, "feature maps")
-    from cnn_note.cli import InputError
-
     raise InputError(f"cn.plot draws what cn.explain, cn.filter_pictures, cn.class_pictures, cn.deep_dream and cn.feature_maps "
                     f"return, not a {type(result).__name__}")

@@ -7,7 +7,7 @@ import zipfile
 
 from cnn_note.backend import keras
 
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 from cnn_note.data import IMAGE_SHAPE, NUM_CLASSES
 
 

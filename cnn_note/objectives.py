@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from cnn_note.ascent import Objective
 from cnn_note.backend import keras, tf
-from cnn_note.model_views import RELUS, View
+from cnn_note.model_graph import RELUS
+from cnn_note.model_views import View
 
 
 ANTI_MATCH_WEIGHT = 0.1
@@ -60,20 +61,21 @@ def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int], b
     Folding the batch into channels lets one depthwise convolution apply filter filters[b] to image b alone.
     """
     below = view.layer_input(conv.name)
-    kernel = tf.transpose(tf.gather(conv.kernel, filters, axis=3), [0, 1, 3, 2])  # (h, w, B, C)
+    dtype = conv.compute_dtype  # a mixed-precision layer computes in float16 or bfloat16, and so does its twin here
+    kernel = tf.transpose(tf.gather(tf.cast(conv.kernel, dtype), filters, axis=3), [0, 1, 3, 2])  # (h, w, B, C)
     kernel = tf.reshape(kernel, (*conv.kernel.shape[:2], -1, 1))  # (h, w, B*C, 1)
-    bias = tf.gather(conv.bias, filters) if conv.use_bias else tf.zeros(len(filters))
+    bias = tf.gather(tf.cast(conv.bias, dtype), filters) if conv.use_bias else tf.zeros(len(filters), dtype)
     channels = conv.kernel.shape[2]
 
     def maps(images: tf.Tensor) -> tf.Tensor:
-        x = below(images)  # (B, H, W, C)
+        x = tf.cast(below(images), dtype)  # (B, H, W, C)
         folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), (1, tf.shape(x)[1], tf.shape(x)[2], -1))
         per_channel = tf.nn.depthwise_conv2d(folded, kernel, [1, *conv.strides, 1], conv.padding.upper(),
                                              dilations=conv.dilation_rate)
         shape = tf.shape(per_channel)
         summed = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
         activate = conv.activation if not (before_relu and conv.get_config()["activation"] in RELUS) else tf.identity
-        return tf.transpose(activate(summed), [2, 0, 1])
+        return tf.cast(tf.transpose(activate(summed), [2, 0, 1]), tf.float32)
 
     return maps
 

@@ -8,14 +8,13 @@ import numpy as np
 
 from cnn_note import ascent, objectives, parameterisation, transforms
 from cnn_note.backend import tf
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 from cnn_note.model_views import View
 
 
 def batch_size(view: View, layer: str, count: int, size: int) -> int:
     """How many of `count` filter pictures of `layer` at size x size fit in memory at once; one line when not even one does."""
-    return ascent.fitting_batch(view.bytes_per_image([layer], size, size), count,
-                                f"--size {size}: a {size}x{size} picture of {layer}", "use a smaller --size")
+    return view.batch([layer], size, size, count, f"--size {size}: a {size}x{size} picture of {layer}", "use a smaller --size")
 
 
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
@@ -61,10 +60,14 @@ def class_patterns(view: View, classes: Sequence[int], size: int, settings: asce
     # Lucid's moves add a grey border on every side; a model of one input size gets a canvas that much smaller,
     # and the picture it saw, border included.
     margin = transforms.LUCID.pad // 2 if param == "fourier" and view.size else 0
-    height, width = (side - 2 * margin for side in view.size or (size, size))
-    starts = np.repeat(start(param, 1, height, width, view.channels, settings.seed), len(classes), axis=0)
-    objective = objectives.class_score(view.class_scores(), classes)
-    images = run(param, objective, starts, height, width, settings, on_progress)
+    full = view.size or (size, size)
+    height, width = (side - 2 * margin for side in full)
+    starts = start(param, 1, height, width, view.channels, settings.seed)
+    scores = view.class_scores()
+    chunk = view.batch(None, *full, len(classes), f"a {full[0]}x{full[1]} class picture", "use a smaller --size")
+    images = np.concatenate([run(param, objectives.class_score(scores, part), np.repeat(starts, len(part), axis=0), height, width,
+                                 settings, on_progress)
+                             for part in (classes[first:first + chunk] for first in range(0, len(classes), chunk))])
     images = np.pad(images, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=0.5)
     confidence = view.probabilities(images)[np.arange(len(classes)), classes]
     return images, confidence

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 
 
 def _umask() -> int:

@@ -9,7 +9,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 
 HEADS = ("auto", "softmax", "logits", "sigmoid", "regression")  # what a model's output is: see model_views.Head
 BASELINES = ("black", "white", "grey", "blur")

@@ -10,7 +10,7 @@ from PIL import Image
 
 import deep_dream
 import visualize_filters
-from cnn_note import ascent, model_views, objectives, patterns
+from cnn_note import ascent, model_views, networks, objectives, patterns
 from cnn_note.backend import keras
 from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 
@@ -135,7 +135,7 @@ def test_list_layers_prints_every_4d_layer_with_its_channels(mobilenet_file, cap
 
 
 def test_a_network_by_name_runs_through_keras_applications(monkeypatch, photo, tmp_path, capsys):
-    monkeypatch.setattr(model_views, "WEIGHTS", None)  # the architecture, without the ImageNet download
+    monkeypatch.setattr(networks, "WEIGHTS", None)  # the architecture, without the ImageNet download
     deep_dream.main(["--model", "mobilenet_v2", "--image", photo, "--layers", "Conv1=1", "--steps", "3",
                      "--octaves", "1", "--step-size", "0.02", "--out-dir", str(tmp_path)])
     printed = capsys.readouterr().out

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import deep_dream
-from cnn_note import ascent, dream, models
+from cnn_note import ascent, dream, imaging, models
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
@@ -56,15 +56,15 @@ def test_too_small_image_names_the_smallest_size_that_works():
 def test_pictures_come_in_the_models_colours_at_their_own_size(tmp_path):
     path = tmp_path / "photo.jpg"
     Image.new("RGB", (50, 30), (255, 0, 0)).save(path)
-    image, note = dream.load_image(str(path), channels=1)
+    image, note = imaging.load_image(str(path), channels=1)
     assert image.shape == (30, 50, 1) and note is None
     assert image.mean() == pytest.approx(0.299, abs=0.01)  # Pillow's luma weight of red
-    colour, _ = dream.load_image(str(path), channels=3)
+    colour, _ = imaging.load_image(str(path), channels=3)
     assert colour.shape == (30, 50, 3) and colour[..., 0].mean() > 0.95 and colour[..., 1:].max() < 0.05
     Image.new("L", (3000, 1500), 128).save(tmp_path / "huge.png")
-    grey_to_rgb, note = dream.load_image(str(tmp_path / "huge.png"), channels=3)
+    grey_to_rgb, note = imaging.load_image(str(tmp_path / "huge.png"), channels=3)
     assert grey_to_rgb.shape == (1500, 3000, 3) and note is None and np.allclose(grey_to_rgb, 128 / 255)
-    image, note = dream.load_image(str(tmp_path / "huge.png"), channels=1, max_side=1024)
+    image, note = imaging.load_image(str(tmp_path / "huge.png"), channels=1, max_side=1024)
     assert image.shape == (512, 1024, 1) and "shrunk to 1024x512" in note
 
 
@@ -72,21 +72,21 @@ def test_a_16_bit_greyscale_png_is_scaled_from_0_to_65535(tmp_path):
     ramp = np.linspace(0, 65535, 40 * 30).reshape(30, 40).astype(np.uint16)
     Image.fromarray(ramp).save(tmp_path / "deep.png")
     assert Image.open(tmp_path / "deep.png").mode.startswith("I")
-    image, _ = dream.load_image(str(tmp_path / "deep.png"), channels=1)
+    image, _ = imaging.load_image(str(tmp_path / "deep.png"), channels=1)
     np.testing.assert_allclose(image[..., 0], ramp / 65535.0, atol=1e-6)
     assert image.mean() == pytest.approx(0.5, abs=0.01)  # not 99.6 % white
 
 
 def test_bad_picture_files(tmp_path):
     with pytest.raises(InputError, match="image not found"):
-        dream.load_image(str(tmp_path / "nope.png"), 1)
+        imaging.load_image(str(tmp_path / "nope.png"), 1)
     (tmp_path / "text.png").write_text("not a picture")
     with pytest.raises(InputError, match="not an image"):
-        dream.load_image(str(tmp_path / "text.png"), 1)
+        imaging.load_image(str(tmp_path / "text.png"), 1)
     Image.new("RGB", (200, 200), (10, 200, 30)).save(tmp_path / "full.jpg")
     (tmp_path / "cut.jpg").write_bytes((tmp_path / "full.jpg").read_bytes()[:300])
     with pytest.raises(InputError, match="truncated"):
-        dream.load_image(str(tmp_path / "cut.jpg"), 3)
+        imaging.load_image(str(tmp_path / "cut.jpg"), 3)
 
 
 def test_dreams_digits_as_one_batch_and_writes_both_pictures(random_cnn_file, tiny_npz, tmp_path, capsys):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_note import model_views, models
+from cnn_note import model_views, models, networks
 from cnn_note.backend import keras
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
@@ -71,13 +71,13 @@ def test_pixel_conventions_are_applied_inside_the_view():
     identity = keras.Model(inputs, keras.layers.Activation("linear", name="same")(inputs))
     pixels = np.full((1, 4, 4, 3), 0.5, "float32")
     assert np.allclose(View.of(identity).features(["same"])(pixels), 0.5)
-    ranged = View.of(identity, to_model=model_views.pixel_convention((-1.0, 1.0), None))
+    ranged = View.of(identity, to_model=networks.pixel_convention((-1.0, 1.0), None))
     assert np.allclose(ranged.features(["same"])(pixels), 0.0)
-    vgg = View.of(identity, to_model=model_views.pixel_convention(None, "vgg16"))  # caffe: BGR minus the ImageNet mean
+    vgg = View.of(identity, to_model=networks.pixel_convention(None, "vgg16"))  # caffe: BGR minus the ImageNet mean
     np.testing.assert_allclose(np.asarray(vgg.features(["same"])(pixels))[0, 0, 0], [127.5 - 103.939, 127.5 - 116.779, 127.5 - 123.68],
                                rtol=1e-5)
     with pytest.raises(InputError, match="unknown network alexnet: known ones are vgg16"):
-        model_views.pixel_convention(None, "alexnet")
+        networks.pixel_convention(None, "alexnet")
 
 
 def test_memory_estimate_grows_with_the_picture_and_smallest_side_is_found():
@@ -100,7 +100,7 @@ def test_a_network_by_name_offline_fails_in_one_line(monkeypatch, tmp_path):
 
 
 def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(monkeypatch):
-    monkeypatch.setattr(model_views, "WEIGHTS", None)  # the architecture without the ImageNet download
+    monkeypatch.setattr(networks, "WEIGHTS", None)  # the architecture without the ImageNet download
     view = model_views.load("mobilenet_v2", "python train_cnn.py")
     assert view.label == "mobilenet_v2" and view.channels == 3 and view.size == (224, 224) and view.classes() == 1000
     maps = view.features(["block_3_expand_relu"])(np.full((1, 64, 80, 3), 0.5, "float32"))
@@ -108,7 +108,7 @@ def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(mon
 
 
 def test_inception_v3_dreams_on_keras_ios_mixed_layers_by_default(monkeypatch):
-    monkeypatch.setattr(model_views, "WEIGHTS", None)
+    monkeypatch.setattr(networks, "WEIGHTS", None)
     view = model_views.load("inception_v3", "python train_cnn.py")
     assert view.dream_weights() == {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}
     view.check_layers(list(view.dream_weights()))  # Concatenate layers with 4-D outputs

@@ -9,7 +9,7 @@ from PIL import Image
 
 import deep_dream
 import visualize_filters
-from cnn_note import ascent, model_views, objectives, parameterisation, patterns, transforms
+from cnn_note import ascent, model_views, networks, objectives, parameterisation, patterns, transforms
 from cnn_note.backend import keras, tf
 from cnn_note.model_views import View
 from conftest import assert_one_line_error, rgb_residual_model, run_script
@@ -135,7 +135,7 @@ def test_class_names_title_the_class_pictures(tmp_path, random_cnn_file, tiny_np
 
 
 def test_networks_by_name_use_imagenets_names_when_keras_has_them_cached(tmp_path, monkeypatch):
-    monkeypatch.setattr(model_views, "WEIGHTS", None)
+    monkeypatch.setattr(networks, "WEIGHTS", None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     view = model_views.network("mobilenet_v2")
     assert view.class_names()[:2] == ["0", "1"]  # nothing cached: numbers, no error, no download
@@ -145,14 +145,14 @@ def test_networks_by_name_use_imagenets_names_when_keras_has_them_cached(tmp_pat
 
 
 def test_a_photo_taken_sideways_is_read_the_right_way_up(tmp_path):
-    from cnn_note import dream
+    from cnn_note import imaging
 
     picture = Image.new("RGB", (60, 40), (255, 0, 0))
     picture.paste((0, 0, 255), (0, 0, 60, 10))  # blue along the top of the stored pixels
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
     picture.save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
-    image, _ = dream.load_image(str(tmp_path / "phone.jpg"), channels=3)
+    image, _ = imaging.load_image(str(tmp_path / "phone.jpg"), channels=3)
     assert image.shape == (60, 40, 3)
     assert image[:, -5:, 2].mean() > 0.8 and image[:, :5, 0].mean() > 0.8  # the top went to the right
 
