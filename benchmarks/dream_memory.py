@@ -32,10 +32,10 @@ def photo(width: int, height: int):
 
 def ours(image, steps: int, octaves: int, step_size: float, tile: int) -> None:
     """deep_dream.py's path: a View of the network by name, tiled ascent over octaves."""
-    from cnn_note import ascent, dream, model_views, networks
+    from cnn_note import ascent, dream, model_loading, networks
 
     networks.WEIGHTS = None
-    view = model_views.load("mobilenet_v2", "")
+    view = model_loading.load("mobilenet_v2", "")
     dream.dream(view, image, LAYERS, octaves, 1.4, ascent.Settings(steps, step_size, 0, 0.0), tile, log=lambda line: None)
 
 

@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import ascent, cli, model_views, networks, patterns  # noqa: E402
+from cnn_note import ascent, cli, model_loading, networks, patterns  # noqa: E402
 from cnn_note.backend import tf  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     with cli.reported_errors("filter_speed.py"):
         if args.random_weights:
             networks.WEIGHTS = None
-        view = model_views.load(args.model, "python train_cnn.py")
+        view = model_loading.load(args.model, "python train_cnn.py")
         layers = args.layer.split(",") if args.layer else view.conv_layer_names()
         view.check_layers(layers)
         count = {layer: min(args.filters or view.filters(layer), view.filters(layer)) for layer in layers}

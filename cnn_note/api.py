@@ -20,7 +20,8 @@ import numpy as np
 from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, imaging, models, patterns, settings, training
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
-from cnn_note.model_views import View, load
+from cnn_note.model_loading import load
+from cnn_note.model_views import View
 from cnn_note.result_types import Dream, Explanation, Pictures
 from cnn_note.progress import Bar, keras_verbosity, show_figures_inline
 

@@ -1,29 +1,28 @@
 """Any Keras image model as the look-inside tools see it: what each method needs, and nothing more.
 
-A View turns the user's model (a file from train_cnn.py or anyone else, or a keras.applications
-network by name) into small models that take pixels 0..1 (batch, height, width, channels) at any
-size the layers allow: the outputs of named layers, what a layer receives, and the class scores
-before softmax. Each is a new graph over the user's own layers, so the trained weights are used as
-they are; the user's model itself is never changed. The pixel convention (0..1, another range, or
-a keras.applications preprocess_input) is applied inside, so ascent always works on 0..1 pixels.
+A View turns the user's model (model_loading.load opens one from memory, a file or a network name)
+into small models that take pixels 0..1 (batch, height, width, channels) at any size the layers
+allow: the outputs of named layers, what a layer receives, and the class scores before softmax.
+Each is a new graph over the walked model (model_graph: the user's own layers, in inference mode),
+so the trained weights are used as they are; the user's model itself is never changed. The pixel
+convention (0..1, another range, or a keras.applications preprocess_input) is applied inside, so
+ascent always works on 0..1 pixels. What the output is lives in heads.py, what a model must be in
+model_checks.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, heads, model_graph, models, networks
+from cnn_note import ascent, heads, model_checks, model_graph, networks
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
 from cnn_note.heads import Head
-from cnn_note.model_graph import Graph, run_through, walk
-from cnn_note.settings import HEADS
+from cnn_note.model_graph import Graph, walk
 
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
@@ -38,7 +37,7 @@ def _unchanged(pixels):
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    """A trained image model seen through pixels 0..1; build one with load() or View.of()."""
+    """A trained image model seen through pixels 0..1; build one with model_loading.load() or View.of()."""
 
     model: keras.Model
     label: str
@@ -57,37 +56,7 @@ class View:
         of a square's pixels, the note's DNN, is seen as one on grey square images, and a model
         with no 4-D layer is accepted.
         """
-        if not isinstance(model, keras.Model):
-            raise InputError(f"{label} is a {type(model).__name__}, not a keras.Model: give a Keras model, a model file or a network name")
-        try:
-            model.inputs
-        except AttributeError:
-            kind = "Sequential with no input yet" if isinstance(model, keras.Sequential) else f"subclassed {type(model).__name__}"
-            raise InputError(f"{label} is a {kind}, with no graph of layers to walk: build it with keras.Input first, "
-                             "as keras.Sequential([keras.Input(shape), ...]) or functionally (keras.Model(inputs, outputs))") from None
-        if len(model.inputs) != 1:
-            named = ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
-            raise InputError(f"{label} has {len(model.inputs)} inputs ({named}): the tools take a model with one picture "
-                             "input; give a model of the picture alone (keras.Model(picture_input, outputs) with the rest fixed)")
-        if not maps and len(model.input_shape) == 2 and math.isqrt(model.input_shape[-1] or 0) ** 2 == model.input_shape[-1]:
-            model = square_images(model)
-        shape = model.input_shape
-        first = [layer for layer in model.layers if getattr(layer, "data_format", None) == "channels_first"]
-        if first:
-            raise InputError(
-                f"{label}'s layer {first[0].name} is channels_first, and looking inside needs channels-last maps "
-                "(the note's code as written, train_cnn.py --layout note, has conv1 so and reads it channels_last after): "
-                "look inside a CNN trained with --layout intended (the default)")
-        if len(shape) != 4 or shape[-1] not in (1, 3):
-            raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
-                             "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
-        if head not in HEADS:
-            raise InputError(f"unknown head {head!r}: choose from {', '.join(HEADS)}")
-        broken = next((weight.path for weight in model.weights
-                       if not bool(keras.ops.all(keras.ops.isfinite(weight)))), None)
-        if broken:
-            raise InputError(f"{label}'s weights are not all finite ({broken} holds NaN or infinity): its training diverged; "
-                             "retrain it (a smaller learning rate, say) or give another model")
+        model = model_checks.image_model(model, label, maps, head)
         view = cls(model, label, to_model or _unchanged, head, output)
         if maps and not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
@@ -308,36 +277,3 @@ class View:
 def in_float32(tensor):
     """A symbolic tensor as float32: itself when it is (so a float32 model's graph is unchanged), else cast."""
     return tensor if tensor.dtype == "float32" else keras.ops.cast(tensor, "float32")
-
-
-def square_images(model: keras.Model) -> keras.Model:
-    """A model on flat vectors of n = side x side pixels, taking grey (side, side, 1) images: a Reshape, then its own layers."""
-    length = model.input_shape[-1]
-    side = math.isqrt(length)
-    pixels = keras.Input((side, side, 1), name="pixels")
-    flat = keras.layers.Reshape((length,), name="flat_pixels")(pixels)
-    # The model's own layers called again on the flat pixels (as walk() does), so its last layer stays last.
-    outputs = run_through(model, flat, model.outputs[0])
-    return keras.Model(pixels, outputs, name=model.name)
-
-
-def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
-         maps: bool = True, head: str = "auto", output: str | int | None = None) -> View:
-    """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
-    (the rest: see View.of); `command` is what makes the missing model file."""
-    if isinstance(spec, keras.Model):
-        return View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output)
-    if not isinstance(spec, (str, os.PathLike)):
-        raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5) or a "
-                         f"keras.applications network name such as {', '.join(list(networks.NETWORKS)[:4])}")
-    spec = os.fspath(spec)
-    if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
-        return network(spec, head, output)
-    model = models.load_trained(spec, f"run `{command}`, pass another --model file, "
-                                      f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
-    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output)
-
-
-def network(name: str, head: str = "auto", output: str | int | None = None) -> View:
-    """A keras.applications network with its ImageNet weights (Keras downloads and caches them once), fed its own preprocessing."""
-    return View.of(networks.build(name), name, networks.pixel_convention(None, networks.NETWORKS[name][1]), head=head, output=output)

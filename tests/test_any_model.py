@@ -10,7 +10,7 @@ from PIL import Image
 
 import deep_dream
 import visualize_filters
-from cnn_note import ascent, model_views, networks, objectives, patterns
+from cnn_note import ascent, model_loading, networks, objectives, patterns
 from cnn_note.backend import keras
 from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 
@@ -93,7 +93,7 @@ def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_
     model = request.getfixturevalue(fixture)
     arrays = visualize_filters.main(["--model", model, "--image", photo, "--steps", "8", "--examples", "0", "--out-dir", str(tmp_path),
                                      *filter_args])
-    view = model_views.load(model, "")
+    view = model_loading.load(model, "")
     param = "pixels" if "pixels" in filter_args or view.channels == 1 else "fourier"  # visualize_filters.py's default
     layers = [key[:-len("_filters")] for key in arrays if key.endswith("_filters")]
     for layer in layers:

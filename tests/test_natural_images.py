@@ -9,7 +9,7 @@ from PIL import Image
 
 import deep_dream
 import visualize_filters
-from cnn_note import ascent, model_views, networks, objectives, parameterisation, patterns, transforms
+from cnn_note import ascent, model_loading, networks, objectives, parameterisation, patterns, transforms
 from cnn_note.backend import keras, tf
 from cnn_note.model_views import View
 from conftest import assert_one_line_error, rgb_residual_model, run_script
@@ -137,7 +137,7 @@ def test_class_names_title_the_class_pictures(tmp_path, random_cnn_file, tiny_np
 def test_networks_by_name_use_imagenets_names_when_keras_has_them_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(networks, "WEIGHTS", None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    view = model_views.network("mobilenet_v2")
+    view = model_loading.network("mobilenet_v2")
     assert view.class_names()[:2] == ["0", "1"]  # nothing cached: numbers, no error, no download
     os.makedirs(tmp_path / "models")
     (tmp_path / "models" / "imagenet_class_index.json").write_text(json.dumps({str(k): [f"n{k}", f"name{k}"] for k in range(1000)}))
