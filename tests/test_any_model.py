@@ -181,6 +181,7 @@ def test_a_3000x2000_photo_dreams_in_tiles_with_bounded_memory(rgb_file, tmp_pat
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "big_dream.png").size == (3000, 2000)
     peak = int(done.stdout.split("peak MiB")[1])
-    # Measured: about 1.9 GiB in 512-pixel tiles, 2.9 GiB with one whole-image tile (--tile 4000), whose
-    # every activation of 3000x2000x8 floats (183 MiB each, forward and back) is held at once.
-    assert peak < 2400, done.stdout
+    # Measured (VmHWM, this AMD EPYC): 2,054 MiB in 512-pixel tiles, 3,062 MiB with one whole-image tile (--tile 4000),
+    # whose every activation of 3000x2000x8 floats (183 MiB each, forward and back) is held at once. The bound sits
+    # half-way: room for another machine's allocator, still well below the untiled dream.
+    assert peak < 2560, done.stdout
