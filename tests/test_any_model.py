@@ -1,5 +1,6 @@
 """visualize_filters.py and deep_dream.py on models people bring: filter, class and dream scores rise on each."""
 
+import os
 import re
 import subprocess
 import sys
@@ -167,14 +168,20 @@ def test_the_dnn_and_the_note_layout_are_refused_in_one_line(tiny_npz, tmp_path,
 def test_a_3000x2000_photo_dreams_in_tiles_with_bounded_memory(rgb_file, tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (2000, 3000, 3), dtype=np.uint8)).save(tmp_path / "big.png")
-    code = ("import resource, sys, deep_dream; deep_dream.main(sys.argv[1:]); "
-            "print('peak MiB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("the peak is read from /proc/self/status (Linux)")
+    # The child's own high-water mark of resident memory, VmHWM in /proc/self/status, in kB. Not ru_maxrss: that
+    # survives execve, so a child forked from this test process (hundreds of MiB with TensorFlow loaded) can start
+    # with the parent's peak, depending on how subprocess starts it; and it is bytes, not KiB, outside Linux.
+    code = ("import re, sys, deep_dream; deep_dream.main(sys.argv[1:]); "
+            "print('peak MiB', int(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)) // 1024)")
     done = subprocess.run([sys.executable, "-c", code, "--model", rgb_file, "--image", str(tmp_path / "big.png"), "--layers", "add=1,deep=1",
                            "--octaves", "2", "--steps", "2", "--tile", "512", "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "big_dream.png").size == (3000, 2000)
     peak = int(done.stdout.split("peak MiB")[1])
-    # Measured: about 1.9 GiB in 512-pixel tiles, 2.9 GiB with one whole-image tile (--tile 4000), whose
-    # every activation of 3000x2000x8 floats (183 MiB each, forward and back) is held at once.
-    assert peak < 2400, done.stdout
+    # Measured (VmHWM, this AMD EPYC): 2,054 MiB in 512-pixel tiles, 3,062 MiB with one whole-image tile (--tile 4000),
+    # whose every activation of 3000x2000x8 floats (183 MiB each, forward and back) is held at once. The bound sits
+    # half-way: room for another machine's allocator, still well below the untiled dream.
+    assert peak < 2560, done.stdout

@@ -231,3 +231,96 @@ def test_pip_installs_the_package_and_it_imports_from_anywhere(tmp_path):
                               env={**os.environ, "PYTHONPATH": str(target)})
     version, where = imported.stdout.split()
     assert version == cn.__version__ and where == str(target / "cnn_note")
+
+
+def linear_softmax(height=5, width=4, channels=3, classes=4):
+    """Flatten, then Dense(classes, softmax) with known weights: the score of class c (the logit) has gradient W[:, c]."""
+    inputs = keras.Input((height, width, channels))
+    dense = keras.layers.Dense(classes, activation="softmax", name="scores")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    rng = np.random.default_rng(5)
+    dense.set_weights([rng.standard_normal((height * width * channels, classes)).astype("float32"),
+                       rng.standard_normal(classes).astype("float32")])
+    return model
+
+
+def weight_map(model, cls):
+    """|W[:, cls]| as a picture, the largest over channels, as attribution.gradient reduces the gradient."""
+    kernel = model.get_layer("scores").kernel.numpy()[:, cls]
+    return np.abs(kernel.reshape(model.input_shape[1:])).max(axis=-1)
+
+
+def test_explain_a_class_other_than_the_predicted_one_maps_that_classes_weights():
+    model = linear_softmax()
+    x = np.random.default_rng(0).random((2, 5, 4, 3)).astype("float32")
+    predicted = model(x).numpy().argmax(axis=1)
+    other = (predicted + 1) % 4
+    found = cn.explain(model, x, classes=other, methods="gradient,integrated_gradients", progress=False)
+    np.testing.assert_array_equal(found.classes, other)
+    np.testing.assert_array_equal(found.predicted, predicted)
+    np.testing.assert_allclose(found.probabilities, model(x).numpy()[[0, 1], other], rtol=1e-5)
+    kernel = model.get_layer("scores").kernel.numpy()
+    for row in range(2):
+        np.testing.assert_allclose(found.maps["gradient"][row], weight_map(model, other[row]), rtol=1e-5)
+        assert not np.allclose(found.maps["gradient"][row], weight_map(model, predicted[row]))
+        # From black, Integrated Gradients of a linear score is the weights times the input, summed over channels.
+        expected = (kernel[:, other[row]].reshape(5, 4, 3) * x[row]).sum(axis=-1)
+        np.testing.assert_allclose(found.maps["integrated_gradients"][row], expected, rtol=1e-4, atol=1e-6)
+    single = cn.explain(model, x, classes=int(other[0]), methods="gradient", progress=False)  # one number for every picture
+    np.testing.assert_allclose(single.maps["gradient"], np.stack([weight_map(model, other[0])] * 2), rtol=1e-5)
+
+
+def test_explain_py_class_flag_explains_that_class_on_a_saved_model(tmp_path):
+    model = linear_softmax()
+    model.save(tmp_path / "linear.keras")
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (5, 4, 3), dtype=np.uint8)).save(tmp_path / "p.png")
+    x = np.asarray(Image.open(tmp_path / "p.png"), dtype="float32")[None] / 255
+    predicted = int(model(x).numpy().argmax())
+    other = (predicted + 2) % 4
+    saved = explain.main(["--model", str(tmp_path / "linear.keras"), "--image", str(tmp_path / "p.png"), "--methods", "gradient",
+                          "--class", str(other), "--out-dir", str(tmp_path / "out")])["attributions.npz"]
+    on_disk = np.load(tmp_path / "out" / "attributions.npz")
+    for arrays in (saved, on_disk):
+        assert int(arrays["classes"][0]) == other and int(arrays["predicted"][0]) == predicted
+        np.testing.assert_allclose(arrays["gradient"][0], weight_map(model, other), rtol=1e-5)
+        assert not np.allclose(arrays["gradient"][0], weight_map(model, predicted))
+
+
+def test_feature_maps_are_the_layers_own_output_in_inference_mode():
+    keras.utils.set_random_seed(0)
+    model = rgb_residual_model()
+    bn = model.get_layer("bn")  # statistics far from a batch's own, so training mode would give other maps
+    bn.set_weights([np.full(8, 1.5, "float32"), np.full(8, -0.2, "float32"), np.full(8, 0.3, "float32"), np.full(8, 4.0, "float32")])
+    photo = np.random.default_rng(0).random((19, 23, 3)).astype("float32")
+    names = ["stem", "bn", "relu", "sep", "add", "deep"]
+    maps = cn.feature_maps(model, photo, names)
+    assert list(maps) == names
+    for name in names:
+        direct = keras.Model(model.input, model.get_layer(name).output)(photo[None], training=False).numpy()[0]
+        np.testing.assert_allclose(maps[name], direct, rtol=1e-5, atol=1e-6, err_msg=name)
+    default = cn.feature_maps(model, photo)  # the conv layers drawn by filter_pictures
+    assert list(default) == ["stem", "sep", "deep"]
+
+
+@pytest.mark.slow
+def test_train_gives_the_scripts_weights_and_history_bit_for_bit(mnist_path, tmp_path):
+    import csv
+    import json
+
+    import train_cnn
+
+    train_cnn.main(["--data", mnist_path, "--train-samples", "300", "--epochs", "1", "--seed", "3", "--quiet", "--no-epoch-test",
+                    "--results-dir", str(tmp_path)])
+    cn.seed(3)
+    run = cn.train(cn.build_cnn(), cn.load_mnist(mnist_path), epochs=1, train_samples=300, epoch_test_samples=0, progress=False)
+    saved = keras.models.load_model(tmp_path / "cnn" / "model.keras")
+    for ours, theirs in zip(run.model.get_weights(), saved.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    record = json.load(open(tmp_path / "cnn" / "metrics.json"))["runs"][0]
+    assert (run.train_acc, run.train_loss, run.test_acc, run.test_loss) == (
+        record["train_acc"], record["train_loss"], record["test_acc"], record["test_loss"])
+    rows = list(csv.DictReader(open(tmp_path / "cnn" / "history.csv")))
+    assert len(rows) == 1 and set(run.history) == {"accuracy", "loss"}
+    for key, values in run.history.items():
+        assert [float(row[key]) for row in rows] == values, key
+    assert 0.3 < run.test_acc < 1  # 300 real digits, one epoch: learning, far from chance

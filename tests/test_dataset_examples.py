@@ -8,7 +8,7 @@ from PIL import Image
 
 import cnn_note as cn
 import visualize_filters
-from cnn_note import dataset_examples, figures, models, objectives
+from cnn_note import api, dataset_examples, figures, models, objectives
 from cnn_note.backend import keras, tf
 from cnn_note.model_views import View
 from conftest import assert_one_line_error, rgb_residual_model
@@ -197,7 +197,15 @@ def test_an_npz_of_images_works_and_one_of_the_wrong_channels_is_refused(random_
     np.savez(tmp_path / "digits.npz", images=rng.integers(0, 256, (30, 28, 28), dtype=np.uint8))
     visualize_filters.main(["--model", random_cnn_file, "--data", tiny_npz, "--layer", "conv1", "--filters", "0-1", "--steps", "3",
                             "--examples", "3", "--examples-from", str(tmp_path / "digits.npz"), "--out-dir", str(tmp_path / "out")])
-    assert np.load(tmp_path / "out" / "examples.npz")["conv1_top"].max() < 30
+    # The saved examples are the npz's own pictures: indices into it, activations the layer's output on them.
+    pictures = np.load(tmp_path / "digits.npz")["images"][..., None] / 255.0
+    check_against_the_layer(np.load(tmp_path / "out" / "examples.npz"), "conv1", keras.models.load_model(random_cnn_file),
+                            list(pictures), 3)
+    found = cn.filter_pictures(random_cnn_file, "conv1", [0, 1], steps=3, examples=3, examples_from=str(tmp_path / "digits.npz"),
+                               progress=False).examples
+    for row in range(2):  # each crop is the 3x3 of the npz's own picture that its unit sees
+        for index, (y, x), picture in zip(found.top[row], found.top_positions[row], found.top_pictures[row]):
+            np.testing.assert_allclose(picture, pictures[index][y:y + 3, x:x + 3], rtol=1e-6)
     np.savez(tmp_path / "colour.npz", images=rng.random((5, 28, 28, 3)))
     with pytest.raises(SystemExit) as stop:
         visualize_filters.main(["--model", random_cnn_file, "--data", tiny_npz, "--examples-from", str(tmp_path / "colour.npz"),
@@ -224,3 +232,112 @@ def test_bad_examples_flags_are_one_line_and_write_nothing(args, words, random_c
     assert stop.value.code == 2
     assert_one_line_error(capsys.readouterr().err, *words)
     assert not os.path.exists(tmp_path / "out") or not os.listdir(tmp_path / "out")
+
+
+def direct(model, layer, picture):
+    """The layer's output for one picture, straight from Keras, in inference mode: (h, w, channels)."""
+    x = picture[None].astype("float32")
+    if isinstance(model, keras.Sequential):  # a loaded Sequential model has no symbolic input: its layers in turn
+        for each in model.layers:
+            x = each(x, training=False)
+            if each.name == layer:
+                return np.asarray(x)[0]
+    return keras.Model(model.input, model.get_layer(layer).output)(x, training=False).numpy()[0]
+
+
+def check_against_the_layer(saved, layer, model, pictures, count, outputs=None):
+    """examples.npz's (or Examples.arrays()') top and bottom for `layer` against its output computed directly on every input:
+    each saved activation is the output at the saved input and place, and is that input's strongest (weakest) unit; the
+    inputs are the `count` highest (lowest) of all, ties to the earlier."""
+    outputs = outputs or [direct(model, layer, picture) for picture in pictures]
+    for row, f in enumerate(saved[f"{layer}_filters"]):
+        for end, pick in (("top", np.max), ("bottom", np.min)):
+            indices, values = saved[f"{layer}_{end}"][row], saved[f"{layer}_{end}_activations"][row]
+            positions = saved[f"{layer}_{end}_positions"][row]
+            assert ((0 <= indices) & (indices < len(pictures))).all()
+            for index, (y, x), value in zip(indices, positions, values):
+                np.testing.assert_allclose(value, outputs[index][y, x, f], rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(value, pick(outputs[index][..., f]), rtol=1e-5, atol=1e-6)
+            best = np.array([pick(out[..., f]) for out in outputs]) * (1 if end == "top" else -1)
+            np.testing.assert_array_equal(indices, np.lexsort((np.arange(len(best)), -best))[:count])
+
+
+def test_examples_from_a_folder_are_the_layers_output_on_those_photos(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = rgb_residual_model()
+    folder = photos(tmp_path / "photos")
+    read = [np.asarray(Image.open(folder / f"photo_{index}.png"), dtype="float32") / 255 for index in range(6)]
+    found = dataset_examples.find(View.of(model), {"stem": [0, 1, 2]}, dataset_examples.from_path(str(folder), 3, None), 3)
+    check_against_the_layer(found["stem"].arrays(), "stem", model, read, 3)
+    stem = found["stem"]
+    for row in range(3):  # "same" padding: a unit at the edge sees grey beyond it
+        for index, (y, x), picture in zip(stem.top[row], stem.top_positions[row], stem.top_pictures[row]):
+            padded = np.pad(read[index], ((1, 1), (1, 1), (0, 0)), constant_values=0.5)
+            np.testing.assert_allclose(picture, padded[y:y + 3, x:x + 3], rtol=1e-6)
+
+
+def relu_cross_model():
+    """One 3x3 convolution with a ReLU, its kernel the zero-sum cross, no bias."""
+    inputs = keras.Input((None, None, 1))
+    conv = keras.layers.Conv2D(1, 3, activation="relu", use_bias=False, name="cross")
+    model = keras.Model(inputs, conv(inputs))
+    conv.kernel.assign((CROSS - CROSS.mean())[..., None, None])
+    return model
+
+
+def linear_cross(picture):
+    """The cross kernel's valid convolution (no ReLU) by numpy: (h, w)."""
+    windows = np.lib.stride_tricks.sliding_window_view(picture[..., 0].astype("float64"), (3, 3))
+    return (windows * (CROSS - CROSS.mean())).sum(axis=(-2, -1))
+
+
+def test_a_relu_layer_is_ranked_before_its_relu_its_bottom_examples_negative(tmp_path):
+    images = np.random.default_rng(4).integers(0, 256, (25, 9, 11), dtype=np.uint8)
+    np.savez(tmp_path / "pictures.npz", images=images)
+    pixels = images[..., None] / 255.0
+    model = relu_cross_model()
+    found = api.dataset_examples_of(model, {"cross": [0]}, 4, str(tmp_path / "pictures.npz"), progress=False)["cross"]
+    assert (found.bottom_activations < 0).all() and (found.top_activations > 0).all()
+    check_against_the_layer(found.arrays(), "cross", model, list(pixels), 4,
+                            outputs=[linear_cross(picture)[..., None] for picture in pixels])
+    # After the ReLU every bottom would be 0: the layer's own output is not what is ranked.
+    assert np.all(direct(model, "cross", pixels[found.bottom[0, 0]]) >= 0)
+
+
+CHECKER = np.array([[1, -1, 1], [-1, 1, -1], [1, -1, 1]], "float32")
+
+
+def test_pictures_over_512_pixels_are_ranked_on_a_512_copy_and_whole_examples_kept_at_128(tmp_path):
+    """A 1024x768 picture whose 1-pixel checkerboard fires a checkerboard filter at 5 at full size; its 512x384 copy
+    (2x2 block means, computed here with numpy) turns the checkerboard into flat grey, where the filter gives 0.5. The
+    activation saved for it must be the copy's strongest unit (and its place a place in the copy's map), not 5."""
+    inputs = keras.Input((None, None, 1))
+    conv = keras.layers.Conv2D(1, 3, use_bias=False, name="checker")
+    model = keras.Model(inputs, conv(inputs))
+    conv.kernel.assign(CHECKER[..., None, None])
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    big = np.zeros((768, 1024), np.uint8)
+    big[100:300, 200:600] = 255 * (np.add.outer(np.arange(200), np.arange(400)) % 2 == 0)
+    big[500:700, 700:900] = 160
+    Image.fromarray(big).save(folder / "a_big.png")
+    rng = np.random.default_rng(0)
+    for index in range(3):
+        Image.fromarray(rng.integers(60, 200, (30, 40), dtype=np.uint8)).save(folder / f"small_{index}.png")
+    copy = (big.astype("float64") / 255).reshape(384, 2, 512, 2).mean(axis=(1, 3))
+    full = (np.lib.stride_tricks.sliding_window_view(big / 255.0, (3, 3)) * CHECKER).sum(axis=(-2, -1))
+    scanned = (np.lib.stride_tricks.sliding_window_view(copy, (3, 3)) * CHECKER).sum(axis=(-2, -1))
+    assert full.max() == 5 and abs(scanned.max() - full.max()) > 1  # the two differ: the check can tell them apart
+    found = api.dataset_examples_of(model, {"checker": [0]}, 4, str(folder), whole=True, progress=False)["checker"]
+    slot = list(found.top[0]).index(0)  # a_big.png sorts first
+    y, x = found.top_positions[0, slot]
+    assert y < scanned.shape[0] and x < scanned.shape[1]
+    np.testing.assert_allclose(found.top_activations[0, slot], scanned[y, x], rtol=1e-5)
+    np.testing.assert_allclose(found.top_activations[0, slot], scanned.max(), rtol=1e-5)
+    # Whole inputs are kept at most 128 pixels a side: the big one at 128x96, its unit's box scaled with it.
+    picture = found.top_pictures[0][slot]
+    assert picture.shape == (96, 128, 1)
+    top, left, bottom, right = found.boxes[0][slot]
+    assert (top, left, bottom, right) == (round(y / 4), round(x / 4), round((y + 3) / 4), round((x + 3) / 4))
+    small = [found.top_pictures[0][k] for k in range(4) if found.top[0, k] != 0]
+    assert all(p.shape == (30, 40, 1) for p in small)  # smaller pictures are kept as they are

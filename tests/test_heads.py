@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import cnn_note as cn
 import explain
 import visualize_filters
 from cnn_note import attribution
@@ -229,3 +230,91 @@ def test_the_tutorials_models_are_explained_and_their_classes_drawn(make, extra,
         # Class 0's picture ascends -z and class 1's z: the model's sigmoid moves apart from the shared start.
         p = View.of(model, head="auto", to_model=lambda x: 255 * x).probabilities(drawn["classes_images"])[:, 1]
         assert p[1] > p[0]
+
+
+@pytest.mark.parametrize("units, activation, kind", [(1, "sigmoid", "binary"), (3, "sigmoid", "sigmoid"), (3, "softmax", "softmax")])
+def test_a_separate_activation_layer_after_the_dense_is_read_as_its_head(units, activation, kind):
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((HEIGHT, WIDTH, 1))
+    z = keras.layers.Dense(units, name="out")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, keras.layers.Activation(activation, name="act")(z))
+    view = View.of(model, maps=False)
+    assert view.head.kind == kind and view.head.layer == "act"
+    x = pixels()
+    scores, probabilities, weights = by_hand(model, x, kind)  # from the Dense's own weights: the logits before the Activation
+    np.testing.assert_allclose(np.asarray(view.class_scores()(x)), scores, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(view.probabilities(x), probabilities, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(view.probabilities(x)[:, -units:], model(x).numpy(), rtol=1e-5, atol=1e-6)
+    classes = np.arange(len(x)) % view.classes()
+    _, grads = attribution.Gradients(view, HEIGHT, WIDTH)(x, classes)
+    for grad, cls in zip(grads, classes):
+        np.testing.assert_allclose(grad.reshape(-1), weights[:, cls], rtol=1e-5, atol=1e-6)
+
+
+def occlusion_by_hand(probability, image, cls, patch, stride):
+    """Zeiler and Fergus' occlusion with numpy loops: a black patch at every start (the last flush with each edge), the drop
+    in the class's probability spread over the pixels the patch covers, averaged over the patches covering each pixel."""
+    height, width = image.shape[:2]
+
+    def starts(length):
+        found = list(range(0, length - patch + 1, stride))
+        return found if found[-1] == length - patch else found + [length - patch]
+
+    total, covered = np.zeros((height, width)), np.zeros((height, width))
+    before = probability(image[None])[0, cls]
+    for top in starts(height):
+        for left in starts(width):
+            hidden = image.copy()
+            hidden[top:top + patch, left:left + patch] = 0.0
+            total[top:top + patch, left:left + patch] += before - probability(hidden[None])[0, cls]
+            covered[top:top + patch, left:left + patch] += 1
+    return total / covered
+
+
+@pytest.mark.parametrize("units, activation, head, kind", [(1, "sigmoid", "auto", "binary"), (1, None, "auto", "binary"),
+                                                           (3, "sigmoid", "auto", "sigmoid"), (2, None, "regression", "regression")])
+@pytest.mark.parametrize("patch, stride", [(None, None), (3, 2)])
+def test_occlusion_of_each_head_is_the_probability_drop_computed_by_hand(units, activation, head, kind, patch, stride):
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((7, 6, 1))
+    model = keras.Model(inputs, keras.layers.Dense(units, activation=activation, name="out")(keras.layers.Flatten()(inputs)))
+    x = np.random.default_rng(2).random((3, 7, 6, 1)).astype("float32")
+    classes = np.array([0, 1, 1]) if kind != "sigmoid" else np.array([0, 2, 1])
+    found = cn.explain(model, x, classes=classes, methods="occlusion", head=head, patch=patch, stride=stride, progress=False)
+    # The default patch is a seventh of the shorter side, at least 2, sliding by half of it: 2 and 1 here.
+    patch, stride = patch or 2, stride or 1
+    for image, cls, occluded in zip(x, classes, found.maps["occlusion"]):
+        expected = occlusion_by_hand(lambda batch: by_hand(model, batch, kind)[1], image, cls, patch, stride)
+        np.testing.assert_allclose(occluded, expected, rtol=1e-4, atol=1e-6)
+
+
+def region_model(units, activation):
+    """6x6 grey pictures, class c's logit +1 on its own block of rows and -1 elsewhere (one unit: +1 left, -1 right); a 1x1
+    identity convolution first, as the class pictures need a layer with height and width."""
+    inputs = keras.Input((6, 6, 1))
+    same = keras.layers.Conv2D(1, 1, use_bias=False, name="same")
+    dense = keras.layers.Dense(units, activation=activation, name="out")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(same(inputs))))
+    same.kernel.assign(np.ones((1, 1, 1, 1), "float32"))
+    pattern = -np.ones((6, 6, max(units, 2)), "float32")
+    for c in range(pattern.shape[-1]):
+        pattern[6 * c // pattern.shape[-1]:6 * (c + 1) // pattern.shape[-1], :, c] = 1
+    kernel = pattern.reshape(36, -1) if units > 1 else np.where(np.arange(36) % 6 < 3, 1.0, -1.0)[:, None].astype("float32")
+    dense.set_weights([kernel, np.zeros(units, "float32")])
+    return model
+
+
+@pytest.mark.parametrize("units, activation, head, kind", [(3, "softmax", "auto", "softmax"), (3, None, "auto", "logits"),
+                                                           (1, "sigmoid", "auto", "binary"), (3, "sigmoid", "auto", "sigmoid")])
+@pytest.mark.parametrize("prior", [True, False])
+def test_class_pictures_raise_their_own_class_above_the_others(units, activation, head, kind, prior):
+    model = region_model(units, activation)
+    found = cn.class_pictures(model, head=head, prior=prior, steps=30, step_size=0.05, progress=False)
+    classes = 2 if kind == "binary" else units
+    assert found.classes == list(range(classes))
+    scores, probabilities, _ = by_hand(model, found.images, kind)  # (picture, class)
+    for c in range(classes):
+        others = [k for k in range(classes) if k != c]
+        assert (scores[c, c] > scores[c, others]).all(), scores  # its own class scores highest on its picture
+        assert (scores[c, c] > scores[others, c]).all(), scores  # and higher there than on any other class's picture
+    np.testing.assert_allclose(found.probabilities, probabilities[np.arange(classes), np.arange(classes)], rtol=1e-5)

@@ -75,9 +75,14 @@ def test_ctrl_c_mid_training_keeps_earlier_results(mnist_path, tmp_path):
         if line.startswith("Epoch 1/"):
             break
     watchdog.cancel()
-    time.sleep(1)
+    # Seeds 1 and 2 train in processes of their own: wait for both, polling up to a deadline, as a loaded machine
+    # can take longer than any fixed pause to start them.
+    deadline = time.monotonic() + 120
     workers = spawned_workers(process.pid)
-    assert len(workers) == 2  # seeds 1 and 2 train in processes of their own
+    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+        workers = spawned_workers(process.pid)
+    assert len(workers) == 2, workers
     process.send_signal(signal.SIGINT)  # to the script alone, not its workers, as `kill -INT` would
     try:
         _, stderr = process.communicate(timeout=120)
