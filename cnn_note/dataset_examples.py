@@ -351,15 +351,16 @@ class Source:
 
 def from_array(images: np.ndarray, channels: int, description: str, size: tuple[int, int] | None = None) -> Source:
     """Pictures already in memory: uint8 0..255 or floats 0..1, (N, H, W) for grey or (N, H, W, channels); resized to
-    `size` (a model of one input size) when given."""
+    `size` (a model of one input size) when given, else, when larger, to SCAN_SIDE a side (as from_path's are)."""
     if images.ndim == 3 and channels == 1:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] != channels or not len(images):
         raise InputError(f"{description} holds pictures of shape {images.shape}: the model takes {channels}-channel pictures, "
                          f"(N, H, W{', 1' if channels == 1 else ''}) or (N, H, W, {channels})")
     scale = np.float32(255.0 if images.dtype == np.uint8 else 1.0)
-    if size is not None and images.shape[1:3] != tuple(size):
-        images = imaging.resize_area(images.astype("float32") / scale, size)  # all at once: one call, not one per picture
+    target = tuple(size) if size is not None else imaging.within(images.shape[1:3], SCAN_SIDE)
+    if images.shape[1:3] != target:
+        images = imaging.resize_area(images.astype("float32") / scale, target)  # all at once: one call, not one per picture
         scale = np.float32(1.0)
     return Source(len(images), lambda index: images[index].astype("float32") / scale, None, description)
 

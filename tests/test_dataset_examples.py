@@ -341,3 +341,20 @@ def test_pictures_over_512_pixels_are_ranked_on_a_512_copy_and_whole_examples_ke
     assert (top, left, bottom, right) == (round(y / 4), round(x / 4), round((y + 3) / 4), round((x + 3) / 4))
     small = [found.top_pictures[0][k] for k in range(4) if found.top[0, k] != 0]
     assert all(p.shape == (30, 40, 1) for p in small)  # smaller pictures are kept as they are
+
+
+def test_an_npz_of_pictures_over_512_pixels_is_ranked_on_the_512_copy_too(tmp_path):
+    """As the folder above: an .npz of 1024x768 pictures is scanned on 512x384 copies (2x2 block means here)."""
+    inputs = keras.Input((None, None, 1))
+    conv = keras.layers.Conv2D(1, 3, use_bias=False, name="checker")
+    model = keras.Model(inputs, conv(inputs))
+    conv.kernel.assign(CHECKER[..., None, None])
+    big = np.full((2, 768, 1024), 100, np.uint8)
+    big[0, 100:300, 200:600] = 255 * (np.add.outer(np.arange(200), np.arange(400)) % 2 == 0)
+    np.savez(tmp_path / "big.npz", images=big)
+    copy = (big[0].astype("float64") / 255).reshape(384, 2, 512, 2).mean(axis=(1, 3))
+    scanned = (np.lib.stride_tricks.sliding_window_view(copy, (3, 3)) * CHECKER).sum(axis=(-2, -1))
+    found = api.dataset_examples_of(model, {"checker": [0]}, 1, str(tmp_path / "big.npz"), progress=False)["checker"]
+    y, x = found.top_positions[0, 0]
+    assert found.top[0, 0] == 0 and y < scanned.shape[0] and x < scanned.shape[1]
+    np.testing.assert_allclose(found.top_activations[0, 0], scanned.max(), rtol=1e-5)
