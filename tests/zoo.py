@@ -39,27 +39,33 @@ class Entry:
         return values.reshape(len(values), -1) if len(self.model.input_shape) == 2 else values
 
 
-def recalibrate_batch_norm(model: keras.Model, seed: int = 0) -> None:
+def recalibrate_batch_norm(model: keras.Model, inputs: np.ndarray, seed: int = 0) -> None:
     """Give every BatchNormalization moving statistics that differ clearly from a batch's own.
 
     Untrained, they hold mean 0 and variance 1, which a random network's activations are far
-    from; one pass in training mode with momentum 0 sets them to a batch's statistics (so the
-    signal does not fade through a deep base), then they are moved off it by random amounts, so
-    a layer run in training mode (batch statistics) gives clearly other values than in inference
-    mode (moving statistics): a test passing with BatchNormalization in training mode fails here.
+    from, and the signal fades through a deep base; one pass over `inputs` in training mode with
+    momentum 0 sets them to that batch's statistics, as training would. Then they are moved off it
+    by random amounts, so a layer run in training mode (batch statistics) gives clearly other
+    values than in inference mode (moving statistics): a test passing with BatchNormalization in
+    training mode fails here. Call it on the model whose layers the BatchNormalizations are, before
+    freezing it (a frozen one stays in inference mode).
     """
     norms = [layer for layer in iter_layers(model) if isinstance(layer, layers.BatchNormalization)]
     momenta = [norm.momentum for norm in norms]
     for norm in norms:
         norm.momentum = 0.0
+    model(inputs, training=True)
     rng = np.random.default_rng(seed)
-    model(rng.uniform(0.0, 255.0, (8, *model.input_shape[1:])).astype("float32"), training=True)
     for norm, momentum in zip(norms, momenta):
         norm.momentum = momentum
         mean, variance = (np.asarray(weight) for weight in (norm.moving_mean, norm.moving_variance))
-        spread = np.sqrt(variance) + 1e-3
-        norm.moving_mean.assign((mean + rng.uniform(-0.5, 0.5, mean.shape) * spread).astype(mean.dtype))
-        norm.moving_variance.assign((variance * rng.uniform(0.5, 2.0, variance.shape)).astype(variance.dtype))
+        norm.moving_mean.assign((mean + rng.uniform(-0.3, 0.3, mean.shape) * np.sqrt(variance)).astype(mean.dtype))
+        norm.moving_variance.assign((variance * rng.uniform(0.6, 1.6, variance.shape)).astype(variance.dtype))
+
+
+def photos(count: int = 8, side: int = SIDE, seed: int = 0) -> np.ndarray:
+    """Random pictures, pixels 0..255, to set BatchNormalization statistics on."""
+    return np.random.default_rng(seed).uniform(0.0, 255.0, (count, side, side, 3)).astype("float32")
 
 
 def iter_layers(model: keras.Model):
@@ -116,8 +122,8 @@ def transfer(side: int = SIDE) -> keras.Model:
 
     Augmentation and mobilenet_v2.preprocess_input (applied as a function) before the base,
     GlobalAveragePooling2D, Dropout(0.2), Dense(1) logit; pixels 0..255. alpha=0.35 and no
-    ImageNet weights (no download); the base's BatchNormalization statistics are set off a batch's
-    (recalibrate_batch_norm), so inference and training mode differ.
+    ImageNet weights (no download); the base's BatchNormalization statistics are set near, not at,
+    a batch's (recalibrate_batch_norm), so the signal reaches the logit and the two modes differ.
     """
     data_augmentation = keras.Sequential([
         layers.RandomFlip("horizontal"),
@@ -125,6 +131,7 @@ def transfer(side: int = SIDE) -> keras.Model:
     ])
     preprocess_input = keras.applications.mobilenet_v2.preprocess_input
     base_model = keras.applications.MobileNetV2(input_shape=(side, side, 3), include_top=False, weights=None, alpha=0.35)
+    recalibrate_batch_norm(base_model, np.asarray(preprocess_input(photos(side=side))))  # in place of ImageNet's weights
     base_model.trainable = False
     global_average_layer = layers.GlobalAveragePooling2D()
     prediction_layer = layers.Dense(1)
@@ -135,9 +142,7 @@ def transfer(side: int = SIDE) -> keras.Model:
     x = global_average_layer(x)
     x = layers.Dropout(0.2)(x)
     outputs = prediction_layer(x)
-    model = keras.Model(inputs, outputs)
-    recalibrate_batch_norm(model)
-    return model
+    return keras.Model(inputs, outputs)
 
 
 def xception(side: int = SIDE, widths: tuple[int, ...] = (8, 16, 32), entry: int = 8, last: int = 32) -> keras.Model:
@@ -184,7 +189,7 @@ def xception(side: int = SIDE, widths: tuple[int, ...] = (8, 16, 32), entry: int
     x = layers.Dropout(0.25)(x)
     outputs = layers.Dense(1, activation=None)(x)
     model = keras.Model(inputs, outputs)
-    recalibrate_batch_norm(model)
+    recalibrate_batch_norm(model, photos(side=side))
     return model
 
 
