@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from cnn_note import imaging, objectives
-from cnn_note.backend import keras
+from cnn_note.backend import keras, tf
 from cnn_note.errors import InputError
 from cnn_note.model_views import View
 
@@ -410,14 +410,17 @@ def _npz_images(path: str) -> np.ndarray:
 
 def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Picture k's response in filter filters[k]: its strongest unit (what examples are ranked by) and what the ascent
-    scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (View.batch)."""
-    model, filters = view.responses([layer]), np.asarray(filters)
+    scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (View.batch),
+    and only each picture's own filter leaves TensorFlow: the layer's whole output is F times larger."""
+    model = view.responses([layer])
+
+    @tf.function
+    def own(images, picked):
+        maps = tf.gather(model(images), picked[:, None], axis=3, batch_dims=1)[..., 0]  # (B, h, w)
+        return tf.reduce_max(tf.reshape(maps, (tf.shape(maps)[0], -1)), axis=1), objectives.mean_score(maps)
+
     batch = view.batch([layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} picture of "
                        f"{layer}", "use a smaller --size", forward_only=True)
-    strongest, scores = [], []
-    for start in range(0, len(pictures), batch):
-        maps = np.asarray(model.predict_on_batch(pictures[start:start + batch].astype("float32")))
-        own = maps[np.arange(len(maps)), ..., filters[start:start + batch]]  # (B, h, w): each picture's own filter
-        strongest.append(own.reshape(len(own), -1).max(axis=1))
-        scores.append(np.asarray(objectives.mean_score(own)))
-    return np.concatenate(strongest), np.concatenate(scores)
+    found = [own(tf.constant(pictures[start:start + batch], tf.float32), tf.constant(filters[start:start + batch], tf.int32))
+             for start in range(0, len(pictures), batch)]
+    return tuple(np.concatenate([part[k].numpy() for part in found]) for k in (0, 1))
