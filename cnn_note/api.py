@@ -11,6 +11,7 @@ scripts' (cnn_note/settings.py states it once for both).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -339,14 +340,18 @@ def train(model: keras.Model, mnist: tuple, *, progress: bool = True, **recipe) 
 
 
 def check_digit_model(model) -> None:
-    """One line unless `model` is a keras.Model of one input and 10 outputs, as the note's recipe trains (the input's shape
-    is checked against the digits by data.to_inputs)."""
+    """One line unless `model` is a keras.Model of one input that takes 28x28 digits (flat, (28, 28, 1) or (1, 28, 28))
+    and gives 10 outputs, as the note's recipe trains."""
     fix = "give cn.build_cnn(), cn.build_dnn() or a model like them"
     if not isinstance(model, keras.Model):
         raise InputError(f"cn.train trains a keras.Model, not a {type(model).__name__}: {fix}")
     if len(model.inputs) != 1:
         named = ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
         raise InputError(f"the model has {len(model.inputs)} inputs ({named}), and the note's recipe feeds one, the digits: {fix}")
+    shape, side = model.input_shape[1:], data.IMAGE_SHAPE
+    if None in shape or math.prod(shape) != math.prod(side):
+        raise InputError(f"the model takes inputs of shape {shape}, and the note's recipe feeds it {side[0]}x{side[1]} grey "
+                         f"digits, as ({math.prod(side)},), ({side[0]}, {side[1]}, 1) or (1, {side[0]}, {side[1]}): {fix}")
     if model.output_shape[-1] != data.NUM_CLASSES:
         raise InputError(f"the model's output has shape {model.output_shape}, and the note's recipe trains {data.NUM_CLASSES} "
                          f"outputs, one per digit: {fix}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import zipfile
 from typing import NamedTuple
@@ -100,11 +99,6 @@ def first(split: Split, count: int, name: str = "training") -> Split:
 
 def to_inputs(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Pixels /255 as float32, reshaped as the note's code does to a model's input shape: (784,), (28, 28, 1) or (1, 28, 28)."""
-    if None in shape or math.prod(shape) != math.prod(x.shape[1:]):
-        side, dims = "x".join(map(str, x.shape[1:])), ", ".join(map(str, x.shape[1:]))
-        raise InputError(f"the model takes inputs of shape {tuple(shape)}, and the note's recipe feeds it {side} grey digits "
-                         f"(as ({math.prod(x.shape[1:])},), ({dims}, 1) or (1, {dims})): give a model of digits, such as "
-                         "cn.build_cnn(), or train yours with its own data and model.fit")
     return (x.astype("float32") / 255.0).reshape(len(x), *shape)
 
 
