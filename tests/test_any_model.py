@@ -89,6 +89,7 @@ def octave_losses(printed: str) -> list[tuple[float, float]]:
 
 
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.slow
 def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_path, capsys):
     fixture, filter_args, dream_args = CASES[case]
     model = request.getfixturevalue(fixture)
@@ -145,6 +146,7 @@ def test_a_network_by_name_runs_through_keras_applications(monkeypatch, photo, t
     assert after > before
 
 
+@pytest.mark.slow
 def test_a_network_by_name_offline_is_one_line(photo, tmp_path):
     done = run_script("deep_dream.py", "--model", "inception_v3", "--image", photo, "--out-dir", str(tmp_path),
                       env={"KERAS_HOME": str(tmp_path / "empty_keras_home")})
@@ -165,6 +167,7 @@ def test_the_dnn_and_the_note_layout_are_refused_in_one_line(tiny_npz, tmp_path,
             assert_one_line_error(capsys.readouterr().err, *words)
 
 
+@pytest.mark.slow
 def test_a_3000x2000_photo_dreams_in_tiles_with_bounded_memory(rgb_file, tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (2000, 3000, 3), dtype=np.uint8)).save(tmp_path / "big.png")

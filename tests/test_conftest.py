@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 import conftest
 from cnn_note.backend import keras
 
@@ -22,6 +24,7 @@ def find_in_a_clone(tmp_path, **env) -> tuple[str | None, str]:
     return tuple(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_falls_back_on_a_keras_cache_shaped_copy_without_a_network(tmp_path, tiny_npz):
     cache = tmp_path / "keras_home" / "datasets"
     cache.mkdir(parents=True)

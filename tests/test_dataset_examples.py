@@ -149,6 +149,7 @@ def photos(folder, count=6, seed=0):
     return folder
 
 
+@pytest.mark.slow
 def test_a_colour_model_ranks_a_folder_of_photos_and_skips_what_is_not_a_picture(tmp_path, capsys):
     keras.utils.set_random_seed(0)
     rgb_residual_model().save(tmp_path / "rgb.keras")
@@ -181,6 +182,7 @@ def test_a_colour_model_ranks_a_folder_of_photos_and_skips_what_is_not_a_picture
     assert (tmp_path / "whole" / "deep_examples.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_a_colour_model_without_pictures_gets_the_filter_pictures_and_one_line(tmp_path, capsys):
     keras.utils.set_random_seed(0)
     rgb_residual_model().save(tmp_path / "rgb.keras")
@@ -192,6 +194,7 @@ def test_a_colour_model_without_pictures_gets_the_filter_pictures_and_one_line(t
     assert (tmp_path / "out" / "stem.png").exists() and not (tmp_path / "out" / "stem_examples.png").exists()
 
 
+@pytest.mark.slow
 def test_an_npz_of_images_works_and_one_of_the_wrong_channels_is_refused(random_cnn_file, tiny_npz, tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "digits.npz", images=rng.integers(0, 256, (30, 28, 28), dtype=np.uint8))

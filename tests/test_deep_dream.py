@@ -142,6 +142,7 @@ def test_missing_model_non_image_and_unwritable_output(tiny_npz, tmp_path, rando
         assert_one_line_error(capsys.readouterr().err, *words)
 
 
+@pytest.mark.slow
 def test_dreams_a_real_digit_and_a_colour_jpeg(trained_cnn_file, mnist_path, tmp_path):
     done = run_script("deep_dream.py", "--model", trained_cnn_file, "--data", mnist_path, "--index", "7",
                       "--steps", "10", "--out-dir", str(tmp_path))

@@ -187,6 +187,7 @@ def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(traine
         assert Image.open(tmp_path / name).size[0] > 1000
 
 
+@pytest.mark.slow
 def test_explain_on_the_dnn_skips_gradcam_with_a_line(mnist_path, tmp_path):
     path = tmp_path / "dnn.keras"
     models.build_dnn().save(path)

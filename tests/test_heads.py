@@ -135,6 +135,7 @@ def two_output_model():
     return keras.Model(inputs, [keras.layers.Dense(10, activation="softmax", name="digit")(x), keras.layers.Dense(4, name="box")(x)])
 
 
+@pytest.mark.slow
 def test_a_two_output_model_is_explained_and_drawn_through_the_output_asked(tmp_path, capsys):
     model = two_output_model()
     model.save(tmp_path / "two.keras")
@@ -210,6 +211,7 @@ def keras_io_cats_and_dogs(activation=None, side=48, sizes=(16, 32)):
     (keras_io_cats_and_dogs, ["--input-range", "0,255", "--class-names", "cat,dog"], "binary"),
     (lambda: keras_io_cats_and_dogs("sigmoid"), ["--input-range", "0,255", "--class-names", "cat,dog"], "binary"),
 ])
+@pytest.mark.slow
 def test_the_tutorials_models_are_explained_and_their_classes_drawn(make, extra, kind, tmp_path, capsys):
     keras.utils.set_random_seed(0)
     model = make()

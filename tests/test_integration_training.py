@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from conftest import ROOT, assert_one_line_error, run_script
 
 
@@ -34,6 +36,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_both_scripts_train_on_real_mnist_and_print_the_notes_lines(mnist_path, tmp_path):
     for model in ("dnn", "cnn"):
         done = run_script(f"train_{model}.py", "--data", mnist_path, "--train-samples", "1000", "--epochs", "2",
@@ -50,12 +53,14 @@ def test_both_scripts_train_on_real_mnist_and_print_the_notes_lines(mnist_path, 
         assert record["config"]["train_samples"] == 1000
 
 
+@pytest.mark.slow
 def test_missing_data_file_fails_cleanly():
     done = run_script("train_cnn.py", "--data", "/nonexistent/mnist.npz")
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "not found", "--data")
 
 
+@pytest.mark.slow
 def test_ctrl_c_mid_training_keeps_earlier_results(mnist_path, tmp_path):
     results = tmp_path / "results"
     first = run_script("train_dnn.py", "--data", mnist_path, "--train-samples", "200", "--epochs", "1", "--quiet",

@@ -125,6 +125,7 @@ def test_a_legacy_h5_file_is_read_too(tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_fine_tuned_model_with_a_nested_base_shows_the_bases_layers(tmp_path):
     keras.utils.set_random_seed(0)
     base = keras.applications.MobileNetV2(input_shape=(64, 64, 3), alpha=0.35, weights=None, include_top=False)

@@ -94,6 +94,7 @@ def test_fourier_ascent_raises_filters_and_classes_and_keeps_pixels_unclipped():
     assert np.all(confidence > baseline[[0, 2, 4]])
 
 
+@pytest.mark.slow
 def test_an_animation_shows_the_same_ascent_as_the_picture(tmp_path, random_cnn_file, tiny_npz):
     plain = visualize_filters.main(["--model", random_cnn_file, "--data", tiny_npz, "--layer", "conv1", "--filters", "0-3",
                                     "--steps", "20", "--out-dir", str(tmp_path / "plain")])
@@ -157,6 +158,7 @@ def test_a_photo_taken_sideways_is_read_the_right_way_up(tmp_path):
     assert image[:, -5:, 2].mean() > 0.8 and image[:, :5, 0].mean() > 0.8  # the top went to the right
 
 
+@pytest.mark.slow
 def test_a_picture_too_large_to_open_safely_is_one_line(tmp_path, random_cnn_file):
     Image.new("1", (16000, 16000)).save(tmp_path / "huge.png")
     done = run_script("deep_dream.py", "--model", random_cnn_file, "--image", str(tmp_path / "huge.png"), "--out-dir", str(tmp_path / "out"))
@@ -177,6 +179,7 @@ def test_the_readmes_input_range_form_is_accepted():
     assert args.input_range == (-1.0, 1.0)
 
 
+@pytest.mark.slow
 def test_output_to_a_pipe_is_plain_lines_without_retracing_warnings(tmp_path):
     path = tmp_path / "rgb.keras"
     rgb_residual_model().save(path)

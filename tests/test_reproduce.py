@@ -4,9 +4,12 @@ import json
 import os
 import re
 
+import pytest
+
 from conftest import assert_one_line_error, run_script
 
 
+@pytest.mark.slow
 def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tmp_path):
     done = run_script("reproduce.py", "--quick", "--results-dir", str(tmp_path), "--data", mnist_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
@@ -43,6 +46,7 @@ def test_quick_reproduction_writes_a_report_whose_links_all_exist(mnist_path, tm
     assert "| train_dnn |" in rebuilt and "the Run table says which stage came from which" in rebuilt
 
 
+@pytest.mark.slow
 def test_why_cnn_without_trained_models_says_what_to_run(tmp_path):
     done = run_script("why_cnn.py", "--results-dir", str(tmp_path))
     assert done.returncode == 2
@@ -59,6 +63,7 @@ def test_without_data_nothing_runs_and_nothing_is_touched(tmp_path):
     assert (tmp_path / "REPORT.md").read_text() == "the last good report"
 
 
+@pytest.mark.slow
 def test_a_failing_stage_is_reported_and_the_others_still_run(mnist_path, tmp_path):
     # A file where results/cnn/ should be: the CNN cannot be trained, so the stages that load it fail cleanly too.
     (tmp_path / "cnn").write_text("in the way")

@@ -19,6 +19,7 @@ def tiny_config(npz, tmp_path, **changes) -> training.Config:
 
 
 @pytest.mark.parametrize("model", ["dnn", "cnn"])
+@pytest.mark.slow
 def test_same_seed_same_numbers_other_seed_other_numbers(tiny_npz, tmp_path, model):
     config = tiny_config(tiny_npz, tmp_path, model=model)
     train, test = training.prepare(config)
@@ -29,6 +30,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tiny_npz, tmp_path, mod
     assert first.train_loss != other.train_loss
 
 
+@pytest.mark.slow
 def test_seeds_trained_at_once_are_those_trained_one_at_a_time(tiny_npz, tmp_path):
     config = tiny_config(tiny_npz, tmp_path, model="cnn", seed=2, seeds=3)
     train, test = training.prepare(config)
@@ -53,6 +55,7 @@ def test_steps_per_execution_does_not_change_the_result(tiny_npz, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_epoch_test_sample_is_fixed_class_balanced_and_leaves_training_alone(tiny_npz, tmp_path):
     labels = np.eye(10, dtype="float32")[np.random.default_rng(0).integers(0, 10, 500)]
     picked = training.balanced_sample(labels, 30)
@@ -83,6 +86,7 @@ def test_mixed_precision_model_is_saved_in_float32(tiny_npz, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_seeds_are_summarised_and_written(tiny_npz, tmp_path, capsys):
     record = train_cnn.main(["--data", tiny_npz, "--train-samples", "60", "--epochs", "1", "--seeds", "2", "--seed", "5",
                              "--quiet", "--results-dir", str(tmp_path)])
@@ -112,6 +116,7 @@ def test_note_layout_trains_into_its_own_folder_with_its_pooling_picture(tiny_np
     assert "| CNN as the note's code builds it (conv1 channels_first) | 138,110 |" in open(tmp_path / "comparison.md").read()
 
 
+@pytest.mark.slow
 def test_comparison_table_has_a_row_per_trained_model(tiny_npz, tmp_path):
     records = [main(["--data", tiny_npz, "--train-samples", "40", "--epochs", "1", "--quiet", "--no-epoch-test",
                      "--results-dir", str(tmp_path)]) for main in (train_dnn.main, train_cnn.main)]

@@ -14,6 +14,7 @@ def run(model, npz, out, *extra):
     return visualize_filters.main(["--model", model, "--data", npz, "--out-dir", str(out), "--steps", "3", *extra])
 
 
+@pytest.mark.slow
 def test_writes_every_picture_with_one_tile_per_filter(random_cnn_file, tiny_npz, tmp_path):
     arrays = run(random_cnn_file, tiny_npz, tmp_path)
     assert arrays["conv1_images"].shape == (25, 28, 28) and arrays["conv2_images"].shape == (50, 28, 28)
@@ -44,6 +45,7 @@ def test_layer_filters_and_size_flags(random_cnn_file, tiny_npz, tmp_path):
     assert list(arrays["conv2_filters"]) == [0, 3, 7]
 
 
+@pytest.mark.slow
 def test_same_seed_same_pictures(random_cnn_file, tiny_npz, tmp_path):
     first = run(random_cnn_file, tiny_npz, tmp_path / "a", "--layer", "conv1", "--seed", "4", "--examples", "0")
     again = run(random_cnn_file, tiny_npz, tmp_path / "b", "--layer", "conv1", "--seed", "4", "--examples", "0")
@@ -89,6 +91,7 @@ def test_missing_or_foreign_model_and_unwritable_output(tiny_npz, tmp_path, caps
         assert_one_line_error(capsys.readouterr().err, *words)
 
 
+@pytest.mark.slow
 def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_path, tmp_path):
     done = run_script("visualize_filters.py", "--model", trained_cnn_file, "--data", mnist_path, "--steps", "30",
                       "--out-dir", str(tmp_path))

@@ -213,6 +213,7 @@ def test_class_scores_and_probabilities_are_the_models_own(name, built):
 # c. Explaining the same pictures twice gives the same maps, by every method.
 
 @pytest.mark.parametrize("name", params(zoo.NAMES, slow={"flowers_float16", "flowers_bfloat16"}))
+@pytest.mark.slow
 def test_explaining_twice_gives_identical_maps_by_every_method(name, built, explained):
     entry = built(name)
     p, first = explained(name)
@@ -263,6 +264,7 @@ def draw(entry: zoo.Entry, image: np.ndarray) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize("name", params(IMAGE_MODELS))
+@pytest.mark.slow
 def test_filter_and_class_pictures_and_a_dream_are_finite_and_repeat_with_the_seed(name, built):
     entry = built(name)
     image = pictures(entry, 1, seed=2)[0]
