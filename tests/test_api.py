@@ -322,3 +322,15 @@ def test_train_gives_the_scripts_weights_and_history_bit_for_bit(mnist_path, tmp
     for key, values in run.history.items():
         assert [float(row[key]) for row in rows] == values, key
     assert 0.3 < run.test_acc < 1  # 300 real digits, one epoch: learning, far from chance
+
+
+def test_train_refuses_in_one_line_a_model_the_notes_recipe_cannot_train(tiny_npz):
+    mnist = cn.load_mnist(tiny_npz)
+    five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)])
+    with pytest.raises(cn.InputError, match=r"output has shape \(None, 5\).*10 outputs"):
+        cn.train(five, mnist)
+    free = keras.Sequential([keras.Input((None, None, 1)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+    with pytest.raises(cn.InputError, match=r"shape \(None, None, 1\).*28x28 grey digits"):
+        cn.train(free, mnist)
+    with pytest.raises(cn.InputError, match="not a str"):
+        cn.train("model.keras", mnist)
