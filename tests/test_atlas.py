@@ -1,0 +1,202 @@
+"""atlas.py and cn.atlas: the arrays, the site, resuming, and one-line refusals, on a tiny 2-conv model."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, assert_one_line_error, run_script
+
+HOSTILE = 'c<img src=x onerror="window.hacked=1">'  # a layer name Keras accepts; the site must show it as text
+STEPS = ["--steps", "5"]
+
+
+def tiny_model(second: str = "conv_b"):
+    """Two small conv layers through a ReLU and a pooling, then a 3-class softmax: 7 units in all."""
+    from cnn_note.backend import keras
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(3, 3, name="conv_a")(inputs)
+    x = keras.layers.Activation("relu", name="relu_a")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool_a")(x)
+    x = keras.layers.Conv2D(4, 3, name=second)(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="scores")(x), name="tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_files(tmp_path_factory) -> tuple[str, str]:
+    """The tiny model's file and an .npz of 50 random pictures to rank."""
+    folder = tmp_path_factory.mktemp("atlas_inputs")
+    model = folder / "tiny.keras"
+    tiny_model().save(model)
+    tiny_model(HOSTILE).save(folder / "hostile.keras")
+    pictures = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    np.savez(folder / "inputs.npz", images=pictures)
+    return str(model), str(folder / "inputs.npz")
+
+
+def atlas_args(model: str, inputs: str, out) -> list[str]:
+    return ["--model", model, "--examples-from", inputs, "--examples", "3", "--class-inputs", "20", *STEPS,
+            "--out", str(out), "--quiet"]
+
+
+@pytest.fixture(scope="session")
+def made(tiny_files, tmp_path_factory) -> str:
+    """An atlas of the tiny model made by the script, in one process."""
+    out = tmp_path_factory.mktemp("atlas") / "one"
+    done = run_script("atlas.py", *atlas_args(*tiny_files, out))
+    assert done.returncode == 0, done.stderr
+    assert "0 of 7 units found done" in done.stdout
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def hostile(tiny_files, tmp_path_factory) -> str:
+    """An atlas of the tiny model with its second conv layer named like an HTML tag. TensorFlow refuses such a name as a
+    scope in predict (the dataset scan), so without examples: the site and its file names are what this is about."""
+    out = tmp_path_factory.mktemp("atlas") / "hostile"
+    done = run_script("atlas.py", "--model", os.path.join(os.path.dirname(tiny_files[0]), "hostile.keras"), "--examples", "0",
+                      *STEPS, "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    return str(out)
+
+
+def test_arrays_are_the_filter_pictures_path(made, tiny_files):
+    import cnn_note as cn
+
+    model, _ = tiny_files
+    patterns = np.load(os.path.join(made, "patterns.npz"))
+    for layer, unit in (("conv_a", 2), ("conv_b", 3)):
+        alone = cn.filter_pictures(model, layer, [unit], examples=0, progress=False, steps=5)
+        assert np.array_equal(patterns[f"{layer}_images"][unit], alone.images[0, ..., 0])
+        assert patterns[f"{layer}_activations"][unit] == pytest.approx(alone.activations[0])
+    for layer in ("conv_a", "conv_b"):
+        # The negative picture scores lower than the positive one for every unit.
+        assert (patterns[f"{layer}_negative_activations"] < patterns[f"{layer}_activations"]).all()
+        assert patterns[f"{layer}_negative_images"].shape == patterns[f"{layer}_images"].shape
+
+
+def test_examples_keys_and_histograms(made):
+    examples = np.load(os.path.join(made, "examples.npz"))
+    for layer in ("conv_a", "conv_b"):
+        for suffix in ("filters", "top", "bottom", "best_mean", "best_mean_input", "top_activations", "bottom_activations",
+                       "top_positions", "bottom_positions", "field", "optimised", "optimised_score"):
+            assert f"{layer}_{suffix}" in examples.files
+        counts, edges = examples[f"{layer}_histogram"], examples[f"{layer}_histogram_edges"]
+        assert (counts.sum(axis=1) == 50).all()  # every scanned input, once per unit
+        # The top example's strongest response is the highest of all: it sits in the last bin.
+        assert (counts[:, -1] >= 1).all() and np.allclose(edges[:, -1], examples[f"{layer}_top_activations"][:, 0])
+    assert examples["conv_a_top"].shape == (3, 3)
+
+
+def test_incoming_connections_by_hand(made, tiny_files):
+    from cnn_note.backend import keras
+
+    connections = np.load(os.path.join(made, "connections.npz"))
+    kernel = keras.models.load_model(tiny_files[0]).get_layer("conv_b").get_weights()[0]  # (3, 3, 3 in, 4 units)
+    norms = np.sqrt((kernel**2).sum(axis=(0, 1)))
+    assert str(connections[f"conv_b_in_layer"]) == "conv_a"  # through the ReLU and the pooling
+    assert np.array_equal(connections[f"conv_b_in_units"], np.argsort(-norms, axis=0, kind="stable").T)
+    assert np.allclose(connections[f"conv_b_in_norms"], -np.sort(-norms, axis=0).T)
+    assert "conv_a_in_units" not in connections.files  # conv_a reads the pixels
+    assert connections["conv_a_class_contributions"].shape == (3, 3)
+
+
+def test_class_contributions_by_hand(tmp_path):
+    """A linear model: score_c = sum A * V_c + b, so unit u's contribution is the mean of sum_hw A_u * V_c[h, w, u]."""
+    from cnn_note import api, dataset_examples
+    from cnn_note.backend import keras
+    from cnn_note.network_atlas import class_contributions
+
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((8, 8, 1))
+    conv = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3, name="scores")(keras.layers.Flatten()(conv)))
+    pictures = np.random.default_rng(3).random((7, 8, 8, 1)).astype("float32")
+    view = api.view_of(model, head="logits")
+    found = class_contributions(view, "conv", dataset_examples.from_array(pictures, 1, "test"), 5)
+    maps = keras.Model(inputs, conv).predict(pictures[:5], verbose=0)  # (5, 6, 6, 2)
+    weights = model.get_layer("scores").get_weights()[0].reshape(6, 6, 2, 3)
+    expected = np.einsum("nhwu,hwuc->uc", maps, weights) / 5
+    assert found.shape == (2, 3)
+    assert np.allclose(found, expected, atol=1e-5)
+
+
+def test_site_escapes_and_stays_inside(hostile, made):
+    pages = []
+    for folder, _, files in os.walk(hostile):
+        for name in files:
+            path = os.path.realpath(os.path.join(folder, name))
+            assert path.startswith(os.path.realpath(hostile) + os.sep)
+            assert "<" not in name and '"' not in name
+            if name.endswith(".html"):
+                with open(path, encoding="utf-8") as handle:
+                    pages.append(handle.read())
+    assert len(pages) == 1 + 2 + 7  # index, a page per layer, per unit (no classes page without inputs)
+    text = "\n".join(pages)
+    assert "onerror=" not in text.replace("onerror=&quot;", "")  # only ever the escaped name
+    assert "c&lt;img src=x onerror=&quot;window.hacked=1&quot;&gt;" in text
+    assert "http://" not in text and "https://" not in text  # nothing fetched from the network
+    assert os.path.isfile(os.path.join(hostile, "1-c-img-src-x-onerror-window-hacked-1", "0.html"))
+    unit = open(os.path.join(made, "1-conv_b", "0.html"), encoding="utf-8").read()
+    for part in ('id="next"', 'id="up"', "<svg", "0-negative.png", "0-top0.png", "../inputs/", "Incoming, from conv_a",
+                 'href="../0-conv_a/', "Pushes up most"):
+        assert part in unit, part
+
+
+def test_resume_computes_only_what_is_missing(made, tiny_files, tmp_path):
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(made, out)
+    unit = out / "0-conv_a" / "1.npz"
+    before = {name: (out / name).read_bytes() for name in ("patterns.npz", "connections.npz")}
+    os.remove(unit)
+    os.remove(out / "0-conv_a" / "1.png")
+    done = run_script("atlas.py", *atlas_args(*tiny_files, out))
+    assert done.returncode == 0, done.stderr
+    assert "6 of 7 units found done" in done.stdout and "; 1 to compute" in done.stdout
+    assert filecmp.cmp(os.path.join(made, "0-conv_a", "1.png"), out / "0-conv_a" / "1.png", shallow=False)
+    after = np.load(out / "patterns.npz")
+    with np.load(os.path.join(made, "patterns.npz")) as first:
+        for key in first.files:
+            assert np.array_equal(first[key], after[key]), key
+    assert before["connections.npz"] and np.load(out / "connections.npz").files
+
+
+def refused(capsys, argv: list[str], *words: str) -> None:
+    """atlas.py, run in this process, exits 2 with one stderr line naming `words`."""
+    import atlas as script
+
+    with pytest.raises(SystemExit) as stop:
+        script.main(argv)
+    assert stop.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tiny_files, made, tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(ROOT)
+    model, inputs = tiny_files
+    out = tmp_path / "none"
+    refused(capsys, [*atlas_args(model, inputs, out), "--layers", "nope"], "unknown layer nope")
+    refused(capsys, [*atlas_args(model, inputs, out), "--examples", "51"], "--examples 51", "50 inputs")
+    assert not out.exists()
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    refused(capsys, atlas_args(model, inputs, a_file), "is a file")
+    listing = sorted(os.listdir(made))
+    refused(capsys, [*atlas_args(model, inputs, made), "--steps", "6"], "other settings", "steps")
+    assert sorted(os.listdir(made)) == listing
+
+
+def test_ray_missing_is_one_line(tiny_files, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.syspath_prepend(ROOT)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    refused(capsys, [*atlas_args(*tiny_files, tmp_path / "r"), "--layers", "conv_a", "--ray"], "pip install ray")
