@@ -10,11 +10,13 @@ the settings first), so the same command again computes only what is missing. Th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import re
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -197,17 +199,31 @@ def model_spec(model, view: View, folder: str) -> tuple[bytes | str, str]:
         return handle.read(), ".keras"
 
 
-def ray_pictures(address: str, model, plan: Plan, convention: tuple, todo: dict[str, list[int]],
-                 on_unit: Callable[[str, int, dict], None], chunk: int = RAY_CHUNK) -> None:
-    """The missing units' pictures as Ray tasks of (layer, a chunk of units), each unit written as it arrives. `address`:
-    "local" starts Ray on this machine's cores; else the cluster's (auto, host:port, ray://host:10001)."""
+def check_reachable(address: str, seconds: float = 5.0) -> None:
+    """Refuse a Ray address (host:port or ray://host:port) nothing answers at: Ray itself would wait for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray {address}: give auto, host:port (a head's GCS, such as 10.0.0.5:6379) or ray://host:10001")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as error:
+        raise InputError(f"cannot reach a Ray cluster at {address} ({error.strerror or error}): start one there with "
+                         "`ray start --head`, or give --ray without an address to run Ray on this machine alone") from None
+
+
+@contextlib.contextmanager
+def ray_session(address: str):
+    """Ray, started on this machine's cores ("local") or joined at a cluster's address (auto, host:6379,
+    ray://host:10001), and shut down after; one line when Ray is missing or the cluster cannot be reached."""
     try:
         import ray
     except ImportError:
-        raise InputError("--ray needs Ray, which is not installed: pip install ray (the version requirements-ray.txt pins)") from None
-    package = os.path.dirname(os.path.abspath(__file__))
+        raise InputError("--ray needs Ray, which is not installed: pip install -r requirements-ray.txt "
+                         "(or pip install ray)") from None
+    if address not in ("local", "auto"):
+        check_reachable(address)
     # The workers import this package as the driver has it, shipped by Ray: a cluster's machines need no copy of it.
-    runtime = {"py_modules": [package]}
+    runtime = {"py_modules": [os.path.dirname(os.path.abspath(__file__))]}
     try:
         if address == "local":
             ray.init(include_dashboard=False, log_to_driver=False, runtime_env=runtime,
@@ -215,24 +231,30 @@ def ray_pictures(address: str, model, plan: Plan, convention: tuple, todo: dict[
         else:
             ray.init(address=address, log_to_driver=False, runtime_env=runtime, configure_logging=False)
     except Exception as error:  # Ray raises ConnectionError, RuntimeError or ValueError by address kind
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise InputError(f"cannot reach a Ray cluster at {address} ({first[:160]}): start one there with `ray start --head`, "
                          "or give --ray without an address to run Ray on this machine alone") from None
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            spec, suffix = model_spec(model, plan.view, folder)
-            shared = ray.put(spec)
-            # A task whose worker dies is run again on another (Ray's retries): a unit depends on nothing else.
-            task = ray.remote(max_retries=5)(worker_units)
-            pending = [task.remote(shared, suffix, convention, layer, units[first:first + chunk], plan.chosen)
-                       for layer, units in todo.items() for first in range(0, len(units), chunk)]
-            while pending:
-                done, pending = ray.wait(pending, num_returns=1)
-                layer, found = ray.get(done[0])
-                for unit, pictures in found:
-                    on_unit(layer, unit, pictures)
+        yield ray
     finally:
         ray.shutdown()
+
+
+def ray_pictures(ray, model, plan: Plan, convention: tuple, todo: dict[str, list[int]],
+                 on_unit: Callable[[str, int, dict], None], chunk: int = RAY_CHUNK) -> None:
+    """The missing units' pictures as Ray tasks of (layer, a chunk of units), each unit handed on as it arrives."""
+    with tempfile.TemporaryDirectory() as folder:
+        spec, suffix = model_spec(model, plan.view, folder)
+        shared = ray.put(spec)
+        # A task whose worker dies is run again on another (Ray's retries): a unit depends on nothing else.
+        task = ray.remote(max_retries=5)(worker_units)
+        pending = [task.remote(shared, suffix, convention, layer, units[first:first + chunk], plan.chosen)
+                   for layer, units in todo.items() for first in range(0, len(units), chunk)]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            layer, found = ray.get(done[0])
+            for unit, pictures in found:
+                on_unit(layer, unit, pictures)
 
 
 def histograms(view: View, chosen: dict[str, list[int]], source: dataset_examples.Source,
@@ -353,28 +375,31 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
     from cnn_note.progress import Bar
 
     view, out = plan.view, plan.out
-    results.ensure_writable(out)
-    if not os.path.exists(os.path.join(out, MANIFEST)):
-        results.write_json(os.path.join(out, MANIFEST), plan.manifest)
-    for key in plan.keys.values():
-        os.makedirs(os.path.join(out, key), exist_ok=True)
     todo = {layer: units for layer, units in missing_units(plan).items() if units}
     total = sum(view.filters(layer) for layer in plan.layers)
     left = sum(len(units) for units in todo.values())
-    log(f"atlas: {total - left} of {total} units found done in {out}; {left} to compute"
-        + (f" with Ray ({ray})" if ray and left else ""))
-    start = time.perf_counter()
-    with Bar(left, "atlas", "unit", progress) as bar:
-        def arrived(layer: str, unit: int, found: dict) -> None:
-            save_unit(plan, layer, unit, found)
-            bar.advance()
+    with contextlib.ExitStack() as stack:
+        # Ray is joined before anything is written: a cluster that cannot be reached leaves --out as it was.
+        session = stack.enter_context(ray_session(ray)) if ray and left else None
+        results.ensure_writable(out)
+        if not os.path.exists(os.path.join(out, MANIFEST)):
+            results.write_json(os.path.join(out, MANIFEST), plan.manifest)
+        for key in plan.keys.values():
+            os.makedirs(os.path.join(out, key), exist_ok=True)
+        log(f"atlas: {total - left} of {total} units found done in {out}; {left} to compute"
+            + (f" with Ray ({ray})" if session else ""))
+        start = time.perf_counter()
+        with Bar(left, "atlas", "unit", progress) as bar:
+            def arrived(layer: str, unit: int, found: dict) -> None:
+                save_unit(plan, layer, unit, found)
+                bar.advance()
 
-        if ray and left:
-            ray_pictures(ray, model, plan, convention, todo, arrived)
-        else:
-            for layer, units in todo.items():
-                for unit in units:
-                    arrived(layer, unit, unit_pictures(view, layer, unit, plan.chosen))
+            if session:
+                ray_pictures(session, model, plan, convention, todo, arrived)
+            else:
+                for layer, units in todo.items():
+                    for unit in units:
+                        arrived(layer, unit, unit_pictures(view, layer, unit, plan.chosen))
     if left:
         log(f"atlas: {left} units x 2 pictures x {plan.chosen.steps} steps in {time.perf_counter() - start:.1f} s")
 

@@ -66,6 +66,7 @@ def hostile(tiny_files, tmp_path_factory) -> str:
     return str(out)
 
 
+@pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_arrays_are_the_filter_pictures_path(made, tiny_files):
     import cnn_note as cn
 
@@ -81,6 +82,7 @@ def test_arrays_are_the_filter_pictures_path(made, tiny_files):
         assert patterns[f"{layer}_negative_images"].shape == patterns[f"{layer}_images"].shape
 
 
+@pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_examples_keys_and_histograms(made):
     examples = np.load(os.path.join(made, "examples.npz"))
     for layer in ("conv_a", "conv_b"):
@@ -94,6 +96,7 @@ def test_examples_keys_and_histograms(made):
     assert examples["conv_a_top"].shape == (3, 3)
 
 
+@pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_incoming_connections_by_hand(made, tiny_files):
     from cnn_note.backend import keras
 
@@ -127,6 +130,7 @@ def test_class_contributions_by_hand(tmp_path):
     assert np.allclose(found, expected, atol=1e-5)
 
 
+@pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_site_escapes_and_stays_inside(hostile, made):
     pages = []
     for folder, _, files in os.walk(hostile):
@@ -149,6 +153,7 @@ def test_site_escapes_and_stays_inside(hostile, made):
         assert part in unit, part
 
 
+@pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_resume_computes_only_what_is_missing(made, tiny_files, tmp_path):
     import shutil
 
@@ -179,6 +184,7 @@ def refused(capsys, argv: list[str], *words: str) -> None:
     assert_one_line_error(capsys.readouterr().err, *words)
 
 
+@pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_bad_input_is_one_line_and_writes_nothing(tiny_files, made, tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(ROOT)
     model, inputs = tiny_files
@@ -200,3 +206,78 @@ def test_ray_missing_is_one_line(tiny_files, tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(ROOT)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     refused(capsys, [*atlas_args(*tiny_files, tmp_path / "r"), "--layers", "conv_a", "--ray"], "pip install ray")
+    assert not (tmp_path / "r").exists()
+
+
+def test_ray_unreachable_is_one_line(tiny_files, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("ray")
+    monkeypatch.syspath_prepend(ROOT)
+    for address in ("127.0.0.1:9", "ray://127.0.0.1:9"):  # the discard port: nothing answers there
+        refused(capsys, [*atlas_args(*tiny_files, tmp_path / "r"), "--ray", address], f"cannot reach a Ray cluster at {address}",
+                "without an address")
+    assert not (tmp_path / "r").exists()
+
+
+def same_atlas(first: str, second: str) -> None:
+    """Every array equal (but the scan's own time) and every other file byte for byte the same."""
+    for folder, _, files in os.walk(first):
+        for name in files:
+            one = os.path.join(folder, name)
+            other = os.path.join(second, os.path.relpath(one, first))
+            if name.endswith(".npz"):
+                with np.load(one) as a, np.load(other) as b:
+                    assert sorted(a.files) == sorted(b.files), one
+                    for key in a.files:
+                        assert key == "scan_seconds" or np.array_equal(a[key], b[key]), (one, key)
+            else:
+                assert filecmp.cmp(one, other, shallow=False), one
+    assert sum(len(files) for _, _, files in os.walk(first)) == sum(len(files) for _, _, files in os.walk(second))
+
+
+@pytest.mark.slow
+def test_ray_atlas_is_identical(made, tiny_files, tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "ray"
+    done = run_script("atlas.py", *atlas_args(*tiny_files, out), "--ray")
+    assert done.returncode == 0, done.stderr
+    assert "with Ray (local)" in done.stdout
+    same_atlas(made, str(out))
+
+
+def ray_task_pids(name: str = "ray::worker_units") -> list[int]:
+    """Processes whose title says they run our Ray task now (Ray names a busy worker after its task)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if handle.read().startswith(name.encode()):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_ray_worker_killed_mid_run_still_identical(made, tiny_files, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("ray")
+    out = tmp_path / "killed"
+    run = subprocess.Popen([sys.executable, os.path.join(ROOT, "atlas.py"), *atlas_args(*tiny_files, out), "--ray"],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    deadline = time.monotonic() + 300
+    while killed is None and run.poll() is None and time.monotonic() < deadline:
+        busy = ray_task_pids()
+        if busy:
+            killed = busy[0]
+            os.kill(killed, signal.SIGKILL)  # a worker dies in the middle of its task
+        time.sleep(0.1)
+    stdout, stderr = run.communicate(timeout=600)
+    assert killed is not None, "no Ray worker was seen running a task"
+    assert run.returncode == 0, stderr
+    same_atlas(made, str(out))
