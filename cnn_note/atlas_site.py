@@ -55,7 +55,7 @@ def e(text) -> str:
 def page(title: str, body: str, root: str = "") -> str:
     """A whole HTML page: its style sheet and the arrow-key script beside it, `root` the way back to the site's top."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
             f'<title>{e(title)}</title><link rel="stylesheet" href="{root}style.css"></head>\n'
             f'<body>\n{body}\n<script src="{root}nav.js"></script>\n</body></html>\n')
 

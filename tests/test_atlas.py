@@ -281,3 +281,140 @@ def test_ray_worker_killed_mid_run_still_identical(made, tiny_files, tmp_path):
     assert killed is not None, "no Ray worker was seen running a task"
     assert run.returncode == 0, stderr
     same_atlas(made, str(out))
+
+
+# In a real browser: Debian's chromium and chromium-driver, driven by Selenium (see .ci/run).
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+WIDTH = 390  # a phone's width: no page may scroll sideways at it
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium at 390 pixels wide, with a new empty profile; skipped with the reason where it is absent,
+    failed under CI=true."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
+    try:
+        from selenium import webdriver
+    except ImportError:
+        missing.append("selenium (pip install -r requirements-dev.txt)")
+    if missing:
+        why = f"no {', '.join(missing)}: apt-get install chromium chromium-driver"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", f"--window-size={WIDTH},800"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_window_size(WIDTH, 800)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def served(made, hostile):
+    """A static server on 127.0.0.1 (a free port) over the folder holding both atlases."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    root = os.path.commonpath([made, hostile])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", root],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield root, f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def checked(driver) -> None:
+    """The page now open: every picture decoded, nothing in the console at SEVERE, no sideways scroll, no script injected."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)"))
+    images = driver.execute_script("return Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])")
+    assert images and all(width > 0 for _, width in images), [src for src, width in images if not width]
+    severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not severe, severe
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= WIDTH, driver.current_url
+    assert driver.execute_script("return typeof window.hacked") == "undefined"
+
+
+def walk(driver, index: str) -> None:
+    """Index, a layer, a unit, a connection link, back; the arrow keys; every page checked."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get(index)
+    checked(driver)
+    driver.find_element(By.LINK_TEXT, "conv_b").click()
+    checked(driver)
+    assert driver.current_url.endswith("1-conv_b.html")
+    driver.find_element(By.CSS_SELECTOR, "a.tile[href$='/1.html']").click()
+    checked(driver)
+    unit = driver.current_url
+    assert unit.endswith("1-conv_b/1.html")
+    driver.find_element(By.PARTIAL_LINK_TEXT, "conv_a #").click()  # the strongest incoming connection
+    checked(driver)
+    assert "/0-conv_a/" in driver.current_url
+    assert "Outgoing, to conv_b" in driver.page_source
+    driver.back()
+    checked(driver)
+    assert driver.current_url == unit
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+    checked(driver)
+    assert driver.current_url.endswith("1-conv_b/2.html")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_UP)
+    checked(driver)
+    assert driver.current_url.endswith("1-conv_b.html")
+
+
+def hostile_shown_as_text(driver, index: str) -> None:
+    """The layer named like an <img> tag shows as its text on the index, its layer page and a unit page; nothing runs."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(index)
+    checked(driver)
+    driver.find_element(By.LINK_TEXT, HOSTILE).click()
+    checked(driver)
+    assert driver.find_element(By.TAG_NAME, "h1").text == HOSTILE
+    driver.find_element(By.CSS_SELECTOR, "a.tile").click()
+    checked(driver)
+    assert driver.find_element(By.TAG_NAME, "h1").text == f"{HOSTILE} #0"
+
+
+@pytest.mark.slow
+def test_site_in_a_browser_from_file(browser, made, hostile):
+    walk(browser, f"file://{made}/index.html")
+    hostile_shown_as_text(browser, f"file://{hostile}/index.html")
+
+
+@pytest.mark.slow
+def test_site_in_a_browser_over_http(browser, served, made, hostile):
+    root, url = served
+    walk(browser, f"{url}/{os.path.relpath(made, root)}/index.html")
+    hostile_shown_as_text(browser, f"{url}/{os.path.relpath(hostile, root)}/index.html")
+
+
+def test_help_states_each_default_once(capsys, monkeypatch):
+    from test_cli import test_help_states_each_default_once_and_none_for_switches as help_check
+
+    monkeypatch.syspath_prepend(ROOT)
+    help_check("atlas", capsys)
