@@ -439,7 +439,7 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
         if below is not None:
             norms, signs = weight_norms(view, layer)
             links[layer] = (below, norms, signs)
-    classes = view.classes()
+    classes = view.classes() if view.classes() and view.head.kind != "regression" else None  # a value has no classes
     if classes and plan.source is not None and plan.class_inputs:
         explained = plan.layers if classes <= settings.MAX_CLASSES else plan.layers[-1:]
         for layer in explained:
