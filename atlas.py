@@ -66,8 +66,13 @@ def main(argv: list[str] | None = None) -> str | None:
                           input_range=args.input_range, preprocess=args.preprocess, head=args.head, output=args.output,
                           class_names=args.class_names, examples=args.examples, examples_from=args.examples_from,
                           data=args.data, class_inputs=args.class_inputs, connections=args.connections, **how)
-        return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess),
-                          progress=not args.quiet and sys.stdout.isatty())
+        try:
+            return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess),
+                              progress=not args.quiet and sys.stdout.isatty())
+        except KeyboardInterrupt:  # the units written are whole and kept: say so, not reported_errors' "nothing new"
+            print(f"{PROG}: interrupted: the units done are kept in {plan.out}; the same command computes the rest",
+                  file=sys.stderr)
+            raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

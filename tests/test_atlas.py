@@ -174,6 +174,32 @@ def test_resume_computes_only_what_is_missing(made, tiny_files, tmp_path):
     assert before["connections.npz"] and np.load(out / "connections.npz").files
 
 
+@pytest.mark.slow
+def test_ctrl_c_then_the_same_command_finishes_the_atlas(made, tiny_files, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "interrupted"
+    run = subprocess.Popen([sys.executable, os.path.join(ROOT, "atlas.py"), *atlas_args(*tiny_files, out)], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while run.poll() is None and not (out / "0-conv_a" / "0.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=300)
+    assert run.returncode == 2
+    assert_one_line_error(stderr, "interrupted", "the same command computes the rest")
+    done_before = len(list(out.glob("*/*.npz")))
+    assert 1 <= done_before < 7
+    assert not [path for path in out.rglob("*") if ".tmp" in path.name]  # nothing half-written
+    again = run_script("atlas.py", *atlas_args(*tiny_files, out))
+    assert again.returncode == 0, again.stderr
+    assert f"{done_before} of 7 units found done" in again.stdout
+    same_atlas(made, str(out))
+
+
 def refused(capsys, argv: list[str], *words: str) -> None:
     """atlas.py, run in this process, exits 2 with one stderr line naming `words`."""
     import atlas as script
@@ -418,3 +444,20 @@ def test_help_states_each_default_once(capsys, monkeypatch):
 
     monkeypatch.syspath_prepend(ROOT)
     help_check("atlas", capsys)
+
+
+@pytest.mark.slow
+def test_api_takes_a_model_in_memory_and_returns_where_it_wrote(tmp_path):
+    import cnn_note as cn
+
+    model = tiny_model()
+    with pytest.raises(cn.InputError, match="unknown layer nope"):
+        cn.atlas(model, str(tmp_path / "bad"), ["nope"], examples=0, progress=False)
+    assert not (tmp_path / "bad").exists()
+    lines = []
+    out = cn.atlas(model, str(tmp_path / "mine"), ["conv_a"], examples=0, steps=2, log=lines.append)
+    assert out == str(tmp_path / "mine")
+    assert (tmp_path / "mine" / "index.html").is_file() and (tmp_path / "mine" / "0-conv_a" / "2.html").is_file()
+    assert lines[0].startswith("atlas: 0 of 3 units found done")
+    with np.load(tmp_path / "mine" / "patterns.npz") as found:
+        assert found["conv_a_images"].shape == (3, 28, 28)
