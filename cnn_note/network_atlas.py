@@ -1,9 +1,10 @@
 """An atlas of a whole network: every unit of the chosen layers with its pictures, dataset examples and connections.
 
-The pictures are cn.filter_pictures' own (patterns.filter_patterns), ascended one unit at a time
-so that a unit's picture depends on the model, the layer, the unit and the settings only, never
-on which units shared its batch: the atlas made in one process and the one made by Ray tasks on
-any number of workers are identical. Each unit is written when done (atomic writes, a manifest of
+The pictures are cn.filter_pictures' own (patterns.filter_patterns), ascended in pieces of PIECE
+units that start at multiples of PIECE, each unit from its row of the layer's starting pictures:
+a unit's picture depends on the model, the layer, the unit and the settings only, never on which
+process or worker made it, so the atlas made in one process and the one made by Ray tasks on any
+number of workers are identical. Each unit is written when done (atomic writes, a manifest of
 the settings first), so the same command again computes only what is missing. The dataset scan
 (top and bottom examples, histograms), the connections and the site are made on the driver.
 """
@@ -29,7 +30,9 @@ from cnn_note.cli import InputError
 from cnn_note.model_views import View
 
 HISTOGRAM_BINS = 30
-RAY_CHUNK = 4  # units per Ray task: small enough to spread over the workers, large enough to keep each busy
+# Units ascended together, in pieces that start at multiples of PIECE: a unit's batch, and so its pictures to the last
+# bit (a batch's size can change a float's rounding), is the same in one process and on any Ray worker.
+PIECE = 8
 MANIFEST = "manifest.json"
 # Layers that act on each channel alone: an incoming connection is followed through them to the conv layer below.
 PER_CHANNEL = (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU,
@@ -53,26 +56,26 @@ def default_out(view: View, model) -> str:
     return os.path.join("results", "atlas", re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "model")
 
 
-def unit_pictures(view: View, layer: str, unit: int, chosen: settings.Pictures) -> dict[str, np.ndarray]:
-    """One unit's picture that maximises its mean activation and the one that minimises it, with those activations:
-    cn.filter_pictures' ascent (patterns.filter_patterns) on this unit alone."""
+def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.Pictures) -> dict[str, np.ndarray]:
+    """Units first .. first + count - 1 of `layer`: the pictures that maximise and minimise each one's mean activation,
+    and those activations, ascended together by cn.filter_pictures' code (patterns.filter_patterns) as one batch."""
     param = api.parameterisation(view, chosen.param)
     steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
     found = {}
     for prefix, negative in (("", False), ("negative_", True)):
-        images, activations = patterns.filter_patterns(view, layer, [unit], chosen.size, steps, chunk=1, param=param,
-                                                       negative=negative)
-        found[f"{prefix}image"], found[f"{prefix}activation"] = images[0], activations[0]
+        images, activations = patterns.filter_patterns(view, layer, range(first, first + count), chosen.size, steps,
+                                                       chunk=count, param=param, negative=negative, first=first)
+        found[f"{prefix}image"], found[f"{prefix}activation"] = images, activations
     return found
 
 
 _WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for its later tasks
 
 
-def worker_units(model: bytes | str, suffix: str, convention: tuple, layer: str, units: Sequence[int],
-                 chosen: settings.Pictures) -> tuple[str, list[tuple[int, dict]]]:
-    """A Ray task: the pictures of some units of one layer, on a worker that loads the model (file bytes or a network
-    name) the first time only."""
+def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
+                 chosen: settings.Pictures) -> tuple[str, int, dict]:
+    """A Ray task: one piece of a layer's units (see piece_pictures), on a worker that loads the model (file bytes or a
+    network name) the first time only."""
     key = (hashlib.sha256(model).hexdigest() if isinstance(model, bytes) else model, suffix, convention)
     if key not in _WORKER_VIEWS:
         spec = model
@@ -81,8 +84,7 @@ def worker_units(model: bytes | str, suffix: str, convention: tuple, layer: str,
             with os.fdopen(handle, "wb") as file:
                 file.write(model)
         _WORKER_VIEWS[key] = api.view_of(spec, *convention)
-    view = _WORKER_VIEWS[key]
-    return layer, [(unit, unit_pictures(view, layer, unit, chosen)) for unit in units]
+    return layer, first, piece_pictures(_WORKER_VIEWS[key], layer, first, count, chosen)
 
 
 @dataclasses.dataclass
@@ -93,6 +95,7 @@ class Plan:
     out: str
     layers: list[str]
     keys: dict[str, str]  # layer -> its file name (see slug)
+    piece: int  # units ascended together (see PIECE)
     chosen: settings.Pictures
     examples: int
     source: dataset_examples.Source | None
@@ -152,8 +155,8 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     need = view.smallest_side(layers)
     if chosen.size < need:
         raise InputError(f"--size {chosen.size} is too small for {', '.join(layers)}: use at least {need}")
-    for layer in layers:
-        patterns.batch_size(view, layer, 1, chosen.size)  # one picture must fit in memory: refused now, not mid-run
+    # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
+    piece = min(patterns.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
     names = view.class_names(class_names) if view.classes() else None
     source = api.example_source(view, examples_from, examples, log, mnist=data) if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
@@ -163,7 +166,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
                 "class_inputs": class_inputs, "connections": connections, "class_names": names}
     check_manifest(out, manifest)
     keys = {layer: slug(layer, index) for index, layer in enumerate(layers)}
-    return Plan(view, out, layers, keys, chosen, examples, source, class_inputs, connections, names, manifest)
+    return Plan(view, out, layers, keys, piece, chosen, examples, source, class_inputs, connections, names, manifest)
 
 
 def unit_file(plan: Plan, layer: str, unit: int) -> str:
@@ -179,10 +182,17 @@ def save_unit(plan: Plan, layer: str, unit: int, found: dict[str, np.ndarray]) -
     results.save_npz(unit_file(plan, layer, unit), found)
 
 
-def missing_units(plan: Plan) -> dict[str, list[int]]:
-    """Each layer's units not written yet."""
-    return {layer: [unit for unit in range(plan.view.filters(layer)) if not os.path.exists(unit_file(plan, layer, unit))]
-            for layer in plan.layers}
+def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
+    """{(layer, first unit of a piece): the piece's units not written yet}, for the pieces that have any."""
+    todo = {}
+    for layer in plan.layers:
+        count = plan.view.filters(layer)
+        for first in range(0, count, plan.piece):
+            missing = [unit for unit in range(first, min(first + plan.piece, count))
+                       if not os.path.exists(unit_file(plan, layer, unit))]
+            if missing:
+                todo[layer, first] = missing
+    return todo
 
 
 def model_spec(model, view: View, folder: str) -> tuple[bytes | str, str]:
@@ -240,21 +250,19 @@ def ray_session(address: str):
         ray.shutdown()
 
 
-def ray_pictures(ray, model, plan: Plan, convention: tuple, todo: dict[str, list[int]],
-                 on_unit: Callable[[str, int, dict], None], chunk: int = RAY_CHUNK) -> None:
-    """The missing units' pictures as Ray tasks of (layer, a chunk of units), each unit handed on as it arrives."""
+def ray_pictures(ray, model, plan: Plan, convention: tuple, todo: dict[tuple[str, int], list[int]],
+                 on_piece: Callable[[str, int, dict], None]) -> None:
+    """The pieces with missing units as Ray tasks, each handed on as it arrives."""
     with tempfile.TemporaryDirectory() as folder:
         spec, suffix = model_spec(model, plan.view, folder)
         shared = ray.put(spec)
-        # A task whose worker dies is run again on another (Ray's retries): a unit depends on nothing else.
-        task = ray.remote(max_retries=5)(worker_units)
-        pending = [task.remote(shared, suffix, convention, layer, units[first:first + chunk], plan.chosen)
-                   for layer, units in todo.items() for first in range(0, len(units), chunk)]
+        # A task whose worker dies is run again on another (Ray's retries): a piece depends on nothing else.
+        task = ray.remote(max_retries=5)(worker_piece)
+        pending = [task.remote(shared, suffix, convention, layer, first,
+                               min(plan.piece, plan.view.filters(layer) - first), plan.chosen) for layer, first in todo]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            layer, found = ray.get(done[0])
-            for unit, pictures in found:
-                on_unit(layer, unit, pictures)
+            on_piece(*ray.get(done[0]))
 
 
 def histograms(view: View, chosen: dict[str, list[int]], source: dataset_examples.Source,
@@ -375,7 +383,7 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
     from cnn_note.progress import Bar
 
     view, out = plan.view, plan.out
-    todo = {layer: units for layer, units in missing_units(plan).items() if units}
+    todo = missing_pieces(plan)
     total = sum(view.filters(layer) for layer in plan.layers)
     left = sum(len(units) for units in todo.values())
     with contextlib.ExitStack() as stack:
@@ -390,16 +398,17 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
             + (f" with Ray ({ray})" if session else ""))
         start = time.perf_counter()
         with Bar(left, "atlas", "unit", progress) as bar:
-            def arrived(layer: str, unit: int, found: dict) -> None:
-                save_unit(plan, layer, unit, found)
-                bar.advance()
+            def arrived(layer: str, first: int, found: dict) -> None:
+                for unit in todo[layer, first]:  # the piece's units already written stay as they are
+                    save_unit(plan, layer, unit, {key: value[unit - first] for key, value in found.items()})
+                    bar.advance()
 
             if session:
                 ray_pictures(session, model, plan, convention, todo, arrived)
             else:
-                for layer, units in todo.items():
-                    for unit in units:
-                        arrived(layer, unit, unit_pictures(view, layer, unit, plan.chosen))
+                for layer, first in todo:
+                    arrived(layer, first, piece_pictures(view, layer, first, min(plan.piece, view.filters(layer) - first),
+                                                         plan.chosen))
     if left:
         log(f"atlas: {left} units x 2 pictures x {plan.chosen.steps} steps in {time.perf_counter() - start:.1f} s")
 
