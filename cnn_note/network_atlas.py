@@ -34,6 +34,7 @@ HISTOGRAM_BINS = 30
 # bit (a batch's size can change a float's rounding), is the same in one process and on any Ray worker.
 PIECE = 8
 MANIFEST = "manifest.json"
+SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")  # what TensorFlow takes as a name scope (its message says so)
 # Layers that act on each channel alone: an incoming connection is followed through them to the conv layer below.
 PER_CHANNEL = (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU,
                keras.layers.BatchNormalization, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
@@ -158,6 +159,10 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
     piece = min(patterns.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
     names = view.class_names(class_names) if view.classes() else None
+    odd = next((name for name in view.recorded.layers if not SCOPE_NAME.match(name)), None)
+    if examples and odd is not None:
+        raise InputError(f"layer {odd} has a name TensorFlow refuses in predict, which the dataset scan uses (letters, "
+                         "digits and _ . / > - only): give --examples 0 for an atlas without examples, or rename the layer")
     source = api.example_source(view, examples_from, examples, log, mnist=data) if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
                 "preprocess": preprocess, "head": head, "output": output, "layers": layers,

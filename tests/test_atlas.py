@@ -221,6 +221,9 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny_files, made, tmp_path, ca
     a_file = tmp_path / "file"
     a_file.write_text("x")
     refused(capsys, atlas_args(model, inputs, a_file), "is a file")
+    hostile_file = os.path.join(os.path.dirname(model), "hostile.keras")
+    refused(capsys, ["--model", hostile_file, *atlas_args(model, inputs, out)[2:]], "TensorFlow refuses", "--examples 0")
+    assert not out.exists()
     listing = sorted(os.listdir(made))
     refused(capsys, [*atlas_args(model, inputs, made), "--steps", "6"], "other settings", "steps")
     assert sorted(os.listdir(made)) == listing
