@@ -388,6 +388,7 @@ def checked(driver) -> None:
 
 def walk(driver, index: str) -> None:
     """Index, a layer, a unit, a connection link, back; the arrow keys; every page checked."""
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -400,6 +401,11 @@ def walk(driver, index: str) -> None:
     checked(driver)
     unit = driver.current_url
     assert unit.endswith("1-conv_b/1.html")
+    example = driver.find_element(By.CSS_SELECTOR, "figure.example")
+    whole = example.find_element(By.CSS_SELECTOR, ".whole")
+    assert not whole.is_displayed()
+    ActionChains(driver).move_to_element(example).perform()  # hovering shows the whole input, its field boxed
+    assert whole.is_displayed() and whole.find_element(By.CSS_SELECTOR, ".box").size["width"] > 0
     driver.find_element(By.PARTIAL_LINK_TEXT, "conv_a #").click()  # the strongest incoming connection
     checked(driver)
     assert "/0-conv_a/" in driver.current_url
