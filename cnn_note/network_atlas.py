@@ -65,7 +65,7 @@ def piece_pictures(view: View, layer: str, first: int, count: int, chosen: setti
     found = {}
     for prefix, negative in (("", False), ("negative_", True)):
         images, activations = patterns.filter_patterns(view, layer, range(first, first + count), chosen.size, steps,
-                                                       chunk=count, param=param, negative=negative, first=first)
+                                                       chunk=count, param=param, negative=negative, offset=first)
         found[f"{prefix}image"], found[f"{prefix}activation"] = images, activations
     return found
 

@@ -21,7 +21,7 @@ def batch_size(view: View, layer: str, count: int, size: int) -> int:
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
                     on_progress: Callable | None = None, chunk: int | None = None, param: str = "pixels",
                     frames: list | None = None, every: int = ascent.STEPS_PER_CALL,
-                    negative: bool = False, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                    negative: bool = False, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Ascend every requested filter of `layer` from one start each; returns images and final mean activations.
 
     The filters ascend together, one image each, `chunk` at a time (default: as many as fit in
@@ -29,11 +29,11 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
     is ascended before it; the activation returned is always the layer's own output's. With a
     `frames` list, every filter's picture at the start and every `every` steps is appended to it,
     one (filters, H, W, C) array a frame. With `negative`, the pictures minimise the mean instead (Lucid's "negative").
-    `first`: these filters start as rows first, first + 1, ... of a longer list's starts (an atlas's piece of a layer).
+    `offset`: these filters start as rows offset, offset + 1, ... of a longer list's starts (an atlas's piece of a layer).
     """
     filters = list(filters)
     chunk = chunk or batch_size(view, layer, len(filters), size)
-    starts = start(param, first + len(filters), size, size, view.channels, settings.seed)[first:]
+    starts = start(param, offset + len(filters), size, size, view.channels, settings.seed)[offset:]
     images, scores, chunk_frames = [], [], []
     for first in range(0, len(filters), chunk):
         part = filters[first:first + chunk]

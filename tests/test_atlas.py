@@ -470,3 +470,21 @@ def test_api_takes_a_model_in_memory_and_returns_where_it_wrote(tmp_path):
     assert lines[0].startswith("atlas: 0 of 3 units found done")
     with np.load(tmp_path / "mine" / "patterns.npz") as found:
         assert found["conv_a_images"].shape == (3, 28, 28)
+
+
+@pytest.mark.slow
+def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
+    """A layer of 10 units is ascended as units 0-7 and 8-9, each from its own row of the layer's starts: the pictures
+    cn.filter_pictures draws in chunks of 8."""
+    import cnn_note as cn
+    from cnn_note import settings
+    from cnn_note.backend import keras
+    from cnn_note.network_atlas import PIECE, piece_pictures
+
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((12, 12, 1))
+    view = cn.view_of(keras.Model(inputs, keras.layers.Conv2D(10, 3, name="c")(inputs)))
+    chosen = settings.Pictures(size=12, steps=3)
+    pieces = [piece_pictures(view, "c", first, min(PIECE, 10 - first), chosen) for first in range(0, 10, PIECE)]
+    drawn = cn.filter_pictures(view, "c", chunk=PIECE, examples=0, progress=False, size=12, steps=3)
+    assert np.array_equal(np.concatenate([piece["image"] for piece in pieces]), drawn.images)
