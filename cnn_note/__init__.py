@@ -7,6 +7,7 @@
     cn.feature_maps(model, image)        each layer's output for a picture
     cn.build_dnn(), cn.build_cnn(), cn.load_mnist(), cn.seed(0), cn.train(model, mnist)   the note's comparison
     cn.plot(result)                      any result as the scripts draw it (inline in Jupyter)
+    cn.atlas(model, out)                 a browsable web site of every unit of every conv layer
 
 A refused input raises cn.InputError (a ValueError) with one line saying what is wrong and what to do.
 TensorFlow loads on the first use of a function, not on import.
@@ -17,12 +18,16 @@ from cnn_note.errors import InputError
 __version__ = "1.0.0"
 
 _API = ("explain", "filter_pictures", "class_pictures", "deep_dream", "feature_maps", "build_dnn", "build_cnn", "load_mnist",
-        "seed", "train", "plot", "view_of", "Explanation", "Pictures", "Dream")
+        "seed", "train", "plot", "view_of", "atlas", "Explanation", "Pictures", "Dream")
 __all__ = ["InputError", "__version__", *_API]
 
 
 def __getattr__(name: str):
     # The API imports TensorFlow; the scripts import this package for their flags alone, which must stay instant.
+    if name == "atlas":  # its module builds on the API (and is not called atlas: cn.atlas is the function)
+        from cnn_note.network_atlas import atlas
+
+        return atlas
     if name in _API:
         from cnn_note import api
 

@@ -19,22 +19,26 @@ def batch_size(view: View, layer: str, count: int, size: int) -> int:
 
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
                     on_progress: Callable | None = None, chunk: int | None = None, param: str = "pixels",
-                    frames: list | None = None, every: int = ascent.STEPS_PER_CALL) -> tuple[np.ndarray, np.ndarray]:
+                    frames: list | None = None, every: int = ascent.STEPS_PER_CALL,
+                    negative: bool = False, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Ascend every requested filter of `layer` from one start each; returns images and final mean activations.
 
     The filters ascend together, one image each, `chunk` at a time (default: as many as fit in
     memory), on pixels or (param "fourier") on Fourier-basis pictures. A layer that ends in a ReLU
     is ascended before it; the activation returned is always the layer's own output's. With a
     `frames` list, every filter's picture at the start and every `every` steps is appended to it,
-    one (filters, H, W, C) array a frame.
+    one (filters, H, W, C) array a frame. With `negative`, the pictures minimise the mean instead (Lucid's "negative").
+    `offset`: these filters start as rows offset, offset + 1, ... of a longer list's starts (an atlas's piece of a layer).
     """
     filters = list(filters)
     chunk = chunk or batch_size(view, layer, len(filters), size)
-    starts = start(param, len(filters), size, size, view.channels, settings.seed)
+    starts = start(param, offset + len(filters), size, size, view.channels, settings.seed)[offset:]
     images, scores, chunk_frames = [], [], []
     for first in range(0, len(filters), chunk):
         part = filters[first:first + chunk]
         objective = objectives.filter_mean(view, layer, part, before_relu=True)
+        if negative:  # the same ascent of the opposite score: the picture the filter responds to least
+            objective = (lambda images, score=objective: -score(images))
         progress = on_progress
         if frames is not None:  # each chunk's pictures at each call, joined into whole frames once all have run
             seen = [pixels(param, starts[first:first + chunk], size, size)]

@@ -17,6 +17,8 @@ PARAMS = ("fourier", "pixels")
 MAX_FILTERS = 64  # filters drawn per layer unless others are asked for: a readable grid
 MAX_CLASSES = 20  # class pictures of every class unless others are asked for: a small classifier's
 EXAMPLES = 9  # dataset examples shown per filter, most and least exciting each (0: none)
+CLASS_INPUTS = 1_000  # atlas.py: inputs averaged over for each unit's contribution to each class
+CONNECTIONS = 5  # atlas.py: strongest incoming and outgoing connections listed per unit
 
 # What each kind of value must be, as the scripts' flag types check it too (cli.positive_int and the rest).
 RULES = {

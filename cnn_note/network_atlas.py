@@ -1,0 +1,496 @@
+"""An atlas of a whole network: every unit of the chosen layers with its pictures, dataset examples and connections.
+
+The pictures are cn.filter_pictures' own (patterns.filter_patterns), ascended in pieces of PIECE
+units that start at multiples of PIECE, each unit from its row of the layer's starting pictures:
+a unit's picture depends on the model, the layer, the unit and the settings only, never on which
+process or worker made it, so the atlas made in one process and the one made by Ray tasks on any
+number of workers are identical. Each unit is written when done (atomic writes, a manifest of
+the settings first), so the same command again computes only what is missing. The dataset scan
+(top and bottom examples, histograms), the connections and the site are made on the driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from cnn_note import api, ascent, dataset_examples, dream, patterns, results, settings
+from cnn_note.backend import keras, tf
+from cnn_note.cli import InputError
+from cnn_note.model_views import View
+
+HISTOGRAM_BINS = 30
+# Units ascended together, in pieces that start at multiples of PIECE: a unit's batch, and so its pictures to the last
+# bit (a batch's size can change a float's rounding), is the same in one process and on any Ray worker.
+PIECE = 8
+MANIFEST = "manifest.json"
+SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")  # what TensorFlow takes as a name scope (its message says so)
+# Layers that act on each channel alone: an incoming connection is followed through them to the conv layer below.
+PER_CHANNEL = (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU,
+               keras.layers.BatchNormalization, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
+               keras.layers.ZeroPadding2D, keras.layers.Cropping2D, keras.layers.Dropout, keras.layers.SpatialDropout2D,
+               keras.layers.GaussianNoise, keras.layers.Identity)
+
+
+def slug(name: str, index: int) -> str:
+    """A file name for layer number `index`: its index and the letters, digits, - and _ of its name, never a path."""
+    return f"{index}-{re.sub(r'[^A-Za-z0-9_-]+', '-', name).strip('-')[:40] or 'layer'}"
+
+
+def default_out(view: View, model) -> str:
+    """results/atlas/<model name>/: a model file's folder when the file is called model.keras (train_cnn.py's), else its stem."""
+    if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
+        stem = os.path.splitext(os.path.basename(os.fspath(model)))[0]
+        name = os.path.basename(os.path.dirname(os.path.abspath(model))) if stem == "model" else stem
+    else:
+        name = view.model.name if isinstance(model, (keras.Model, View)) else str(model)
+    return os.path.join("results", "atlas", re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "model")
+
+
+def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.Pictures) -> dict[str, np.ndarray]:
+    """Units first .. first + count - 1 of `layer`: the pictures that maximise and minimise each one's mean activation,
+    and those activations, ascended together by cn.filter_pictures' code (patterns.filter_patterns) as one batch."""
+    param = api.parameterisation(view, chosen.param)
+    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    found = {}
+    for prefix, negative in (("", False), ("negative_", True)):
+        images, activations = patterns.filter_patterns(view, layer, range(first, first + count), chosen.size, steps,
+                                                       chunk=count, param=param, negative=negative, offset=first)
+        found[f"{prefix}image"], found[f"{prefix}activation"] = images, activations
+    return found
+
+
+_WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for its later tasks
+
+
+def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
+                 chosen: settings.Pictures) -> tuple[str, int, dict]:
+    """A Ray task: one piece of a layer's units (see piece_pictures), on a worker that loads the model (file bytes or a
+    network name) the first time only."""
+    key = (hashlib.sha256(model).hexdigest() if isinstance(model, bytes) else model, suffix, convention)
+    if key not in _WORKER_VIEWS:
+        spec = model
+        if isinstance(model, bytes):
+            handle, spec = tempfile.mkstemp(suffix=suffix)
+            with os.fdopen(handle, "wb") as file:
+                file.write(model)
+        _WORKER_VIEWS[key] = api.view_of(spec, *convention)
+    return layer, first, piece_pictures(_WORKER_VIEWS[key], layer, first, count, chosen)
+
+
+@dataclasses.dataclass
+class Plan:
+    """Everything an atlas needs, checked before anything is written."""
+
+    view: View
+    out: str
+    layers: list[str]
+    keys: dict[str, str]  # layer -> its file name (see slug)
+    piece: int  # units ascended together (see PIECE)
+    chosen: settings.Pictures
+    examples: int
+    source: dataset_examples.Source | None
+    class_inputs: int
+    connections: int
+    class_names: list[str] | None
+    manifest: dict
+
+
+def weights_digest(model: keras.Model) -> str:
+    """A fingerprint of the model's weights: an atlas resumed on a retrained model would mix two models."""
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def check_out(out: str) -> None:
+    """--out must be a folder or not exist yet."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise InputError(f"--out {out} is a file, not a folder: give a folder for the atlas (it is made if missing)")
+
+
+def check_manifest(out: str, manifest: dict) -> int:
+    """Refuse an --out that holds an atlas of other settings; returns how many units it holds already."""
+    path = os.path.join(out, MANIFEST)
+    if not os.path.exists(path):
+        return 0
+    try:
+        with open(path, encoding="utf-8") as handle:
+            old = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path} cannot be read ({error}): delete it, or give another --out") from None
+    differ = next((key for key in sorted({*old, *manifest}) if old.get(key) != manifest.get(key)), None)
+    if differ:
+        raise InputError(f"--out {out} holds an atlas made with other settings ({differ}: {old.get(differ)!r} there, "
+                         f"{manifest.get(differ)!r} now): give the same settings to resume it, or another --out")
+    return 1
+
+
+def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=None, preprocess=None, head: str = "auto",
+         output=None, class_names: list[str] | None = None, examples: int = settings.EXAMPLES, examples_from=None,
+         data: str | None = None, class_inputs: int = settings.CLASS_INPUTS, connections: int = settings.CONNECTIONS,
+         log: Callable[[str], None] = print, **how) -> Plan:
+    """Check every input and settle what the atlas holds; writes nothing."""
+    view = api.view_of(model, input_range, preprocess, head, output)
+    chosen = settings.make(settings.Pictures, "atlas", how)
+    for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(f"{name}={value!r}: it must be a whole number of at least 0")
+    out = out or default_out(view, model)
+    check_out(out)
+    layers = list(layers) if layers else view.conv_layer_names()
+    view.check_layers(layers)
+    if len(set(layers)) != len(layers):
+        raise InputError("--layers names a layer twice: give each layer once")
+    need = view.smallest_side(layers)
+    if chosen.size < need:
+        raise InputError(f"--size {chosen.size} is too small for {', '.join(layers)}: use at least {need}")
+    # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
+    piece = min(patterns.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
+    names = view.class_names(class_names) if view.classes() else None
+    odd = next((name for name in view.recorded.layers if not SCOPE_NAME.match(name)), None)
+    if examples and odd is not None:
+        raise InputError(f"layer {odd} has a name TensorFlow refuses in predict, which the dataset scan uses (letters, "
+                         "digits and _ . / > - only): give --examples 0 for an atlas without examples, or rename the layer")
+    source = api.example_source(view, examples_from, examples, log, mnist=data) if examples else None
+    manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
+                "preprocess": preprocess, "head": head, "output": output, "layers": layers,
+                "pictures": dataclasses.asdict(chosen), "examples": examples,
+                "examples_from": None if source is None else f"{source.description} ({len(source)} inputs)",
+                "class_inputs": class_inputs, "connections": connections, "class_names": names}
+    check_manifest(out, manifest)
+    keys = {layer: slug(layer, index) for index, layer in enumerate(layers)}
+    return Plan(view, out, layers, keys, piece, chosen, examples, source, class_inputs, connections, names, manifest)
+
+
+def unit_file(plan: Plan, layer: str, unit: int) -> str:
+    """Where a unit's arrays go: the file whose presence says the unit is done."""
+    return os.path.join(plan.out, plan.keys[layer], f"{unit}.npz")
+
+
+def save_unit(plan: Plan, layer: str, unit: int, found: dict[str, np.ndarray]) -> None:
+    """A unit's pictures as PNGs and its arrays, each written whole; the arrays last, as they mark the unit done."""
+    folder = os.path.join(plan.out, plan.keys[layer])
+    results.save_image(os.path.join(folder, f"{unit}.png"), found["image"])
+    results.save_image(os.path.join(folder, f"{unit}-negative.png"), found["negative_image"])
+    results.save_npz(unit_file(plan, layer, unit), found)
+
+
+def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
+    """{(layer, first unit of a piece): the piece's units not written yet}, for the pieces that have any."""
+    todo = {}
+    for layer in plan.layers:
+        count = plan.view.filters(layer)
+        for first in range(0, count, plan.piece):
+            missing = [unit for unit in range(first, min(first + plan.piece, count))
+                       if not os.path.exists(unit_file(plan, layer, unit))]
+            if missing:
+                todo[layer, first] = missing
+    return todo
+
+
+def model_spec(model, view: View, folder: str) -> tuple[bytes | str, str]:
+    """What Ray workers load the model from: a model file's bytes, a network's name, or (a model in memory) the bytes of a
+    .keras file it is saved to first; the model itself is never pickled."""
+    if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
+        with open(model, "rb") as handle:
+            return handle.read(), os.path.splitext(os.fspath(model))[1]
+    if isinstance(model, str):
+        return model, ""
+    path = os.path.join(folder, "model.keras")
+    view.model.save(path)
+    with open(path, "rb") as handle:
+        return handle.read(), ".keras"
+
+
+def check_reachable(address: str, seconds: float = 5.0) -> None:
+    """Refuse a Ray address (host:port or ray://host:port) nothing answers at: Ray itself would wait for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray {address}: give auto, host:port (a head's GCS, such as 10.0.0.5:6379) or ray://host:10001")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as error:
+        raise InputError(f"cannot reach a Ray cluster at {address} ({error.strerror or error}): start one there with "
+                         "`ray start --head`, or give --ray without an address to run Ray on this machine alone") from None
+
+
+@contextlib.contextmanager
+def ray_session(address: str):
+    """Ray, started on this machine's cores ("local") or joined at a cluster's address (auto, host:6379,
+    ray://host:10001), and shut down after; one line when Ray is missing or the cluster cannot be reached."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--ray needs Ray, which is not installed: pip install -r requirements-ray.txt "
+                         "(or pip install ray)") from None
+    if address not in ("local", "auto"):
+        check_reachable(address)
+    # The workers import this package as the driver has it, shipped by Ray: a cluster's machines need no copy of it.
+    runtime = {"py_modules": [os.path.dirname(os.path.abspath(__file__))]}
+    try:
+        if address == "local":
+            ray.init(include_dashboard=False, log_to_driver=False, runtime_env=runtime,
+                     object_store_memory=200 * 2**20, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, runtime_env=runtime, configure_logging=False)
+    except Exception as error:  # Ray raises ConnectionError, RuntimeError or ValueError by address kind
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise InputError(f"cannot reach a Ray cluster at {address} ({first[:160]}): start one there with `ray start --head`, "
+                         "or give --ray without an address to run Ray on this machine alone") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def ray_pictures(ray, model, plan: Plan, convention: tuple, todo: dict[tuple[str, int], list[int]],
+                 on_piece: Callable[[str, int, dict], None]) -> None:
+    """The pieces with missing units as Ray tasks, each handed on as it arrives."""
+    with tempfile.TemporaryDirectory() as folder:
+        spec, suffix = model_spec(model, plan.view, folder)
+        shared = ray.put(spec)
+        # A task whose worker dies is run again on another (Ray's retries): a piece depends on nothing else.
+        task = ray.remote(max_retries=5)(worker_piece)
+        pending = [task.remote(shared, suffix, convention, layer, first,
+                               min(plan.piece, plan.view.filters(layer) - first), plan.chosen) for layer, first in todo]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            on_piece(*ray.get(done[0]))
+
+
+def histograms(view: View, chosen: dict[str, list[int]], source: dataset_examples.Source,
+               ranked: dict[str, dataset_examples.Examples], bins: int = HISTOGRAM_BINS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each unit's strongest response over every input, as histogram counts (F, bins) over edges (F, bins + 1): a second
+    pass (the scan keeps the top N only), between the lowest and highest values the scan found, so no value falls outside."""
+    model = view.responses(list(chosen))
+    edges, counts = {}, {}
+    for layer, examples in ranked.items():
+        low, high = examples.bottom_activations[:, 0], examples.top_activations[:, 0]
+        high = np.maximum(high, low + 1e-6)
+        edges[layer] = np.linspace(low, high, bins + 1, axis=1)
+        counts[layer] = np.zeros((len(chosen[layer]), bins), np.int64)
+
+    def run(batch: list[np.ndarray]) -> None:
+        outputs = model.predict_on_batch(np.stack(batch).astype("float32"))
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for layer, maps in zip(chosen, outputs):
+            strongest = np.asarray(maps)[..., chosen[layer]].reshape(len(batch), -1, len(chosen[layer])).max(axis=1)  # (B, F)
+            low, high = edges[layer][:, 0], edges[layer][:, -1]
+            place = np.clip(((strongest - low) / (high - low) * bins).astype(int), 0, bins - 1)
+            np.add.at(counts[layer], (np.broadcast_to(np.arange(len(low)), place.shape), place), 1)
+
+    for batch in batches(source.pictures(), dataset_examples.MAX_BATCH):
+        run(batch)
+    return {layer: (counts[layer], edges[layer]) for layer in chosen}
+
+
+def batches(pictures, size: int, limit: int | None = None):
+    """Lists of at most `size` pictures of one shape, from (index, picture) pairs; the first `limit` pictures only."""
+    batch: list[np.ndarray] = []
+    for index, picture in pictures:
+        if limit is not None and index >= limit:
+            break
+        if batch and (len(batch) >= size or batch[0].shape != picture.shape):
+            yield batch
+            batch = []
+        batch.append(picture)
+    if batch:
+        yield batch
+
+
+def incoming(view: View, layer: str, chosen: Sequence[str]) -> str | None:
+    """The chosen conv layer whose units feed `layer` (a Conv2D) through layers that act on each channel alone, or None."""
+    graph = view.recorded
+    conv = view.layer(layer)
+    if type(conv) is not keras.layers.Conv2D or conv.groups != 1:
+        return None
+    producer = {id(tensor): name for name, tensor in graph.produced.items() if not isinstance(graph.layers[name], keras.Model)}
+    tensor = graph.received[layer]
+    while id(tensor) in producer:
+        name = producer[id(tensor)]
+        if name in chosen:
+            return name if isinstance(view.layer(name), (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
+                                                          keras.layers.SeparableConv2D)) else None
+        if not isinstance(view.layer(name), PER_CHANNEL):
+            return None
+        tensor = graph.received[name]
+    return None
+
+
+def weight_norms(view: View, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """||W[:, :, c, u]|| and the sign of the weights' sum, (in channels, units) each, of a Conv2D."""
+    kernel = keras.ops.convert_to_numpy(view.layer(layer).kernel)
+    return np.sqrt((kernel**2).sum(axis=(0, 1))), np.sign(kernel.sum(axis=(0, 1)))
+
+
+def strongest(norms: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's k largest entries' rows, largest first (ties to the lower row), and the values: (columns, k) each."""
+    order = np.argsort(-norms, axis=0, kind="stable")[:k].T
+    return order, np.take_along_axis(norms.T, order, axis=1)
+
+
+class ChannelScale(keras.layers.Layer):
+    """Multiplies each channel by a weight of 1: the gradient of a score with respect to it is the sum over positions of
+    A times the gradient with respect to A, which is what a unit's contribution to a class is."""
+
+    def __init__(self, channels: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scale = self.add_weight(shape=(channels,), initializer="ones", name="scale")
+
+    def call(self, inputs):
+        return inputs * self.scale
+
+
+def class_contributions(view: View, layer: str, source: dataset_examples.Source, count: int) -> np.ndarray:
+    """Unit u's contribution to class c (units, classes): the mean over the first `count` inputs of the sum over positions
+    of A_u * dScore_c/dA_u, differentiating from the layer's output through the rest of the model only."""
+    scale = ChannelScale(view.filters(layer), name="atlas_channel_scale")
+    scores = view._settled[1]  # the class scores as model_views defines them for the head (logits for a softmax head)
+    model = view.graph([scores], on_call=lambda called, out: scale(out) if called.name == layer else out)
+    total, seen = 0.0, 0
+    for batch in batches(source.pictures(), 64, count):
+        with tf.GradientTape() as tape:
+            summed = tf.reduce_sum(model(np.stack(batch).astype("float32")), axis=0)  # (classes,)
+        total = total + tape.jacobian(summed, scale.scale).numpy()  # (classes, units): every input's sum
+        seen += len(batch)
+    return (total / max(seen, 1)).T
+
+
+def most_sure(view: View, source: dataset_examples.Source, count: int, shown: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each class, the `shown` inputs among the first `count` it gives the highest probability, and those: (classes, shown)."""
+    probabilities = np.concatenate([view.probabilities(np.stack(batch).astype("float32"))
+                                    for batch in batches(source.pictures(), 256, count)])
+    order = np.argsort(-probabilities, axis=0, kind="stable")[:shown].T
+    return order, np.take_along_axis(probabilities.T, order, axis=1)
+
+
+def squeezed(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 1) as (N, H, W), as visualize_filters.py saves grey pictures in patterns.npz."""
+    return images[..., 0] if images.shape[-1] == 1 else images
+
+
+def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,
+         log: Callable[[str], None] = print) -> str:
+    """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays and the site."""
+    from cnn_note import atlas_site, reporting
+    from cnn_note.progress import Bar
+
+    view, out = plan.view, plan.out
+    todo = missing_pieces(plan)
+    total = sum(view.filters(layer) for layer in plan.layers)
+    left = sum(len(units) for units in todo.values())
+    with contextlib.ExitStack() as stack:
+        # Ray is joined before anything is written: a cluster that cannot be reached leaves --out as it was.
+        session = stack.enter_context(ray_session(ray)) if ray and left else None
+        results.ensure_writable(out)
+        if not os.path.exists(os.path.join(out, MANIFEST)):
+            results.write_json(os.path.join(out, MANIFEST), plan.manifest)
+        for key in plan.keys.values():
+            os.makedirs(os.path.join(out, key), exist_ok=True)
+        log(f"atlas: {total - left} of {total} units found done in {out}; {left} to compute"
+            + (f" with Ray ({ray})" if session else ""))
+        start = time.perf_counter()
+        with Bar(left, "atlas", "unit", progress) as bar:
+            def arrived(layer: str, first: int, found: dict) -> None:
+                for unit in todo[layer, first]:  # the piece's units already written stay as they are
+                    save_unit(plan, layer, unit, {key: value[unit - first] for key, value in found.items()})
+                    bar.advance()
+
+            if session:
+                ray_pictures(session, model, plan, convention, todo, arrived)
+            else:
+                for layer, first in todo:
+                    arrived(layer, first, piece_pictures(view, layer, first, min(plan.piece, view.filters(layer) - first),
+                                                         plan.chosen))
+    if left:
+        log(f"atlas: {left} units x 2 pictures x {plan.chosen.steps} steps in {time.perf_counter() - start:.1f} s")
+
+    units = {layer: list(range(view.filters(layer))) for layer in plan.layers}
+    pictures = {}
+    for layer in plan.layers:
+        found = [dict(np.load(unit_file(plan, layer, unit))) for unit in units[layer]]
+        pictures[layer] = {key: np.stack([item[key] for item in found]) for key in found[0]}
+    results.save_npz(os.path.join(out, "patterns.npz"), {
+        name: value for layer in plan.layers for name, value in (
+            (f"{layer}_images", squeezed(pictures[layer]["image"])), (f"{layer}_filters", np.array(units[layer])),
+            (f"{layer}_activations", pictures[layer]["activation"]),
+            (f"{layer}_negative_images", squeezed(pictures[layer]["negative_image"])),
+            (f"{layer}_negative_activations", pictures[layer]["negative_activation"]))})
+
+    ranked, counts, optimised = {}, {}, {}
+    if plan.source is not None:
+        ranked = api.dataset_examples_of(view, units, plan.examples, plan.source, progress=progress, log=log)
+        counts = histograms(view, units, plan.source, ranked)
+        arrays = {}
+        for layer in plan.layers:
+            found = api.with_examples(view, api.Pictures(pictures[layer]["image"], units[layer], pictures[layer]["activation"],
+                                                         "", [], layer), ranked[layer])
+            optimised[layer] = found.optimised
+            arrays.update(ranked[layer].arrays(), **{f"{layer}_optimised": found.optimised,
+                                                     f"{layer}_optimised_score": found.optimised_score,
+                                                     f"{layer}_histogram": counts[layer][0],
+                                                     f"{layer}_histogram_edges": counts[layer][1]})
+        results.save_npz(os.path.join(out, "examples.npz"), {
+            **arrays, "inputs": np.array(plan.source.names or [plan.source.description]),
+            "scan_seconds": np.array(next(iter(ranked.values())).seconds),
+            "processor": np.array(reporting.machine()["processor"])})
+
+    links, contributions, conn = {}, {}, {}
+    for layer in plan.layers:
+        below = incoming(view, layer, plan.layers)
+        if below is not None:
+            norms, signs = weight_norms(view, layer)
+            links[layer] = (below, norms, signs)
+    classes = view.classes() if view.classes() and view.head.kind != "regression" else None  # a value has no classes
+    if classes and plan.source is not None and plan.class_inputs:
+        explained = plan.layers if classes <= settings.MAX_CLASSES else plan.layers[-1:]
+        for layer in explained:
+            contributions[layer] = class_contributions(view, layer, plan.source, plan.class_inputs)
+    for layer in plan.layers:
+        if layer in links:
+            below, norms, signs = links[layer]
+            order, values = strongest(norms, plan.connections)
+            conn.update({f"{layer}_in_units": order, f"{layer}_in_norms": values, f"{layer}_in_layer": np.array(below),
+                         f"{layer}_in_signs": np.take_along_axis(signs.T, order, axis=1)})
+        if layer in contributions:
+            conn[f"{layer}_class_contributions"] = contributions[layer]
+    results.save_npz(os.path.join(out, "connections.npz"), conn)
+
+    class_page = None
+    if classes and classes <= settings.MAX_CLASSES and plan.source is not None:
+        drawn = api.class_pictures(view, class_names=plan.class_names, progress=False,
+                                   **dataclasses.asdict(plan.chosen))
+        sure = most_sure(view, plan.source, plan.class_inputs or len(plan.source), max(plan.examples, 1))
+        class_page = (drawn, sure)
+    atlas_site.write(plan, pictures, ranked, counts, optimised, links, contributions, class_page)
+    log(f"atlas written to {out}/ (open {os.path.join(out, 'index.html')})")
+    return out
+
+
+def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *, input_range=None, preprocess=None,
+          head: str = "auto", output=None, class_names: list[str] | None = None, examples: int = settings.EXAMPLES,
+          examples_from=None, data: str | None = None, class_inputs: int = settings.CLASS_INPUTS,
+          connections: int = settings.CONNECTIONS, ray: str | bool | None = None, progress: bool = True,
+          log: Callable[[str], None] | None = None, **how) -> str:
+    """Write a browsable atlas of every unit of `layers` (default: every conv layer) to `out` (default
+    results/atlas/<model name>/) and return where: each unit's pictures that maximise and minimise its mean activation,
+    its top and bottom `examples` inputs, a histogram of its strongest response, its strongest connections. `ray`: True
+    to spread the pictures over Ray on this machine, or a cluster's address. `how`: the settings of settings.Pictures."""
+    log = api.lines(log, progress)
+    chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
+                  class_names=class_names, examples=examples, examples_from=examples_from, data=data,
+                  class_inputs=class_inputs, connections=connections, log=log, **how)
+    address = "local" if ray is True else (ray or None)
+    return make(model, chosen, address, (input_range, preprocess), progress, log)
