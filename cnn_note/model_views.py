@@ -187,9 +187,10 @@ class View:
         self.check_layers([name])
         return self.graph([self._graph.received[name]])
 
-    def class_scores(self) -> keras.Model:
-        """Pixels to the class scores (see Head): what ascending or explaining a class differentiates."""
-        return self.graph([self._settled[1]])
+    def class_scores(self, on_call: Callable | None = None) -> keras.Model:
+        """Pixels to the class scores (see Head): what ascending or explaining a class differentiates. `on_call(layer,
+        output)` may replace each layer's output on the way (see graph)."""
+        return self.graph([self._settled[1]], on_call=on_call)
 
     def layer_and_scores(self, name: str) -> keras.Model:
         """Pixels to [the output of layer `name`, the class scores], for Grad-CAM: as computed, so that the scores'

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import api, ascent, dataset_examples, dream, patterns, results, settings
+from cnn_note import api, ascent, dataset_examples, patterns, results, settings
 from cnn_note.backend import keras, tf
 from cnn_note.cli import InputError
 from cnn_note.model_views import View
@@ -291,18 +291,27 @@ def histograms(view: View, chosen: dict[str, list[int]], source: dataset_example
             place = np.clip(((strongest - low) / (high - low) * bins).astype(int), 0, bins - 1)
             np.add.at(counts[layer], (np.broadcast_to(np.arange(len(low)), place.shape), place), 1)
 
-    for batch in batches(source.pictures(), dataset_examples.MAX_BATCH):
+    for batch in batches(source.pictures(), fitting(view, list(chosen), dataset_examples.MAX_BATCH)):
         run(batch)
     return {layer: (counts[layer], edges[layer]) for layer in chosen}
 
 
-def batches(pictures, size: int, limit: int | None = None):
-    """Lists of at most `size` pictures of one shape, from (index, picture) pairs; the first `limit` pictures only."""
+def fitting(view: View, names: Sequence[str] | None, most: int, forward_only: bool = True) -> Callable[[tuple], int]:
+    """How many pictures of a shape go through the named layers (None: the whole model) at once: View.batch's rule."""
+    return lambda shape: view.batch(names, *shape[:2], most, f"a {shape[0]}x{shape[1]} input", "give smaller pictures",
+                                    forward_only)
+
+
+def batches(pictures, size: Callable[[tuple], int], limit: int | None = None):
+    """Lists of at most size(shape) pictures of one shape, from (index, picture) pairs; the first `limit` pictures only."""
     batch: list[np.ndarray] = []
+    sizes: dict[tuple, int] = {}
     for index, picture in pictures:
         if limit is not None and index >= limit:
             break
-        if batch and (len(batch) >= size or batch[0].shape != picture.shape):
+        if picture.shape not in sizes:
+            sizes[picture.shape] = size(picture.shape)
+        if batch and (len(batch) >= sizes[batch[0].shape] or batch[0].shape != picture.shape):
             yield batch
             batch = []
         batch.append(picture)
@@ -357,13 +366,17 @@ def class_contributions(view: View, layer: str, source: dataset_examples.Source,
     """Unit u's contribution to class c (units, classes): the mean over the first `count` inputs of the sum over positions
     of A_u * dScore_c/dA_u, differentiating from the layer's output through the rest of the model only."""
     scale = ChannelScale(view.filters(layer), name="atlas_channel_scale")
-    scores = view._settled[1]  # the class scores as model_views defines them for the head (logits for a softmax head)
-    model = view.graph([scores], on_call=lambda called, out: scale(out) if called.name == layer else out)
-    total, seen = 0.0, 0
-    for batch in batches(source.pictures(), 64, count):
+    model = view.class_scores(on_call=lambda called, out: scale(out) if called.name == layer else out)
+
+    @tf.function(reduce_retracing=True)  # compiled: some eager convolution gradients abort TensorFlow 2.21 on the CPU
+    def summed_jacobian(images):
         with tf.GradientTape() as tape:
-            summed = tf.reduce_sum(model(np.stack(batch).astype("float32")), axis=0)  # (classes,)
-        total = total + tape.jacobian(summed, scale.scale).numpy()  # (classes, units): every input's sum
+            summed = tf.reduce_sum(model(images), axis=0)  # (classes,)
+        return tape.jacobian(summed, scale.scale)  # (classes, units): every input's sum
+
+    total, seen = 0.0, 0
+    for batch in batches(source.pictures(), fitting(view, None, 64, forward_only=False), count):
+        total = total + summed_jacobian(tf.constant(np.stack(batch), tf.float32)).numpy()
         seen += len(batch)
     return (total / max(seen, 1)).T
 
@@ -371,7 +384,7 @@ def class_contributions(view: View, layer: str, source: dataset_examples.Source,
 def most_sure(view: View, source: dataset_examples.Source, count: int, shown: int) -> tuple[np.ndarray, np.ndarray]:
     """For each class, the `shown` inputs among the first `count` it gives the highest probability, and those: (classes, shown)."""
     probabilities = np.concatenate([view.probabilities(np.stack(batch).astype("float32"))
-                                    for batch in batches(source.pictures(), 256, count)])
+                                    for batch in batches(source.pictures(), fitting(view, None, 256), count)])
     order = np.argsort(-probabilities, axis=0, kind="stable")[:shown].T
     return order, np.take_along_axis(probabilities.T, order, axis=1)
 
