@@ -169,9 +169,10 @@ def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | 
 
 def dataset_examples_of(model, chosen: dict[str, Sequence[int]], examples: int = settings.EXAMPLES, examples_from=None,
                         whole: bool = False, *, input_range=None, preprocess=None, progress: bool = True,
-                        log: Callable[[str], None] | None = None) -> dict[str, dataset_examples.Examples]:
+                        log: Callable[[str], None] | None = None, scanned: tuple | None = None) -> dict[str, dataset_examples.Examples]:
     """For every {layer: filters}, in one pass over the inputs (see example_source), the `examples` inputs whose strongest
-    response is highest and the `examples` whose weakest is lowest; {} when there are no inputs to rank."""
+    response is highest and the `examples` whose weakest is lowest; {} when there are no inputs to rank. `scanned`: that
+    pass already made (dataset_examples.merged of shards' scans, as the atlas makes them with Ray)."""
     log = lines(log, progress)
     view = view_of(model, input_range, preprocess)
     chosen = {layer: checked_filters(view, layer, filters, settings.MAX_FILTERS) for layer, filters in chosen.items()}
@@ -182,7 +183,7 @@ def dataset_examples_of(model, chosen: dict[str, Sequence[int]], examples: int =
         return {}
     start = time.perf_counter()
     with Bar(len(source), "examples", "picture", progress) as bar:
-        found = dataset_examples.find(view, chosen, source, examples, whole, bar.advance)
+        found = dataset_examples.find(view, chosen, source, examples, whole, bar.advance, scanned)
     seconds = time.perf_counter() - start
     log(f"examples: {source.description} ranked for {', '.join(chosen)} in {seconds:.1f} s")
     return {layer: dataclasses.replace(examples_of_layer, seconds=seconds) for layer, examples_of_layer in found.items()}

@@ -20,6 +20,7 @@ from cnn_note.errors import InputError
 from cnn_note.model_views import View
 
 MAX_BATCH = 512  # inputs per call: both cores busy on MNIST, few traced shapes
+SHARD = MAX_BATCH  # batches never cross a multiple of this index: shards of the inputs that do not either scan alike
 SCAN_SIDE = 512  # larger pictures are scanned on a copy this many pixels a side, as explain.py's occlusion works on one
 WHOLE_SIDE = 128  # a whole input is kept for its figure at most this many pixels a side: a thousand photos stay small
 # Layers that mix no pixels: the field goes through them as it came (a merge takes the union of its inputs' fields).
@@ -205,9 +206,17 @@ class Running:
 
     def add(self, values: np.ndarray, indices: np.ndarray, positions: np.ndarray) -> None:
         """values (B, F) of inputs `indices` (B,) at positions (B, F, 2): keep each row's N best of old and new."""
-        merged = np.concatenate([self.values, self.sign * values.T], axis=1)
-        index = np.concatenate([self.indices, np.broadcast_to(indices, (len(merged), len(indices)))], axis=1)
-        place = np.concatenate([self.positions, positions.transpose(1, 0, 2)], axis=1)
+        self._keep(self.sign * values.T, np.broadcast_to(indices, (len(self.values), len(indices))), positions.transpose(1, 0, 2))
+
+    def merge(self, other: Running) -> None:
+        """Keep each row's N best of this and another's (a shard of the inputs): the union's best N are the whole set's."""
+        self._keep(other.values, other.indices, other.positions)
+
+    def _keep(self, values: np.ndarray, indices: np.ndarray, positions: np.ndarray) -> None:
+        """Signed values (F, K) of inputs indices (F, K) at positions (F, K, 2) joined to those kept; each row's N best stay."""
+        merged = np.concatenate([self.values, values], axis=1)
+        index = np.concatenate([self.indices, indices], axis=1)
+        place = np.concatenate([self.positions, positions], axis=1)
         order = np.lexsort((index, -merged), axis=1)[:, :self.count]  # highest first, then the earlier input
         rows = np.arange(len(merged))[:, None]
         self.values, self.indices, self.positions = merged[rows, order], index[rows, order], place[rows, order]
@@ -255,13 +264,27 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
         if shape not in batch_sizes:
             batch_sizes[shape] = view.batch(names, *shape[:2], MAX_BATCH, f"a {shape[0]}x{shape[1]} example picture",
                                             "give smaller pictures", forward_only=True)
-        if pending and (pending[0].shape != shape or len(pending) >= batch_sizes[pending[0].shape]):
+        # A batch also ends at every multiple of SHARD, so that shards of the inputs are batched as one pass is, and
+        # give the same values to the last bit (a batch's size can change a float's rounding).
+        if pending and (pending[0].shape != shape or len(pending) >= batch_sizes[pending[0].shape] or index % SHARD == 0):
             run(pending, pending_indices)
             pending, pending_indices = [], []
         pending.append(picture)
         pending_indices.append(index)
     if pending:
         run(pending, pending_indices)
+    return kept, map_sizes
+
+
+def merged(scans: Iterable[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Scans of shards of the inputs (scan's results) as the one scan of them all."""
+    scans = iter(scans)
+    kept, map_sizes = next(scans)
+    for other, sizes in scans:
+        for name, runnings in other.items():
+            for running, more in zip(kept[name], runnings):
+                running.merge(more)
+        map_sizes.update(sizes)
     return kept, map_sizes
 
 
@@ -280,10 +303,11 @@ def crop(picture: np.ndarray, region: tuple[int, int, int, int], keep: tuple[int
 
 
 def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: int, whole: bool = False,
-         tick: Callable[[int], None] | None = None) -> dict[str, Examples]:
+         tick: Callable[[int], None] | None = None, scanned: tuple[dict, dict] | None = None) -> dict[str, Examples]:
     """Each chosen layer's examples from `source`, with the pictures to show: receptive-field crops, or whole inputs (when
-    `whole`, or where the field cannot be told) with their units' boxes. Each input shown is read once more."""
-    kept, map_sizes = scan(view, chosen, source.pictures(), count, tick)
+    `whole`, or where the field cannot be told) with their units' boxes. Each input shown is read once more. `scanned`:
+    the scan already made (merged from shards), else it is made here."""
+    kept, map_sizes = scanned or scan(view, chosen, source.pictures(), count, tick)
     found, wanted = {}, {}
     for name, (top, bottom, best) in kept.items():
         (top_index, top_values, top_places), (low_index, low_values, low_places) = top.result(), bottom.result()
@@ -345,8 +369,9 @@ class Source:
     def picture(self, index: int) -> np.ndarray:
         return self.read(index)
 
-    def pictures(self) -> Iterator[tuple[int, np.ndarray]]:
-        return ((index, self.read(index)) for index in range(self.count))
+    def pictures(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(index, picture) of every input from `start` up to `stop` (default: the last)."""
+        return ((index, self.read(index)) for index in range(start, self.count if stop is None else min(stop, self.count)))
 
 
 def from_array(images: np.ndarray, channels: int, description: str, size: tuple[int, int] | None = None) -> Source:

@@ -33,6 +33,8 @@ HISTOGRAM_BINS = 30
 # Units ascended together, in pieces that start at multiples of PIECE: a unit's batch, and so its pictures to the last
 # bit (a batch's size can change a float's rounding), is the same in one process and on any Ray worker.
 PIECE = 8
+# Inputs a Ray task scans: a multiple of dataset_examples.SHARD, so the shards batch their inputs as one pass does.
+SHARD_INPUTS = dataset_examples.SHARD
 MANIFEST = "manifest.json"
 SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")  # what TensorFlow takes as a name scope (its message says so)
 # Layers that act on each channel alone: an incoming connection is followed through them to the conv layer below.
@@ -73,19 +75,39 @@ def piece_pictures(view: View, layer: str, first: int, count: int, chosen: setti
 _WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for its later tasks
 
 
-def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
-                 chosen: settings.Pictures) -> tuple[str, int, dict]:
-    """A Ray task: one piece of a layer's units (see piece_pictures), on a worker that loads the model (file bytes or a
-    network name) the first time only."""
+def worker_view(model: bytes | str, suffix: str, convention: tuple) -> View:
+    """On a Ray worker: the view of a model (file bytes or a network name), loaded the first time only."""
     key = (hashlib.sha256(model).hexdigest() if isinstance(model, bytes) else model, suffix, convention)
     if key not in _WORKER_VIEWS:
-        spec = model
         if isinstance(model, bytes):
-            handle, spec = tempfile.mkstemp(suffix=suffix)
-            with os.fdopen(handle, "wb") as file:
-                file.write(model)
-        _WORKER_VIEWS[key] = api.view_of(spec, *convention)
-    return layer, first, piece_pictures(_WORKER_VIEWS[key], layer, first, count, chosen)
+            with tempfile.TemporaryDirectory() as folder:  # read whole by Keras, so the file can go at once
+                path = os.path.join(folder, f"model{suffix}")
+                with open(path, "wb") as file:
+                    file.write(model)
+                _WORKER_VIEWS[key] = api.view_of(path, *convention)
+        else:
+            _WORKER_VIEWS[key] = api.view_of(model, *convention)
+    return _WORKER_VIEWS[key]
+
+
+def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
+                 chosen: settings.Pictures) -> tuple[str, int, dict]:
+    """A Ray task: one piece of a layer's units (see piece_pictures)."""
+    return layer, first, piece_pictures(worker_view(model, suffix, convention), layer, first, count, chosen)
+
+
+def worker_scan(model: bytes | str, suffix: str, convention: tuple, chosen: dict[str, list[int]],
+                source: dataset_examples.Source, start: int, stop: int, count: int) -> tuple[int, tuple[dict, dict]]:
+    """A Ray task: dataset_examples.scan of one shard of the inputs, start .. stop - 1."""
+    view = worker_view(model, suffix, convention)
+    return start, dataset_examples.scan(view, chosen, source.pictures(start, stop), count)
+
+
+def worker_counts(model: bytes | str, suffix: str, convention: tuple, chosen: dict[str, list[int]],
+                  source: dataset_examples.Source, start: int, stop: int, edges: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A Ray task: the histogram counts of one shard of the inputs, start .. stop - 1 (see histogram_counts)."""
+    view = worker_view(model, suffix, convention)
+    return histogram_counts(view, chosen, source.pictures(start, stop), edges)
 
 
 @dataclasses.dataclass
@@ -255,45 +277,48 @@ def ray_session(address: str):
         ray.shutdown()
 
 
-def ray_pictures(ray, model, plan: Plan, convention: tuple, todo: dict[tuple[str, int], list[int]],
-                 on_piece: Callable[[str, int, dict], None]) -> None:
-    """The pieces with missing units as Ray tasks, each handed on as it arrives."""
-    with tempfile.TemporaryDirectory() as folder:
-        spec, suffix = model_spec(model, plan.view, folder)
-        shared = ray.put(spec)
-        # A task whose worker dies is run again on another (Ray's retries): a piece depends on nothing else.
-        task = ray.remote(max_retries=5)(worker_piece)
-        pending = [task.remote(shared, suffix, convention, layer, first,
-                               min(plan.piece, plan.view.filters(layer) - first), plan.chosen) for layer, first in todo]
+class RayWork:
+    """Tasks on Ray workers that each load the model once (see worker_view): the model is never pickled, only its file's
+    bytes (a model in memory is saved to a .keras file first) or a network's name. A task whose worker dies is run again
+    on another (Ray's retries): each depends on nothing else."""
+
+    def __init__(self, ray, model, view: View, convention: tuple, folder: str) -> None:
+        spec, self.suffix = model_spec(model, view, folder)
+        self.ray, self.model, self.convention = ray, ray.put(spec), convention
+
+    def run(self, function: Callable, calls: list[tuple], on_result: Callable) -> None:
+        """function(model, suffix, convention, *call) for every call, as tasks; each result handed on as it arrives."""
+        task = self.ray.remote(max_retries=5)(function)
+        pending = [task.remote(self.model, self.suffix, self.convention, *call) for call in calls]
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            on_piece(*ray.get(done[0]))
+            done, pending = self.ray.wait(pending, num_returns=1)
+            on_result(self.ray.get(done[0]))
 
 
-def histograms(view: View, chosen: dict[str, list[int]], source: dataset_examples.Source,
-               ranked: dict[str, dataset_examples.Examples], bins: int = HISTOGRAM_BINS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each unit's strongest response over every input, as histogram counts (F, bins) over edges (F, bins + 1): a second
-    pass (the scan keeps the top N only), between the lowest and highest values the scan found, so no value falls outside."""
-    model = view.responses(list(chosen))
-    edges, counts = {}, {}
+def histogram_edges(ranked: dict[str, dataset_examples.Examples], bins: int = HISTOGRAM_BINS) -> dict[str, np.ndarray]:
+    """Each unit's histogram bins (F, bins + 1), between the lowest and highest values the scan found, so that no input's
+    strongest response falls outside."""
+    edges = {}
     for layer, examples in ranked.items():
         low, high = examples.bottom_activations[:, 0], examples.top_activations[:, 0]
-        high = np.maximum(high, low + 1e-6)
-        edges[layer] = np.linspace(low, high, bins + 1, axis=1)
-        counts[layer] = np.zeros((len(chosen[layer]), bins), np.int64)
+        edges[layer] = np.linspace(low, np.maximum(high, low + 1e-6), bins + 1, axis=1)
+    return edges
 
-    def run(batch: list[np.ndarray]) -> None:
+
+def histogram_counts(view: View, chosen: dict[str, list[int]], pictures, edges: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """How many of the (index, picture) pairs have each unit's strongest response in each bin: (F, bins) per layer. A
+    second pass over the inputs: the scan keeps the top N only. Counts of shards add up to the whole set's."""
+    model = view.responses(list(chosen))
+    counts = {layer: np.zeros((len(chosen[layer]), edges[layer].shape[1] - 1), np.int64) for layer in chosen}
+    for batch in batches(pictures, fitting(view, list(chosen), dataset_examples.MAX_BATCH)):
         outputs = model.predict_on_batch(np.stack(batch).astype("float32"))
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         for layer, maps in zip(chosen, outputs):
             strongest = np.asarray(maps)[..., chosen[layer]].reshape(len(batch), -1, len(chosen[layer])).max(axis=1)  # (B, F)
-            low, high = edges[layer][:, 0], edges[layer][:, -1]
+            low, high, bins = edges[layer][:, 0], edges[layer][:, -1], counts[layer].shape[1]
             place = np.clip(((strongest - low) / (high - low) * bins).astype(int), 0, bins - 1)
             np.add.at(counts[layer], (np.broadcast_to(np.arange(len(low)), place.shape), place), 1)
-
-    for batch in batches(source.pictures(), fitting(view, list(chosen), dataset_examples.MAX_BATCH)):
-        run(batch)
-    return {layer: (counts[layer], edges[layer]) for layer in chosen}
+    return counts
 
 
 def fitting(view: View, names: Sequence[str] | None, most: int, forward_only: bool = True) -> Callable[[tuple], int]:
@@ -311,7 +336,9 @@ def batches(pictures, size: Callable[[tuple], int], limit: int | None = None):
             break
         if picture.shape not in sizes:
             sizes[picture.shape] = size(picture.shape)
-        if batch and (len(batch) >= sizes[batch[0].shape] or batch[0].shape != picture.shape):
+        # Batches break where the scan's do (dataset_examples.SHARD), so shards of the inputs give the same values.
+        if batch and (len(batch) >= sizes[batch[0].shape] or batch[0].shape != picture.shape
+                      or index % dataset_examples.SHARD == 0):
             yield batch
             batch = []
         batch.append(picture)
@@ -394,19 +421,81 @@ def squeezed(images: np.ndarray) -> np.ndarray:
     return images[..., 0] if images.shape[-1] == 1 else images
 
 
+def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, dict[str, np.ndarray]]:
+    """patterns.npz, from every unit's file; returns each layer's arrays (image, activation and their negatives)."""
+    pictures = {}
+    for layer in plan.layers:
+        found = [dict(np.load(unit_file(plan, layer, unit))) for unit in units[layer]]
+        pictures[layer] = {key: np.stack([item[key] for item in found]) for key in found[0]}
+    results.save_npz(os.path.join(plan.out, "patterns.npz"), {
+        name: value for layer in plan.layers for name, value in (
+            (f"{layer}_images", squeezed(pictures[layer]["image"])), (f"{layer}_filters", np.array(units[layer])),
+            (f"{layer}_activations", pictures[layer]["activation"]),
+            (f"{layer}_negative_images", squeezed(pictures[layer]["negative_image"])),
+            (f"{layer}_negative_activations", pictures[layer]["negative_activation"]))})
+    return pictures
+
+
+def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: RayWork | None, progress: bool,
+                log: Callable[[str], None]) -> tuple[dict, dict, dict]:
+    """The dataset examples and histograms of every unit, in one process or as Ray tasks over shards of the inputs
+    (merged exactly: the union's top N is the whole set's, and counts add up); examples.npz. Returns the examples, the
+    histogram (counts, edges) and each optimised picture's strongest unit, by layer."""
+    from cnn_note import reporting
+    from cnn_note.progress import Bar
+
+    view, source = plan.view, plan.source
+    shards = [(first, min(first + SHARD_INPUTS, len(source))) for first in range(0, len(source), SHARD_INPUTS)]
+    scanned, shared = None, None
+    if work:
+        start, parts = time.perf_counter(), {}
+        shared = work.ray.put(source)
+        with Bar(len(source), "examples", "picture", progress) as bar:
+            def scanned_shard(result: tuple) -> None:
+                parts[result[0]] = result[1]
+                bar.advance(min(SHARD_INPUTS, len(source) - result[0]))
+
+            work.run(worker_scan, [(units, shared, first, stop, plan.examples) for first, stop in shards], scanned_shard)
+        scanned = dataset_examples.merged(parts[first] for first, _ in shards)
+        log(f"examples: {len(parts)} shards of {SHARD_INPUTS} inputs scanned with Ray in {time.perf_counter() - start:.1f} s")
+    ranked = api.dataset_examples_of(view, units, plan.examples, source, progress=progress and not work, log=log,
+                                     scanned=scanned)
+    edges = histogram_edges(ranked)
+    if work:
+        found: list[dict] = []
+        work.run(worker_counts, [(units, shared, first, stop, edges) for first, stop in shards], found.append)
+        counts = {layer: sum(part[layer] for part in found) for layer in units}
+    else:
+        counts = histogram_counts(view, units, source.pictures(), edges)
+    arrays, optimised = {}, {}
+    for layer in plan.layers:
+        drawn = api.with_examples(view, api.Pictures(pictures[layer]["image"], units[layer], pictures[layer]["activation"],
+                                                     "", [], layer), ranked[layer])
+        optimised[layer] = drawn.optimised
+        arrays.update(ranked[layer].arrays(), **{f"{layer}_optimised": drawn.optimised,
+                                                 f"{layer}_optimised_score": drawn.optimised_score,
+                                                 f"{layer}_histogram": counts[layer], f"{layer}_histogram_edges": edges[layer]})
+    results.save_npz(os.path.join(plan.out, "examples.npz"), {
+        **arrays, "inputs": np.array(source.names or [source.description]),
+        "scan_seconds": np.array(next(iter(ranked.values())).seconds), "processor": np.array(reporting.machine()["processor"])})
+    return ranked, {layer: (counts[layer], edges[layer]) for layer in units}, optimised
+
+
 def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,
          log: Callable[[str], None] = print) -> str:
     """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays and the site."""
-    from cnn_note import atlas_site, reporting
+    from cnn_note import atlas_site
     from cnn_note.progress import Bar
 
     view, out = plan.view, plan.out
     todo = missing_pieces(plan)
     total = sum(view.filters(layer) for layer in plan.layers)
     left = sum(len(units) for units in todo.values())
+    units = {layer: list(range(view.filters(layer))) for layer in plan.layers}
     with contextlib.ExitStack() as stack:
         # Ray is joined before anything is written: a cluster that cannot be reached leaves --out as it was.
-        session = stack.enter_context(ray_session(ray)) if ray and left else None
+        session = stack.enter_context(ray_session(ray)) if ray and (left or plan.source is not None) else None
+        work = RayWork(session, model, view, convention, stack.enter_context(tempfile.TemporaryDirectory())) if session else None
         results.ensure_writable(out)
         if not os.path.exists(os.path.join(out, MANIFEST)):
             results.write_json(os.path.join(out, MANIFEST), plan.manifest)
@@ -421,44 +510,17 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
                     save_unit(plan, layer, unit, {key: value[unit - first] for key, value in found.items()})
                     bar.advance()
 
-            if session:
-                ray_pictures(session, model, plan, convention, todo, arrived)
+            if work:
+                work.run(worker_piece, [(layer, first, min(plan.piece, view.filters(layer) - first), plan.chosen)
+                                        for layer, first in todo], lambda result: arrived(*result))
             else:
                 for layer, first in todo:
                     arrived(layer, first, piece_pictures(view, layer, first, min(plan.piece, view.filters(layer) - first),
                                                          plan.chosen))
-    if left:
-        log(f"atlas: {left} units x 2 pictures x {plan.chosen.steps} steps in {time.perf_counter() - start:.1f} s")
-
-    units = {layer: list(range(view.filters(layer))) for layer in plan.layers}
-    pictures = {}
-    for layer in plan.layers:
-        found = [dict(np.load(unit_file(plan, layer, unit))) for unit in units[layer]]
-        pictures[layer] = {key: np.stack([item[key] for item in found]) for key in found[0]}
-    results.save_npz(os.path.join(out, "patterns.npz"), {
-        name: value for layer in plan.layers for name, value in (
-            (f"{layer}_images", squeezed(pictures[layer]["image"])), (f"{layer}_filters", np.array(units[layer])),
-            (f"{layer}_activations", pictures[layer]["activation"]),
-            (f"{layer}_negative_images", squeezed(pictures[layer]["negative_image"])),
-            (f"{layer}_negative_activations", pictures[layer]["negative_activation"]))})
-
-    ranked, counts, optimised = {}, {}, {}
-    if plan.source is not None:
-        ranked = api.dataset_examples_of(view, units, plan.examples, plan.source, progress=progress, log=log)
-        counts = histograms(view, units, plan.source, ranked)
-        arrays = {}
-        for layer in plan.layers:
-            found = api.with_examples(view, api.Pictures(pictures[layer]["image"], units[layer], pictures[layer]["activation"],
-                                                         "", [], layer), ranked[layer])
-            optimised[layer] = found.optimised
-            arrays.update(ranked[layer].arrays(), **{f"{layer}_optimised": found.optimised,
-                                                     f"{layer}_optimised_score": found.optimised_score,
-                                                     f"{layer}_histogram": counts[layer][0],
-                                                     f"{layer}_histogram_edges": counts[layer][1]})
-        results.save_npz(os.path.join(out, "examples.npz"), {
-            **arrays, "inputs": np.array(plan.source.names or [plan.source.description]),
-            "scan_seconds": np.array(next(iter(ranked.values())).seconds),
-            "processor": np.array(reporting.machine()["processor"])})
+        if left:
+            log(f"atlas: {left} units x 2 pictures x {plan.chosen.steps} steps in {time.perf_counter() - start:.1f} s")
+        pictures = write_patterns(plan, units)
+        ranked, counts, optimised = scan_inputs(plan, units, pictures, work, progress, log) if plan.source is not None else ({}, {}, {})
 
     links, contributions, conn = {}, {}, {}
     for layer in plan.layers:

@@ -30,12 +30,12 @@ def tiny_model(second: str = "conv_b"):
 
 @pytest.fixture(scope="session")
 def tiny_files(tmp_path_factory) -> tuple[str, str]:
-    """The tiny model's file and an .npz of 50 random pictures to rank."""
+    """The tiny model's file and an .npz of 1,100 random pictures to rank: three shards of the scan with Ray."""
     folder = tmp_path_factory.mktemp("atlas_inputs")
     model = folder / "tiny.keras"
     tiny_model().save(model)
     tiny_model(HOSTILE).save(folder / "hostile.keras")
-    pictures = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    pictures = np.random.default_rng(0).integers(0, 256, (1100, 28, 28), dtype=np.uint8)
     np.savez(folder / "inputs.npz", images=pictures)
     return str(model), str(folder / "inputs.npz")
 
@@ -90,7 +90,7 @@ def test_examples_keys_and_histograms(made):
                        "top_positions", "bottom_positions", "field", "optimised", "optimised_score"):
             assert f"{layer}_{suffix}" in examples.files
         counts, edges = examples[f"{layer}_histogram"], examples[f"{layer}_histogram_edges"]
-        assert (counts.sum(axis=1) == 50).all()  # every scanned input, once per unit
+        assert (counts.sum(axis=1) == 1100).all()  # every scanned input, once per unit
         # The top example's strongest response is the highest of all: it sits in the last bin.
         assert (counts[:, -1] >= 1).all() and np.allclose(edges[:, -1], examples[f"{layer}_top_activations"][:, 0])
     assert examples["conv_a_top"].shape == (3, 3)
@@ -103,9 +103,9 @@ def test_incoming_connections_by_hand(made, tiny_files):
     connections = np.load(os.path.join(made, "connections.npz"))
     kernel = keras.models.load_model(tiny_files[0]).get_layer("conv_b").get_weights()[0]  # (3, 3, 3 in, 4 units)
     norms = np.sqrt((kernel**2).sum(axis=(0, 1)))
-    assert str(connections[f"conv_b_in_layer"]) == "conv_a"  # through the ReLU and the pooling
-    assert np.array_equal(connections[f"conv_b_in_units"], np.argsort(-norms, axis=0, kind="stable").T)
-    assert np.allclose(connections[f"conv_b_in_norms"], -np.sort(-norms, axis=0).T)
+    assert str(connections["conv_b_in_layer"]) == "conv_a"  # through the ReLU and the pooling
+    assert np.array_equal(connections["conv_b_in_units"], np.argsort(-norms, axis=0, kind="stable").T)
+    assert np.allclose(connections["conv_b_in_norms"], -np.sort(-norms, axis=0).T)
     assert "conv_a_in_units" not in connections.files  # conv_a reads the pixels
     assert connections["conv_a_class_contributions"].shape == (3, 3)
 
@@ -216,7 +216,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny_files, made, tmp_path, ca
     model, inputs = tiny_files
     out = tmp_path / "none"
     refused(capsys, [*atlas_args(model, inputs, out), "--layers", "nope"], "unknown layer nope")
-    refused(capsys, [*atlas_args(model, inputs, out), "--examples", "51"], "--examples 51", "50 inputs")
+    refused(capsys, [*atlas_args(model, inputs, out), "--examples", "1101"], "--examples 1101", "1100 inputs")
     assert not out.exists()
     a_file = tmp_path / "file"
     a_file.write_text("x")
@@ -269,7 +269,7 @@ def test_ray_atlas_is_identical(made, tiny_files, tmp_path):
     out = tmp_path / "ray"
     done = run_script("atlas.py", *atlas_args(*tiny_files, out), "--ray")
     assert done.returncode == 0, done.stderr
-    assert "with Ray (local)" in done.stdout
+    assert "with Ray (local)" in done.stdout and "3 shards of 512 inputs scanned with Ray" in done.stdout
     same_atlas(made, str(out))
 
 

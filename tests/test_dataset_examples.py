@@ -361,3 +361,22 @@ def test_an_npz_of_pictures_over_512_pixels_is_ranked_on_the_512_copy_too(tmp_pa
     y, x = found.top_positions[0, 0]
     assert found.top[0, 0] == 0 and y < scanned.shape[0] and x < scanned.shape[1]
     np.testing.assert_allclose(found.top_activations[0, 0], scanned.max(), rtol=1e-5)
+
+
+def test_scans_of_shards_merge_into_the_scan_of_all_the_inputs(monkeypatch):
+    """The atlas's Ray shards: each shard's top and bottom N per unit, merged, are the whole set's, to the last bit."""
+    monkeypatch.setattr(dataset_examples, "SHARD", 8)  # batches break at every 8th input, as shards of 8 do
+    keras.utils.set_random_seed(2)
+    view = View.of(models.build_cnn(), "cnn")
+    pictures = np.random.default_rng(3).random((30, 28, 28, 1)).astype("float32")
+    source = dataset_examples.from_array(pictures, 1, "noise")
+    chosen = {"conv1": [0, 5, 7], "conv2": list(range(12))}
+    whole, sizes = dataset_examples.scan(view, chosen, source.pictures(), 4)
+    parts = [dataset_examples.scan(view, chosen, source.pictures(first, first + 8), 4) for first in range(0, 30, 8)]
+    merged, merged_sizes = dataset_examples.merged(parts)
+    assert merged_sizes == sizes
+    for layer in chosen:
+        for one, other in zip(whole[layer], merged[layer]):
+            for a, b in zip(one.result(), other.result()):
+                np.testing.assert_array_equal(a, b)
+    assert parts[-1][0]["conv1"][0].result()[0].min() >= 24  # a shard alone holds only its own inputs
