@@ -204,14 +204,14 @@ class Site:
         k, keys, parts = self.plan.connections, self.plan.keys, []
         if layer in self.links and k:
             below, norms, signs = self.links[layer]
-            order = np.argsort(-norms[:, unit], kind="stable")[:k]
+            order = [c for c in np.argsort(-norms[:, unit], kind="stable")[:k] if norms[c, unit] > 0]  # a depthwise unit: one
             items = "".join(f"<li>{link(f'../{keys[below]}/{c}.html', f'{below} #{c}')} "
                             f"||W|| {norms[c, unit]:.3f} ({'+' if signs[c, unit] >= 0 else '−'})</li>" for c in order)
             parts.append(f"<h3>Incoming, from {e(below)}</h3><ol>{items}</ol>")
         for above, (below, norms, signs) in self.links.items():
             if below != layer or not k:
                 continue
-            order = np.argsort(-norms[unit], kind="stable")[:k]
+            order = [u for u in np.argsort(-norms[unit], kind="stable")[:k] if norms[unit, u] > 0]
             items = "".join(f"<li>{link(f'../{keys[above]}/{u}.html', f'{above} #{u}')} "
                             f"||W|| {norms[unit, u]:.3f} ({'+' if signs[unit, u] >= 0 else '−'})</li>" for u in order)
             parts.append(f"<h3>Outgoing, to {e(above)}</h3><ol>{items}</ol>")

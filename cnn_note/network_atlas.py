@@ -346,11 +346,32 @@ def batches(pictures, size: Callable[[tuple], int], limit: int | None = None):
         yield batch
 
 
+def kernel_of(layer) -> np.ndarray | None:
+    """A convolution's weights from each input channel to each unit, (h, w, in, units): a Conv2D's kernel; a
+    DepthwiseConv2D's depthwise kernel on its own channel alone; a SeparableConv2D's depthwise kernel of each channel
+    times the pointwise weights. None for any other layer (a grouped Conv2D among them)."""
+    numpy = keras.ops.convert_to_numpy
+    if type(layer) is keras.layers.Conv2D:
+        return numpy(layer.kernel) if layer.groups == 1 else None
+    if not isinstance(layer, (keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)):
+        return None
+    # (h, w, in, multiplier); Keras names a DepthwiseConv2D's own depthwise kernel plainly "kernel"
+    depthwise = numpy(layer.depthwise_kernel if isinstance(layer, keras.layers.SeparableConv2D) else layer.kernel)
+    height, width, channels, multiplier = depthwise.shape
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        pointwise = numpy(layer.pointwise_kernel)[0, 0].reshape(channels, multiplier, -1)  # (in, multiplier, units)
+        return np.einsum("hwcm,cmu->hwcu", depthwise, pointwise)
+    kernel = np.zeros((height, width, channels, channels * multiplier), depthwise.dtype)
+    for channel in range(channels):  # unit channel * multiplier + m sees input channel `channel` alone
+        kernel[:, :, channel, channel * multiplier:(channel + 1) * multiplier] = depthwise[:, :, channel]
+    return kernel
+
+
 def incoming(view: View, layer: str, chosen: Sequence[str]) -> str | None:
-    """The chosen conv layer whose units feed `layer` (a Conv2D) through layers that act on each channel alone, or None."""
+    """The chosen conv layer whose units feed `layer` (a convolution, see kernel_of) through layers that act on each
+    channel alone, or None."""
     graph = view.recorded
-    conv = view.layer(layer)
-    if type(conv) is not keras.layers.Conv2D or conv.groups != 1:
+    if kernel_of(view.layer(layer)) is None:
         return None
     producer = {id(tensor): name for name, tensor in graph.produced.items() if not isinstance(graph.layers[name], keras.Model)}
     tensor = graph.received[layer]
@@ -366,8 +387,8 @@ def incoming(view: View, layer: str, chosen: Sequence[str]) -> str | None:
 
 
 def weight_norms(view: View, layer: str) -> tuple[np.ndarray, np.ndarray]:
-    """||W[:, :, c, u]|| and the sign of the weights' sum, (in channels, units) each, of a Conv2D."""
-    kernel = keras.ops.convert_to_numpy(view.layer(layer).kernel)
+    """||W[:, :, c, u]|| and the sign of the weights' sum, (in channels, units) each, of a convolution (see kernel_of)."""
+    kernel = kernel_of(view.layer(layer))
     return np.sqrt((kernel**2).sum(axis=(0, 1))), np.sign(kernel.sum(axis=(0, 1)))
 
 

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 
+from cnn_note.backend import keras
 from conftest import ROOT, assert_one_line_error, run_script
 
 HOSTILE = 'c<img src=x onerror="window.hacked=1">'  # a layer name Keras accepts; the site must show it as text
@@ -488,3 +489,18 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
     pieces = [piece_pictures(view, "c", first, min(PIECE, 10 - first), chosen) for first in range(0, 10, PIECE)]
     drawn = cn.filter_pictures(view, "c", chunk=PIECE, examples=0, progress=False, size=12, steps=3)
     assert np.array_equal(np.concatenate([piece["image"] for piece in pieces]), drawn.images)
+
+
+@pytest.mark.parametrize("layer", [keras.layers.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False),
+                                   keras.layers.SeparableConv2D(5, 3, depth_multiplier=2, use_bias=False),
+                                   keras.layers.Conv2D(5, 3, use_bias=False)], ids=lambda layer: type(layer).__name__)
+def test_the_weights_a_connection_reads_are_the_layers_own(layer):
+    """kernel_of, used as a plain convolution, gives the layer's own output: the depthwise kernel of each channel, then
+    the pointwise weights, are exactly what the layer computes."""
+    from cnn_note import network_atlas
+
+    pictures = np.random.default_rng(4).standard_normal((2, 9, 9, 3)).astype("float32")
+    own = np.asarray(layer(pictures))
+    kernel = network_atlas.kernel_of(layer)
+    assert kernel.shape[2:] == (3, own.shape[-1])
+    np.testing.assert_allclose(np.asarray(keras.ops.conv(pictures, kernel)), own, rtol=1e-5, atol=1e-5)
