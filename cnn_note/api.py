@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, imaging, models, patterns, settings, training
+from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, imaging, model_checks, models, patterns, settings, training
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
 from cnn_note.model_loading import load
@@ -29,7 +29,7 @@ from cnn_note.progress import Bar, keras_verbosity, show_figures_inline
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
             output: str | int | None = None, maps: bool = True) -> View:
-    """The model as the look-inside tools see it (see model_views.load): a View is taken as it is."""
+    """The model as the look-inside tools see it (see model_loading.load): a View is taken as it is."""
     if isinstance(model, View):
         return model
     return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output)
@@ -228,7 +228,7 @@ def with_examples(view: View, found: Pictures, examples: dataset_examples.Exampl
 def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=None, preprocess=None, head: str = "auto",
                    output=None, prior: bool = True, class_names: list[str] | None = None, progress: bool = True,
                    **how) -> Pictures:
-    """What the model thinks each class looks like: the picture that maximises the class score (see model_views.Head).
+    """What the model thinks each class looks like: the picture that maximises the class score (see heads.Head).
 
     prior=False ascends the raw pixels without jitter, blur or Fourier moves. `how`: as filter_pictures'.
     """
@@ -347,8 +347,8 @@ def check_digit_model(model) -> None:
     if not isinstance(model, keras.Model):
         raise InputError(f"cn.train trains a keras.Model, not a {type(model).__name__}: {fix}")
     if len(model.inputs) != 1:
-        named = ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
-        raise InputError(f"the model has {len(model.inputs)} inputs ({named}), and the note's recipe feeds one, the digits: {fix}")
+        raise InputError(f"the model has {len(model.inputs)} inputs ({model_checks.inputs_listed(model)}), and the note's "
+                         f"recipe feeds one, the digits: {fix}")
     shape, side = model.input_shape[1:], data.IMAGE_SHAPE
     if None in shape or math.prod(shape) != math.prod(side):
         raise InputError(f"the model takes inputs of shape {shape}, and the note's recipe feeds it {side[0]}x{side[1]} grey "

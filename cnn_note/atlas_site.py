@@ -12,8 +12,8 @@ import os
 
 import numpy as np
 
-from cnn_note import dataset_examples, dream, results
-from cnn_note.cli import InputError
+from cnn_note import dataset_examples, results
+from cnn_note.errors import InputError
 
 STRIP = 8  # units' pictures in each layer's row of the index
 
@@ -104,10 +104,8 @@ class Site:
         size = picture.shape[:2]
         relative = f"inputs/{index}.png"
         if index not in self.inputs_written:
-            small = picture if max(size) <= dataset_examples.WHOLE_SIDE else \
-                dream.resize_area(picture, dream.within(size, dataset_examples.WHOLE_SIDE))
             os.makedirs(os.path.join(self.out, "inputs"), exist_ok=True)
-            results.save_image(os.path.join(self.out, relative), small)
+            results.save_image(os.path.join(self.out, relative), dataset_examples.whole_input(picture))
             self.inputs_written.add(index)
         return relative, size
 

@@ -2,7 +2,7 @@
 
 Every method takes a View, pixel images (N, H, W, C) 0..1 and the class to explain for each
 image. The gradient methods (gradient, smoothgrad, integrated_gradients, gradcam) differentiate
-the class score (the logit before softmax or sigmoid; see model_views.Head); occlusion and LIME
+the class score (the logit before softmax or sigmoid; see heads.Head); occlusion and LIME
 only call the model and watch its probability (a regression's value).
 Copies of an image (noisy, interpolated, occluded) go through the model many at a time.
 """
@@ -43,7 +43,7 @@ def batch_of(view: View, height: int, width: int, forward_only: bool = False) ->
 
 
 class Gradients:
-    """The class scores (see model_views.Head) and their gradients for any number of images of one size, in batches that fit."""
+    """The class scores (see heads.Head) and their gradients for any number of images of one size, in batches that fit."""
 
     def __init__(self, view: View, height: int, width: int) -> None:
         self.batch = batch_of(view, height, width)

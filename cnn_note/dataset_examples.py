@@ -237,7 +237,6 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
     picks = [np.array(list(chosen[name])) for name in names]
     kept = {name: (Running(len(chosen[name]), count, True), Running(len(chosen[name]), count, False),
                    Running(len(chosen[name]), 1, True)) for name in names}
-    batch_sizes: dict[tuple, int] = {}
     map_sizes: dict = {}
 
     def run(pictures: list[np.ndarray], indices: list[int]) -> None:
@@ -257,23 +256,37 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
         if tick:
             tick(len(pictures))
 
-    pending: list[np.ndarray] = []
-    pending_indices: list[int] = []
-    for index, picture in inputs:
-        shape = picture.shape
-        if shape not in batch_sizes:
-            batch_sizes[shape] = view.batch(names, *shape[:2], MAX_BATCH, f"a {shape[0]}x{shape[1]} example picture",
-                                            "give smaller pictures", forward_only=True)
-        # A batch also ends at every multiple of SHARD, so that shards of the inputs are batched as one pass is, and
-        # give the same values to the last bit (a batch's size can change a float's rounding).
-        if pending and (pending[0].shape != shape or len(pending) >= batch_sizes[pending[0].shape] or index % SHARD == 0):
-            run(pending, pending_indices)
-            pending, pending_indices = [], []
-        pending.append(picture)
-        pending_indices.append(index)
-    if pending:
-        run(pending, pending_indices)
+    for indices, pictures in batched(inputs, fitting(view, names, MAX_BATCH)):
+        run(pictures, indices)
     return kept, map_sizes
+
+
+def fitting(view: View, names: Sequence[str] | None, most: int, forward_only: bool = True) -> Callable[[tuple], int]:
+    """How many pictures of a shape go through the named layers (None: the whole model) at once: View.batch's rule."""
+    return lambda shape: view.batch(names, *shape[:2], most, f"a {shape[0]}x{shape[1]} example picture", "give smaller pictures",
+                                    forward_only)
+
+
+def batched(inputs: Iterable[tuple[int, np.ndarray]], size: Callable[[tuple], int],
+            limit: int | None = None) -> Iterator[tuple[list[int], list[np.ndarray]]]:
+    """(indices, pictures) of at most size(shape) inputs of one shape at a time, from (index, picture) pairs, the first
+    `limit` only. A batch also ends at every multiple of SHARD, so that shards of the inputs are batched as one pass is,
+    and give the same values to the last bit (a batch's size can change a float's rounding)."""
+    indices: list[int] = []
+    pictures: list[np.ndarray] = []
+    sizes: dict[tuple, int] = {}
+    for index, picture in inputs:
+        if limit is not None and index >= limit:
+            break
+        if picture.shape not in sizes:
+            sizes[picture.shape] = size(picture.shape)
+        if pictures and (pictures[0].shape != picture.shape or len(pictures) >= sizes[pictures[0].shape] or index % SHARD == 0):
+            yield indices, pictures
+            indices, pictures = [], []
+        indices.append(index)
+        pictures.append(picture)
+    if pictures:
+        yield indices, pictures
 
 
 def merged(scans: Iterable[tuple[dict, dict]]) -> tuple[dict, dict]:
@@ -325,7 +338,7 @@ def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: in
         picture = source.picture(index)
         size = picture.shape[:2]
         factor = min(1.0, WHOLE_SIDE / max(size))  # whole inputs, and their boxes, at most WHOLE_SIDE a side
-        small = picture if factor == 1 else imaging.resize_area(picture, imaging.within(size, WHOLE_SIDE))
+        small = whole_input(picture)
         for name, row, slot, y, x in uses:
             if (name, size) not in fields:
                 fields[name, size] = receptive_field(view, name, *size)
@@ -347,6 +360,12 @@ def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: in
         examples.whole = whole or None in seen
         examples.field = sizes.pop() if len(sizes) == 1 and None not in seen else None
     return found
+
+
+def whole_input(picture: np.ndarray) -> np.ndarray:
+    """A whole input (H, W, C) as it is shown: shrunk to at most WHOLE_SIDE a side when larger."""
+    size = picture.shape[:2]
+    return picture if max(size) <= WHOLE_SIDE else imaging.resize_area(picture, imaging.within(size, WHOLE_SIDE))
 
 
 def spot(size: tuple[int, int], map_size: tuple[int, int], row: int, col: int) -> tuple[int, int, int, int]:

@@ -54,10 +54,15 @@ class Head:
         }[self.kind]
 
 
-def settle_head(asked: str, activation: str, units: int, where: str) -> str:
-    """The kind of head (see Head) that `asked` (one of HEADS) means for a last layer with this activation and units."""
+def check_asked(asked: str) -> None:
+    """One line unless `asked` is one of HEADS."""
     if asked not in HEADS:
         raise InputError(f"unknown head {asked!r}: choose from {', '.join(HEADS)}")
+
+
+def settle_head(asked: str, activation: str, units: int, where: str) -> str:
+    """The kind of head (see Head) that `asked` (one of HEADS) means for a last layer with this activation and units."""
+    check_asked(asked)
     if asked == "auto":
         if activation == "softmax" and units >= 2:
             return "softmax"

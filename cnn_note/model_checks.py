@@ -7,7 +7,7 @@ import math
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
 from cnn_note.model_graph import run_through
-from cnn_note.settings import HEADS
+from cnn_note.heads import check_asked
 
 
 def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto") -> keras.Model:
@@ -25,8 +25,7 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
         raise InputError(f"{label} is a {kind}, with no graph of layers to walk: build it with keras.Input first, "
                          "as keras.Sequential([keras.Input(shape), ...]) or functionally (keras.Model(inputs, outputs))") from None
     if len(model.inputs) != 1:
-        named = ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
-        raise InputError(f"{label} has {len(model.inputs)} inputs ({named}): the tools take a model with one picture "
+        raise InputError(f"{label} has {len(model.inputs)} inputs ({inputs_listed(model)}): the tools take a model with one picture "
                          "input; give a model of the picture alone (keras.Model(picture_input, outputs) with the rest fixed)")
     if not maps and len(model.input_shape) == 2 and math.isqrt(model.input_shape[-1] or 0) ** 2 == model.input_shape[-1]:
         model = square_images(model)
@@ -40,14 +39,18 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
     if len(shape) != 4 or shape[-1] not in (1, 3):
         raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
                          "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
-    if head not in HEADS:
-        raise InputError(f"unknown head {head!r}: choose from {', '.join(HEADS)}")
+    check_asked(head)
     broken = next((weight.path for weight in model.weights
                    if not bool(keras.ops.all(keras.ops.isfinite(weight)))), None)
     if broken:
         raise InputError(f"{label}'s weights are not all finite ({broken} holds NaN or infinity): its training diverged; "
                          "retrain it (a smaller learning rate, say) or give another model")
     return model
+
+
+def inputs_listed(model: keras.Model) -> str:
+    """A model's inputs by name and shape, for a line that refuses several: picture (None, 32, 32, 3), vector (None, 4)."""
+    return ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
 
 
 def square_images(model: keras.Model) -> keras.Model:

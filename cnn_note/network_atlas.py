@@ -5,8 +5,9 @@ units that start at multiples of PIECE, each unit from its row of the layer's st
 a unit's picture depends on the model, the layer, the unit and the settings only, never on which
 process or worker made it, so the atlas made in one process and the one made by Ray tasks on any
 number of workers are identical. Each unit is written when done (atomic writes, a manifest of
-the settings first), so the same command again computes only what is missing. The dataset scan
-(top and bottom examples, histograms), the connections and the site are made on the driver.
+the settings first), so the same command again computes only what is missing. With Ray the
+dataset scan (top and bottom examples, histograms) goes out too, a task a shard of the inputs,
+merged exactly on the driver; the connections and the site are made on the driver.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 
 from cnn_note import api, ascent, dataset_examples, patterns, results, settings
 from cnn_note.backend import keras, tf
-from cnn_note.cli import InputError
+from cnn_note.errors import InputError
 from cnn_note.model_views import View
 
 HISTOGRAM_BINS = 30
@@ -142,11 +143,11 @@ def check_out(out: str) -> None:
         raise InputError(f"--out {out} is a file, not a folder: give a folder for the atlas (it is made if missing)")
 
 
-def check_manifest(out: str, manifest: dict) -> int:
-    """Refuse an --out that holds an atlas of other settings; returns how many units it holds already."""
+def check_manifest(out: str, manifest: dict) -> None:
+    """Refuse an --out that holds an atlas of other settings."""
     path = os.path.join(out, MANIFEST)
     if not os.path.exists(path):
-        return 0
+        return
     try:
         with open(path, encoding="utf-8") as handle:
             old = json.load(handle)
@@ -156,7 +157,6 @@ def check_manifest(out: str, manifest: dict) -> int:
     if differ:
         raise InputError(f"--out {out} holds an atlas made with other settings ({differ}: {old.get(differ)!r} there, "
                          f"{manifest.get(differ)!r} now): give the same settings to resume it, or another --out")
-    return 1
 
 
 def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=None, preprocess=None, head: str = "auto",
@@ -190,7 +190,8 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
                 "preprocess": preprocess, "head": head, "output": output, "layers": layers,
                 "pictures": dataclasses.asdict(chosen), "examples": examples,
                 "examples_from": None if source is None else f"{source.description} ({len(source)} inputs)",
-                "class_inputs": class_inputs, "connections": connections, "class_names": names}
+                "class_inputs": class_inputs, "connections": connections, "class_names": names,
+                "piece": piece}  # units ascended together: a resumed atlas of another piece would round otherwise
     check_manifest(out, manifest)
     keys = {layer: slug(layer, index) for index, layer in enumerate(layers)}
     return Plan(view, out, layers, keys, piece, chosen, examples, source, class_inputs, connections, names, manifest)
@@ -292,7 +293,15 @@ class RayWork:
         pending = [task.remote(self.model, self.suffix, self.convention, *call) for call in calls]
         while pending:
             done, pending = self.ray.wait(pending, num_returns=1)
-            on_result(self.ray.get(done[0]))
+            try:
+                found = self.ray.get(done[0])
+            except self.ray.exceptions.RayTaskError as error:  # what a worker raised, as the one line the driver gives
+                cause = error.cause if isinstance(error.cause, Exception) else error
+                first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+                raise InputError(first if isinstance(cause, InputError) else
+                                 f"a Ray task failed on a worker ({type(cause).__name__}: {first[:200]}): check that every "
+                                 "machine has the same packages and the --examples-from pictures at the same path") from None
+            on_result(found)
 
 
 def histogram_edges(ranked: dict[str, dataset_examples.Examples], bins: int = HISTOGRAM_BINS) -> dict[str, np.ndarray]:
@@ -301,6 +310,7 @@ def histogram_edges(ranked: dict[str, dataset_examples.Examples], bins: int = HI
     edges = {}
     for layer, examples in ranked.items():
         low, high = examples.bottom_activations[:, 0], examples.top_activations[:, 0]
+        low, high = low.astype("float64"), high.astype("float64")  # float32 would lose the 1e-6 of a constant unit
         edges[layer] = np.linspace(low, np.maximum(high, low + 1e-6), bins + 1, axis=1)
     return edges
 
@@ -310,7 +320,7 @@ def histogram_counts(view: View, chosen: dict[str, list[int]], pictures, edges: 
     second pass over the inputs: the scan keeps the top N only. Counts of shards add up to the whole set's."""
     model = view.responses(list(chosen))
     counts = {layer: np.zeros((len(chosen[layer]), edges[layer].shape[1] - 1), np.int64) for layer in chosen}
-    for batch in batches(pictures, fitting(view, list(chosen), dataset_examples.MAX_BATCH)):
+    for _, batch in dataset_examples.batched(pictures, dataset_examples.fitting(view, list(chosen), dataset_examples.MAX_BATCH)):
         outputs = model.predict_on_batch(np.stack(batch).astype("float32"))
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         for layer, maps in zip(chosen, outputs):
@@ -319,31 +329,6 @@ def histogram_counts(view: View, chosen: dict[str, list[int]], pictures, edges: 
             place = np.clip(((strongest - low) / (high - low) * bins).astype(int), 0, bins - 1)
             np.add.at(counts[layer], (np.broadcast_to(np.arange(len(low)), place.shape), place), 1)
     return counts
-
-
-def fitting(view: View, names: Sequence[str] | None, most: int, forward_only: bool = True) -> Callable[[tuple], int]:
-    """How many pictures of a shape go through the named layers (None: the whole model) at once: View.batch's rule."""
-    return lambda shape: view.batch(names, *shape[:2], most, f"a {shape[0]}x{shape[1]} input", "give smaller pictures",
-                                    forward_only)
-
-
-def batches(pictures, size: Callable[[tuple], int], limit: int | None = None):
-    """Lists of at most size(shape) pictures of one shape, from (index, picture) pairs; the first `limit` pictures only."""
-    batch: list[np.ndarray] = []
-    sizes: dict[tuple, int] = {}
-    for index, picture in pictures:
-        if limit is not None and index >= limit:
-            break
-        if picture.shape not in sizes:
-            sizes[picture.shape] = size(picture.shape)
-        # Batches break where the scan's do (dataset_examples.SHARD), so shards of the inputs give the same values.
-        if batch and (len(batch) >= sizes[batch[0].shape] or batch[0].shape != picture.shape
-                      or index % dataset_examples.SHARD == 0):
-            yield batch
-            batch = []
-        batch.append(picture)
-    if batch:
-        yield batch
 
 
 def kernel_of(layer) -> np.ndarray | None:
@@ -380,7 +365,8 @@ def incoming(view: View, layer: str, chosen: Sequence[str]) -> str | None:
         if name in chosen:
             return name if isinstance(view.layer(name), (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
                                                           keras.layers.SeparableConv2D)) else None
-        if not isinstance(view.layer(name), PER_CHANNEL):
+        below = view.layer(name)
+        if not isinstance(below, PER_CHANNEL) or below.get_config().get("activation") == "softmax":  # softmax mixes channels
             return None
         tensor = graph.received[name]
     return None
@@ -423,7 +409,7 @@ def class_contributions(view: View, layer: str, source: dataset_examples.Source,
         return tape.jacobian(summed, scale.scale)  # (classes, units): every input's sum
 
     total, seen = 0.0, 0
-    for batch in batches(source.pictures(), fitting(view, None, 64, forward_only=False), count):
+    for _, batch in dataset_examples.batched(source.pictures(), dataset_examples.fitting(view, None, 64, False), count):
         total = total + summed_jacobian(tf.constant(np.stack(batch), tf.float32)).numpy()
         seen += len(batch)
     return (total / max(seen, 1)).T
@@ -432,7 +418,8 @@ def class_contributions(view: View, layer: str, source: dataset_examples.Source,
 def most_sure(view: View, source: dataset_examples.Source, count: int, shown: int) -> tuple[np.ndarray, np.ndarray]:
     """For each class, the `shown` inputs among the first `count` it gives the highest probability, and those: (classes, shown)."""
     probabilities = np.concatenate([view.probabilities(np.stack(batch).astype("float32"))
-                                    for batch in batches(source.pictures(), fitting(view, None, 256), count)])
+                                    for _, batch in dataset_examples.batched(source.pictures(),
+                                                                             dataset_examples.fitting(view, None, 256), count)])
     order = np.argsort(-probabilities, axis=0, kind="stable")[:shown].T
     return order, np.take_along_axis(probabilities.T, order, axis=1)
 
@@ -442,19 +429,28 @@ def squeezed(images: np.ndarray) -> np.ndarray:
     return images[..., 0] if images.shape[-1] == 1 else images
 
 
+def unit_arrays(plan: Plan, layer: str, units: list[int], *keys: str) -> list[np.ndarray]:
+    """The named arrays of a layer's units, read from their files and stacked: one layer's at a time, never every layer's."""
+    found = []
+    for unit in units:
+        with np.load(unit_file(plan, layer, unit)) as arrays:
+            found.append([arrays[key] for key in keys])
+    return [np.stack(column) for column in zip(*found)]
+
+
 def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, dict[str, np.ndarray]]:
-    """patterns.npz, from every unit's file; returns each layer's arrays (image, activation and their negatives)."""
-    pictures = {}
-    for layer in plan.layers:
-        found = [dict(np.load(unit_file(plan, layer, unit))) for unit in units[layer]]
-        pictures[layer] = {key: np.stack([item[key] for item in found]) for key in found[0]}
-    results.save_npz(os.path.join(plan.out, "patterns.npz"), {
-        name: value for layer in plan.layers for name, value in (
-            (f"{layer}_images", squeezed(pictures[layer]["image"])), (f"{layer}_filters", np.array(units[layer])),
-            (f"{layer}_activations", pictures[layer]["activation"]),
-            (f"{layer}_negative_images", squeezed(pictures[layer]["negative_image"])),
-            (f"{layer}_negative_activations", pictures[layer]["negative_activation"]))})
-    return pictures
+    """patterns.npz, from every unit's file, a layer at a time; returns each layer's activation and negative_activation."""
+    def arrays():
+        for layer in plan.layers:
+            images, activations, negative_images, negative_activations = unit_arrays(
+                plan, layer, units[layer], "image", "activation", "negative_image", "negative_activation")
+            yield from ((f"{layer}_images", squeezed(images)), (f"{layer}_filters", np.array(units[layer])),
+                        (f"{layer}_activations", activations), (f"{layer}_negative_images", squeezed(negative_images)),
+                        (f"{layer}_negative_activations", negative_activations))
+
+    results.save_npz(os.path.join(plan.out, "patterns.npz"), arrays())
+    return {layer: dict(zip(("activation", "negative_activation"),
+                            unit_arrays(plan, layer, units[layer], "activation", "negative_activation"))) for layer in plan.layers}
 
 
 def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: RayWork | None, progress: bool,
@@ -490,8 +486,9 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: R
         counts = histogram_counts(view, units, source.pictures(), edges)
     arrays, optimised = {}, {}
     for layer in plan.layers:
-        drawn = api.with_examples(view, api.Pictures(pictures[layer]["image"], units[layer], pictures[layer]["activation"],
-                                                     "", [], layer), ranked[layer])
+        images, = unit_arrays(plan, layer, units[layer], "image")
+        drawn = api.with_examples(view, api.Pictures(images, units[layer], pictures[layer]["activation"], "", [], layer),
+                                  ranked[layer])
         optimised[layer] = drawn.optimised
         arrays.update(ranked[layer].arrays(), **{f"{layer}_optimised": drawn.optimised,
                                                  f"{layer}_optimised_score": drawn.optimised_score,
@@ -583,10 +580,13 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     """Write a browsable atlas of every unit of `layers` (default: every conv layer) to `out` (default
     results/atlas/<model name>/) and return where: each unit's pictures that maximise and minimise its mean activation,
     its top and bottom `examples` inputs, a histogram of its strongest response, its strongest connections. `ray`: True
-    to spread the pictures over Ray on this machine, or a cluster's address. `how`: the settings of settings.Pictures."""
+    to spread the pictures and the dataset scan over Ray on this machine, or a cluster's address. `how`: the settings of settings.Pictures."""
     log = api.lines(log, progress)
     chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
                   class_names=class_names, examples=examples, examples_from=examples_from, data=data,
                   class_inputs=class_inputs, connections=connections, log=log, **how)
     address = "local" if ray is True else (ray or None)
+    if address and isinstance(model, View):
+        raise InputError("ray= takes the model itself (a keras.Model, a file or a network name) with input_range= or "
+                         "preprocess=, not a View: Ray's workers load the model and its pixel convention anew")
     return make(model, chosen, address, (input_range, preprocess), progress, log)

@@ -86,7 +86,7 @@ def pick(scores: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
 
 
 def class_score(scores: keras.Model, classes: Sequence[int]) -> Objective:
-    """Image b scores class classes[b]: its logit before softmax or sigmoid (View.class_scores, see model_views.Head)."""
+    """Image b scores class classes[b]: its logit before softmax or sigmoid (View.class_scores, see heads.Head)."""
     index = tf.constant(list(classes), tf.int32)
 
     def objective(images: tf.Tensor) -> tf.Tensor:

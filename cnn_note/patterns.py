@@ -59,7 +59,7 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
 
 def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.Settings,
                    on_progress: Callable | None = None, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
-    """Ascend each class's score (see model_views.Head) from the same start; returns images and the probability of each."""
+    """Ascend each class's score (see heads.Head) from the same start; returns images and the probability of each."""
     classes = list(classes)
     # Lucid's moves add a grey border on every side; a model of one input size gets a canvas that much smaller,
     # and the picture it saw, border included.

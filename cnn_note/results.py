@@ -8,7 +8,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from cnn_note.errors import InputError
 
@@ -75,12 +75,18 @@ def save_figure(path: str, figure) -> None:
         figure.savefig(tmp, dpi=110, bbox_inches="tight")
 
 
-def save_npz(path: str, arrays: dict) -> None:
-    """Save named numpy arrays as one compressed npz, atomically."""
+def save_npz(path: str, arrays: dict | Iterable[tuple[str, object]]) -> None:
+    """Save named numpy arrays as one compressed npz, atomically: a dict, or (name, array) pairs made one at a time, so
+    that a large file never needs all its arrays in memory at once. The archive is the one numpy.savez_compressed writes."""
+    import zipfile
+
     import numpy as np
 
-    with atomic_path(path) as tmp:
-        np.savez_compressed(tmp, **arrays)
+    pairs = arrays.items() if isinstance(arrays, dict) else arrays
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, array in pairs:
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
 
 
 def save_image(path: str, image) -> None:

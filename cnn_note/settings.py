@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from cnn_note.errors import InputError
 
-HEADS = ("auto", "softmax", "logits", "sigmoid", "regression")  # what a model's output is: see model_views.Head
+HEADS = ("auto", "softmax", "logits", "sigmoid", "regression")  # what a model's output is: see heads.Head
 BASELINES = ("black", "white", "grey", "blur")
 PARAMS = ("fourier", "pixels")
 MAX_FILTERS = 64  # filters drawn per layer unless others are asked for: a readable grid

@@ -84,8 +84,17 @@ def test_arrays_are_the_filter_pictures_path(made, tiny_files):
 
 
 @pytest.mark.slow  # the atlas it reads takes about 30 s to make here
-def test_examples_keys_and_histograms(made):
+def test_examples_keys_and_histograms(made, tiny_files):
     examples = np.load(os.path.join(made, "examples.npz"))
+    # Each unit's strongest response on every input, from the model's own layers, binned with numpy.
+    model = keras.models.load_model(tiny_files[0])
+    pictures = np.load(tiny_files[1])["images"][..., None].astype("float32") / 255
+    for layer in ("conv_a", "conv_b"):
+        maps = np.asarray(keras.Model(model.inputs, model.get_layer(layer).output)(pictures, training=False))
+        strongest = maps.reshape(len(maps), -1, maps.shape[-1]).max(axis=1)  # (inputs, units)
+        edges = examples[f"{layer}_histogram_edges"]
+        expected = [np.histogram(np.clip(strongest[:, u], edges[u, 0], edges[u, -1]), edges[u])[0] for u in range(len(edges))]
+        np.testing.assert_array_equal(examples[f"{layer}_histogram"], np.array(expected))
     for layer in ("conv_a", "conv_b"):
         for suffix in ("filters", "top", "bottom", "best_mean", "best_mean_input", "top_activations", "bottom_activations",
                        "top_positions", "bottom_positions", "field", "optimised", "optimised_score"):
@@ -504,3 +513,19 @@ def test_the_weights_a_connection_reads_are_the_layers_own(layer):
     kernel = network_atlas.kernel_of(layer)
     assert kernel.shape[2:] == (3, own.shape[-1])
     np.testing.assert_allclose(np.asarray(keras.ops.conv(pictures, kernel)), own, rtol=1e-5, atol=1e-5)
+
+
+def test_inputs_larger_than_128_pixels_are_shown_shrunk(tmp_path):
+    import cnn_note as cn
+    from PIL import Image
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs))
+    pictures = np.random.default_rng(5).integers(0, 256, (3, 150, 200), dtype=np.uint8)
+    np.savez(tmp_path / "big.npz", images=pictures)
+    out = cn.atlas(model, str(tmp_path / "atlas"), examples=1, examples_from=str(tmp_path / "big.npz"), steps=2, size=16,
+                   progress=False)
+    shown = sorted(os.listdir(os.path.join(out, "inputs")))
+    assert shown and all(Image.open(os.path.join(out, "inputs", name)).size == (128, 96) for name in shown)
+    assert os.path.exists(os.path.join(out, "index.html"))

@@ -110,7 +110,7 @@ def reference(model: keras.Model, x: np.ndarray) -> tuple[dict, dict, list]:
 
 
 def scores_by_hand(entry: zoo.Entry, x):
-    """The class scores (model_views.Head) of model(x, training=False), from the model itself: logits as they are; one
+    """The class scores (heads.Head) of model(x, training=False), from the model itself: logits as they are; one
     logit z as [-z, z]; a softmax's logits as the last Dense's kernel and bias on what it receives (a Softmax layer's input)."""
     model, ops = entry.model, keras.ops
     if entry.head == "logits":

@@ -27,7 +27,7 @@ class Entry:
     name: str
     model: keras.Model
     input_range: tuple[float, float] | None  # None: pixels 0..1
-    head: str  # "softmax", "logits" or "binary": what its output is (see model_views.Head)
+    head: str  # "softmax", "logits" or "binary": what its output is (see heads.Head)
     layer: str | None  # a conv layer to draw filters of and dream on (None: no 4-D layer, the DNN)
     shape: tuple[int, int, int]  # one picture as the tools take it (pixels 0..1)
     maps: bool = True  # False: the DNN, seen as a model on grey square images
