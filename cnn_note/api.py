@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import ascent, attribution, data, dataset_examples, dream, figures, imaging, model_checks, models, patterns, settings, training
+from cnn_note import (ascent, attribution, data, dataset_examples, dream, figures, imaging, model_checks, models, patterns,
+                      settings, training)
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
 from cnn_note.model_loading import load

@@ -18,15 +18,14 @@ import hashlib
 import json
 import os
 import re
-import socket
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import api, ascent, dataset_examples, patterns, results, settings
-from cnn_note.backend import keras, tf
+from cnn_note import api, ascent, atlas_connections, atlas_ray, dataset_examples, patterns, results, settings
+from cnn_note.backend import keras
 from cnn_note.errors import InputError
 from cnn_note.model_views import View
 
@@ -38,13 +37,6 @@ PIECE = 8
 SHARD_INPUTS = dataset_examples.SHARD
 MANIFEST = "manifest.json"
 SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")  # what TensorFlow takes as a name scope (its message says so)
-# Layers that act on each channel alone: an incoming connection is followed through them to the conv layer below.
-PER_CHANNEL = (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU,
-               keras.layers.BatchNormalization, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
-               keras.layers.ZeroPadding2D, keras.layers.Cropping2D, keras.layers.Dropout, keras.layers.SpatialDropout2D,
-               keras.layers.GaussianNoise, keras.layers.Identity)
-
-
 def slug(name: str, index: int) -> str:
     """A file name for layer number `index`: its index and the letters, digits, - and _ of its name, never a path."""
     return f"{index}-{re.sub(r'[^A-Za-z0-9_-]+', '-', name).strip('-')[:40] or 'layer'}"
@@ -73,41 +65,23 @@ def piece_pictures(view: View, layer: str, first: int, count: int, chosen: setti
     return found
 
 
-_WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for its later tasks
-
-
-def worker_view(model: bytes | str, suffix: str, convention: tuple) -> View:
-    """On a Ray worker: the view of a model (file bytes or a network name), loaded the first time only."""
-    key = (hashlib.sha256(model).hexdigest() if isinstance(model, bytes) else model, suffix, convention)
-    if key not in _WORKER_VIEWS:
-        if isinstance(model, bytes):
-            with tempfile.TemporaryDirectory() as folder:  # read whole by Keras, so the file can go at once
-                path = os.path.join(folder, f"model{suffix}")
-                with open(path, "wb") as file:
-                    file.write(model)
-                _WORKER_VIEWS[key] = api.view_of(path, *convention)
-        else:
-            _WORKER_VIEWS[key] = api.view_of(model, *convention)
-    return _WORKER_VIEWS[key]
-
-
 def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
                  chosen: settings.Pictures) -> tuple[str, int, dict]:
     """A Ray task: one piece of a layer's units (see piece_pictures)."""
-    return layer, first, piece_pictures(worker_view(model, suffix, convention), layer, first, count, chosen)
+    return layer, first, piece_pictures(atlas_ray.worker_view(model, suffix, convention), layer, first, count, chosen)
 
 
 def worker_scan(model: bytes | str, suffix: str, convention: tuple, chosen: dict[str, list[int]],
                 source: dataset_examples.Source, start: int, stop: int, count: int) -> tuple[int, tuple[dict, dict]]:
     """A Ray task: dataset_examples.scan of one shard of the inputs, start .. stop - 1."""
-    view = worker_view(model, suffix, convention)
+    view = atlas_ray.worker_view(model, suffix, convention)
     return start, dataset_examples.scan(view, chosen, source.pictures(start, stop), count)
 
 
 def worker_counts(model: bytes | str, suffix: str, convention: tuple, chosen: dict[str, list[int]],
                   source: dataset_examples.Source, start: int, stop: int, edges: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A Ray task: the histogram counts of one shard of the inputs, start .. stop - 1 (see histogram_counts)."""
-    view = worker_view(model, suffix, convention)
+    view = atlas_ray.worker_view(model, suffix, convention)
     return histogram_counts(view, chosen, source.pictures(start, stop), edges)
 
 
@@ -223,87 +197,6 @@ def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
     return todo
 
 
-def model_spec(model, view: View, folder: str) -> tuple[bytes | str, str]:
-    """What Ray workers load the model from: a model file's bytes, a network's name, or (a model in memory) the bytes of a
-    .keras file it is saved to first; the model itself is never pickled."""
-    if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
-        with open(model, "rb") as handle:
-            return handle.read(), os.path.splitext(os.fspath(model))[1]
-    if isinstance(model, str):
-        return model, ""
-    path = os.path.join(folder, "model.keras")
-    view.model.save(path)
-    with open(path, "rb") as handle:
-        return handle.read(), ".keras"
-
-
-def check_reachable(address: str, seconds: float = 5.0) -> None:
-    """Refuse a Ray address (host:port or ray://host:port) nothing answers at: Ray itself would wait for minutes."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise InputError(f"--ray {address}: give auto, host:port (a head's GCS, such as 10.0.0.5:6379) or ray://host:10001")
-    try:
-        socket.create_connection((host, int(port)), timeout=seconds).close()
-    except OSError as error:
-        raise InputError(f"cannot reach a Ray cluster at {address} ({error.strerror or error}): start one there with "
-                         "`ray start --head`, or give --ray without an address to run Ray on this machine alone") from None
-
-
-@contextlib.contextmanager
-def ray_session(address: str):
-    """Ray, started on this machine's cores ("local") or joined at a cluster's address (auto, host:6379,
-    ray://host:10001), and shut down after; one line when Ray is missing or the cluster cannot be reached."""
-    try:
-        import ray
-    except ImportError:
-        raise InputError("--ray needs Ray, which is not installed: pip install -r requirements-ray.txt "
-                         "(or pip install ray)") from None
-    if address not in ("local", "auto"):
-        check_reachable(address)
-    # The workers import this package as the driver has it, shipped by Ray: a cluster's machines need no copy of it.
-    runtime = {"py_modules": [os.path.dirname(os.path.abspath(__file__))]}
-    try:
-        if address == "local":
-            ray.init(include_dashboard=False, log_to_driver=False, runtime_env=runtime,
-                     object_store_memory=200 * 2**20, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False, runtime_env=runtime, configure_logging=False)
-    except Exception as error:  # Ray raises ConnectionError, RuntimeError or ValueError by address kind
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise InputError(f"cannot reach a Ray cluster at {address} ({first[:160]}): start one there with `ray start --head`, "
-                         "or give --ray without an address to run Ray on this machine alone") from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-
-
-class RayWork:
-    """Tasks on Ray workers that each load the model once (see worker_view): the model is never pickled, only its file's
-    bytes (a model in memory is saved to a .keras file first) or a network's name. A task whose worker dies is run again
-    on another (Ray's retries): each depends on nothing else."""
-
-    def __init__(self, ray, model, view: View, convention: tuple, folder: str) -> None:
-        spec, self.suffix = model_spec(model, view, folder)
-        self.ray, self.model, self.convention = ray, ray.put(spec), convention
-
-    def run(self, function: Callable, calls: list[tuple], on_result: Callable) -> None:
-        """function(model, suffix, convention, *call) for every call, as tasks; each result handed on as it arrives."""
-        task = self.ray.remote(max_retries=5)(function)
-        pending = [task.remote(self.model, self.suffix, self.convention, *call) for call in calls]
-        while pending:
-            done, pending = self.ray.wait(pending, num_returns=1)
-            try:
-                found = self.ray.get(done[0])
-            except self.ray.exceptions.RayTaskError as error:  # what a worker raised, as the one line the driver gives
-                cause = error.cause if isinstance(error.cause, Exception) else error
-                first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-                raise InputError(first if isinstance(cause, InputError) else
-                                 f"a Ray task failed on a worker ({type(cause).__name__}: {first[:200]}): check that every "
-                                 "machine has the same packages and the --examples-from pictures at the same path") from None
-            on_result(found)
-
-
 def histogram_edges(ranked: dict[str, dataset_examples.Examples], bins: int = HISTOGRAM_BINS) -> dict[str, np.ndarray]:
     """Each unit's histogram bins (F, bins + 1), between the lowest and highest values the scan found, so that no input's
     strongest response falls outside."""
@@ -329,90 +222,6 @@ def histogram_counts(view: View, chosen: dict[str, list[int]], pictures, edges: 
             place = np.clip(((strongest - low) / (high - low) * bins).astype(int), 0, bins - 1)
             np.add.at(counts[layer], (np.broadcast_to(np.arange(len(low)), place.shape), place), 1)
     return counts
-
-
-def kernel_of(layer) -> np.ndarray | None:
-    """A convolution's weights from each input channel to each unit, (h, w, in, units): a Conv2D's kernel; a
-    DepthwiseConv2D's depthwise kernel on its own channel alone; a SeparableConv2D's depthwise kernel of each channel
-    times the pointwise weights. None for any other layer (a grouped Conv2D among them)."""
-    numpy = keras.ops.convert_to_numpy
-    if type(layer) is keras.layers.Conv2D:
-        return numpy(layer.kernel) if layer.groups == 1 else None
-    if not isinstance(layer, (keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)):
-        return None
-    # (h, w, in, multiplier); Keras names a DepthwiseConv2D's own depthwise kernel plainly "kernel"
-    depthwise = numpy(layer.depthwise_kernel if isinstance(layer, keras.layers.SeparableConv2D) else layer.kernel)
-    height, width, channels, multiplier = depthwise.shape
-    if isinstance(layer, keras.layers.SeparableConv2D):
-        pointwise = numpy(layer.pointwise_kernel)[0, 0].reshape(channels, multiplier, -1)  # (in, multiplier, units)
-        return np.einsum("hwcm,cmu->hwcu", depthwise, pointwise)
-    kernel = np.zeros((height, width, channels, channels * multiplier), depthwise.dtype)
-    for channel in range(channels):  # unit channel * multiplier + m sees input channel `channel` alone
-        kernel[:, :, channel, channel * multiplier:(channel + 1) * multiplier] = depthwise[:, :, channel]
-    return kernel
-
-
-def incoming(view: View, layer: str, chosen: Sequence[str]) -> str | None:
-    """The chosen conv layer whose units feed `layer` (a convolution, see kernel_of) through layers that act on each
-    channel alone, or None."""
-    graph = view.recorded
-    if kernel_of(view.layer(layer)) is None:
-        return None
-    producer = {id(tensor): name for name, tensor in graph.produced.items() if not isinstance(graph.layers[name], keras.Model)}
-    tensor = graph.received[layer]
-    while id(tensor) in producer:
-        name = producer[id(tensor)]
-        if name in chosen:
-            return name if isinstance(view.layer(name), (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
-                                                          keras.layers.SeparableConv2D)) else None
-        below = view.layer(name)
-        if not isinstance(below, PER_CHANNEL) or below.get_config().get("activation") == "softmax":  # softmax mixes channels
-            return None
-        tensor = graph.received[name]
-    return None
-
-
-def weight_norms(view: View, layer: str) -> tuple[np.ndarray, np.ndarray]:
-    """||W[:, :, c, u]|| and the sign of the weights' sum, (in channels, units) each, of a convolution (see kernel_of)."""
-    kernel = kernel_of(view.layer(layer))
-    return np.sqrt((kernel**2).sum(axis=(0, 1))), np.sign(kernel.sum(axis=(0, 1)))
-
-
-def strongest(norms: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each column's k largest entries' rows, largest first (ties to the lower row), and the values: (columns, k) each."""
-    order = np.argsort(-norms, axis=0, kind="stable")[:k].T
-    return order, np.take_along_axis(norms.T, order, axis=1)
-
-
-class ChannelScale(keras.layers.Layer):
-    """Multiplies each channel by a weight of 1: the gradient of a score with respect to it is the sum over positions of
-    A times the gradient with respect to A, which is what a unit's contribution to a class is."""
-
-    def __init__(self, channels: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.scale = self.add_weight(shape=(channels,), initializer="ones", name="scale")
-
-    def call(self, inputs):
-        return inputs * self.scale
-
-
-def class_contributions(view: View, layer: str, source: dataset_examples.Source, count: int) -> np.ndarray:
-    """Unit u's contribution to class c (units, classes): the mean over the first `count` inputs of the sum over positions
-    of A_u * dScore_c/dA_u, differentiating from the layer's output through the rest of the model only."""
-    scale = ChannelScale(view.filters(layer), name="atlas_channel_scale")
-    model = view.class_scores(on_call=lambda called, out: scale(out) if called.name == layer else out)
-
-    @tf.function(reduce_retracing=True)  # compiled: some eager convolution gradients abort TensorFlow 2.21 on the CPU
-    def summed_jacobian(images):
-        with tf.GradientTape() as tape:
-            summed = tf.reduce_sum(model(images), axis=0)  # (classes,)
-        return tape.jacobian(summed, scale.scale)  # (classes, units): every input's sum
-
-    total, seen = 0.0, 0
-    for _, batch in dataset_examples.batched(source.pictures(), dataset_examples.fitting(view, None, 64, False), count):
-        total = total + summed_jacobian(tf.constant(np.stack(batch), tf.float32)).numpy()
-        seen += len(batch)
-    return (total / max(seen, 1)).T
 
 
 def most_sure(view: View, source: dataset_examples.Source, count: int, shown: int) -> tuple[np.ndarray, np.ndarray]:
@@ -453,7 +262,7 @@ def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, dict[st
                             unit_arrays(plan, layer, units[layer], "activation", "negative_activation"))) for layer in plan.layers}
 
 
-def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: RayWork | None, progress: bool,
+def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: atlas_ray.RayWork | None, progress: bool,
                 log: Callable[[str], None]) -> tuple[dict, dict, dict]:
     """The dataset examples and histograms of every unit, in one process or as Ray tasks over shards of the inputs
     (merged exactly: the union's top N is the whole set's, and counts add up); examples.npz. Returns the examples, the
@@ -512,8 +321,9 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
     units = {layer: list(range(view.filters(layer))) for layer in plan.layers}
     with contextlib.ExitStack() as stack:
         # Ray is joined before anything is written: a cluster that cannot be reached leaves --out as it was.
-        session = stack.enter_context(ray_session(ray)) if ray and (left or plan.source is not None) else None
-        work = RayWork(session, model, view, convention, stack.enter_context(tempfile.TemporaryDirectory())) if session else None
+        session = stack.enter_context(atlas_ray.ray_session(ray)) if ray and (left or plan.source is not None) else None
+        work = atlas_ray.RayWork(session, model, view, convention, stack.enter_context(tempfile.TemporaryDirectory())) \
+            if session else None
         results.ensure_writable(out)
         if not os.path.exists(os.path.join(out, MANIFEST)):
             results.write_json(os.path.join(out, MANIFEST), plan.manifest)
@@ -542,19 +352,19 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
 
     links, contributions, conn = {}, {}, {}
     for layer in plan.layers:
-        below = incoming(view, layer, plan.layers)
+        below = atlas_connections.incoming(view, layer, plan.layers)
         if below is not None:
-            norms, signs = weight_norms(view, layer)
+            norms, signs = atlas_connections.weight_norms(view, layer)
             links[layer] = (below, norms, signs)
     classes = view.classes() if view.classes() and view.head.kind != "regression" else None  # a value has no classes
     if classes and plan.source is not None and plan.class_inputs:
         explained = plan.layers if classes <= settings.MAX_CLASSES else plan.layers[-1:]
         for layer in explained:
-            contributions[layer] = class_contributions(view, layer, plan.source, plan.class_inputs)
+            contributions[layer] = atlas_connections.class_contributions(view, layer, plan.source, plan.class_inputs)
     for layer in plan.layers:
         if layer in links:
             below, norms, signs = links[layer]
-            order, values = strongest(norms, plan.connections)
+            order, values = atlas_connections.strongest(norms, plan.connections)
             conn.update({f"{layer}_in_units": order, f"{layer}_in_norms": values, f"{layer}_in_layer": np.array(below),
                          f"{layer}_in_signs": np.take_along_axis(signs.T, order, axis=1)})
         if layer in contributions:

@@ -124,7 +124,7 @@ def test_class_contributions_by_hand(tmp_path):
     """A linear model: score_c = sum A * V_c + b, so unit u's contribution is the mean of sum_hw A_u * V_c[h, w, u]."""
     from cnn_note import api, dataset_examples
     from cnn_note.backend import keras
-    from cnn_note.network_atlas import class_contributions
+    from cnn_note.atlas_connections import class_contributions
 
     keras.utils.set_random_seed(2)
     inputs = keras.Input((8, 8, 1))
@@ -506,11 +506,11 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
 def test_the_weights_a_connection_reads_are_the_layers_own(layer):
     """kernel_of, used as a plain convolution, gives the layer's own output: the depthwise kernel of each channel, then
     the pointwise weights, are exactly what the layer computes."""
-    from cnn_note import network_atlas
+    from cnn_note import atlas_connections
 
     pictures = np.random.default_rng(4).standard_normal((2, 9, 9, 3)).astype("float32")
     own = np.asarray(layer(pictures))
-    kernel = network_atlas.kernel_of(layer)
+    kernel = atlas_connections.kernel_of(layer)
     assert kernel.shape[2:] == (3, own.shape[-1])
     np.testing.assert_allclose(np.asarray(keras.ops.conv(pictures, kernel)), own, rtol=1e-5, atol=1e-5)
 
