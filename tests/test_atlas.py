@@ -201,8 +201,9 @@ def test_ctrl_c_then_the_same_command_finishes_the_atlas(made, tiny_files, tmp_p
     _, stderr = run.communicate(timeout=300)
     assert run.returncode == 2
     assert_one_line_error(stderr, "interrupted", "the same command computes the rest")
+    # Usually in the pictures; on a fast machine the last piece may be done and the scan interrupted instead.
     done_before = len(list(out.glob("*/*.npz")))
-    assert 1 <= done_before < 7
+    assert 1 <= done_before <= 7
     assert not [path for path in out.rglob("*") if ".tmp" in path.name]  # nothing half-written
     again = run_script("atlas.py", *atlas_args(*tiny_files, out))
     assert again.returncode == 0, again.stderr
