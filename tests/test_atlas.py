@@ -193,7 +193,9 @@ def test_ctrl_c_then_the_same_command_finishes_the_atlas(made, tiny_files, tmp_p
 
     out = tmp_path / "interrupted"
     run = subprocess.Popen([sys.executable, os.path.join(ROOT, "atlas.py"), *atlas_args(*tiny_files, out)], cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           # A background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while run.poll() is None and not (out / "0-conv_a" / "0.npz").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
