@@ -125,6 +125,11 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
                        names, the_head)
 
 
+def ascent_settings(chosen: settings.Pictures | settings.Dream) -> ascent.Settings:
+    """How to ascend, from picture or dream settings: the step and the regularisers."""
+    return ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+
+
 def parameterisation(view: View, asked: str | None) -> str:
     """What the ascent moves: as asked, else Fourier-basis pictures for a colour model and pixels for a grey one."""
     return asked or ("fourier" if view.channels == 3 else "pixels")
@@ -205,7 +210,7 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     if chosen.size < need:
         raise InputError(f"--size {chosen.size} is too small for {layer}: use at least {need}")
     param = parameterisation(view, chosen.param)
-    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    steps = ascent_settings(chosen)
     kept = [] if frames else None
     with Bar(chosen.steps, layer, "step", progress) as bar:
         images, activations = patterns.filter_patterns(
@@ -246,7 +251,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
         raise InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{the_head.classes - 1}")
     names = view.class_names(class_names)
     param = parameterisation(view, chosen.param) if prior else "pixels"
-    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter if prior else 0, chosen.blur if prior else 0.0, chosen.seed)
+    steps = ascent_settings(chosen) if prior else dataclasses.replace(ascent_settings(chosen), jitter=0, blur=0.0)
     with Bar(chosen.steps, "classes", "step", progress) as bar:
         images, confidence = patterns.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),
                                                      param)
@@ -284,7 +289,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     tile = min(chosen.tile, max(pixels.shape[1:3]))
     ascent.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(pixels), 1,
                          f"a {tile}x{tile} tile of {len(pixels)} image(s)", "use a smaller --tile")
-    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    steps = ascent_settings(chosen)
     log(f"dreaming {len(pixels)} image(s) of {pixels.shape[1]}x{pixels.shape[2]} with {view.label} on "
         + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
     kept = [] if frames else None

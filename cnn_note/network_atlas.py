@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import api, ascent, atlas_connections, atlas_ray, dataset_examples, patterns, results, settings
+from cnn_note import api, atlas_connections, atlas_ray, dataset_examples, patterns, results, settings
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
 from cnn_note.model_views import View
@@ -37,6 +37,8 @@ PIECE = 8
 SHARD_INPUTS = dataset_examples.SHARD
 MANIFEST = "manifest.json"
 SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")  # what TensorFlow takes as a name scope (its message says so)
+
+
 def slug(name: str, index: int) -> str:
     """A file name for layer number `index`: its index and the letters, digits, - and _ of its name, never a path."""
     return f"{index}-{re.sub(r'[^A-Za-z0-9_-]+', '-', name).strip('-')[:40] or 'layer'}"
@@ -56,7 +58,7 @@ def piece_pictures(view: View, layer: str, first: int, count: int, chosen: setti
     """Units first .. first + count - 1 of `layer`: the pictures that maximise and minimise each one's mean activation,
     and those activations, ascended together by cn.filter_pictures' code (patterns.filter_patterns) as one batch."""
     param = api.parameterisation(view, chosen.param)
-    steps = ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    steps = api.ascent_settings(chosen)
     found = {}
     for prefix, negative in (("", False), ("negative_", True)):
         images, activations = patterns.filter_patterns(view, layer, range(first, first + count), chosen.size, steps,
