@@ -1,79 +1,9 @@
 """An atlas of a whole network: a browsable static web site with a page for every unit of every conv layer.
 
-Each unit's page shows the picture that maximises its mean activation and the one that minimises
-it (Lucid's "negative"), the inputs that excite it most and least cut to its receptive field
-(hover for the whole input, the field boxed), a histogram of its strongest response over every
-input, and its strongest connections: incoming and outgoing weights, and the classes it pushes up
-and down. By default the note's CNN from train_cnn.py and the MNIST test digits; --model takes any
-Keras image model file or a keras.applications network by name. Writes index.html, a page per
-layer and per unit, classes.html, and patterns.npz, examples.npz and connections.npz beside them.
-The same command again computes only the units missing; --ray spreads the pictures over Ray.
+The command lives in cnn_note/cli/atlas.py; this file keeps `python atlas.py` where the note's readers expect it.
 """
 
-from __future__ import annotations
-
-import sys
-
-from cnn_note import cli
-from cnn_note.settings import CLASS_INPUTS, CONNECTIONS, EXAMPLES, PARAMS, Pictures
-
-PROG = "atlas.py"
-MODEL = "results/cnn/model.keras"
-
-
-def parse_args(argv: list[str] | None):
-    parser = cli.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    cli.add_model_arguments(parser, MODEL)
-    cli.add_head_arguments(parser)
-    parser.add_argument("--class-names", type=cli.class_names, default=None, metavar="NAMES",
-                        help="class names: comma-separated, or a text file with one name a line (default: class numbers, "
-                             "or ImageNet's for networks by name when Keras has them cached)")
-    parser.add_argument("--layers", default=None,
-                        help="layers to map, comma-separated (default: every conv layer --list-layers shows)")
-    parser.add_argument("--examples", type=cli.nonnegative_int, default=EXAMPLES,
-                        help="inputs shown per unit that excite it most, and as many least (0: none, and no histogram)")
-    parser.add_argument("--examples-from", default=None, metavar="PATH",
-                        help="rank these inputs: a folder of pictures or an .npz of images (default: the MNIST test set "
-                             "for a 1-channel model; none for a colour one)")
-    cli.add_data_argument(parser)
-    parser.add_argument("--param", choices=PARAMS, default=Pictures.param,
-                        help="what the ascent moves (default: fourier for colour models, pixels for grey ones)")
-    parser.add_argument("--size", type=cli.positive_int, default=Pictures.size, help="canvas side of each unit's pictures")
-    cli.add_ascent_arguments(parser, Pictures, per="per picture")
-    parser.add_argument("--class-inputs", type=cli.nonnegative_int, default=CLASS_INPUTS,
-                        help="inputs each unit's contribution to each class is averaged over")
-    parser.add_argument("--connections", type=cli.nonnegative_int, default=CONNECTIONS,
-                        help="strongest incoming and outgoing connections listed per unit")
-    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                        help="make the pictures and the dataset scan as Ray tasks: alone, on a Ray runtime started on this machine; with an "
-                             "address (auto, host:6379, ray://host:10001), on that cluster (default: off, one process)")
-    parser.add_argument("--out", default=None, metavar="DIR", help="where the atlas goes (default: results/atlas/<model name>/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> str | None:
-    """Make (or finish) the atlas; returns the folder it is in."""
-    args = parse_args(argv)
-    with cli.reported_errors(PROG):
-        from cnn_note import api, network_atlas as atlas
-
-        if args.list_layers:
-            print(api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output).layer_table())
-            return None
-        how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
-        plan = atlas.plan(args.model, args.out, args.layers.split(",") if args.layers else None,
-                          input_range=args.input_range, preprocess=args.preprocess, head=args.head, output=args.output,
-                          class_names=args.class_names, examples=args.examples, examples_from=args.examples_from,
-                          data=args.data, class_inputs=args.class_inputs, connections=args.connections, **how)
-        try:
-            return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess),
-                              progress=not args.quiet and sys.stdout.isatty())
-        except KeyboardInterrupt:  # the units written are whole and kept: say so, not reported_errors' "nothing new"
-            print(f"{PROG}: interrupted: the units done are kept in {plan.out}; the same command computes the rest",
-                  file=sys.stderr)
-            raise SystemExit(2) from None
-
+from cnn_note.cli.atlas import main
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

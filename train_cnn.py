@@ -1,14 +1,9 @@
-"""Train the note's CNN on the first 10,000 MNIST images; prints Train/Test Acc and saves the model."""
+"""Train the note's CNN on the first 10,000 MNIST images; prints Train/Test Acc and saves the model.
 
-import sys
+The command lives in cnn_note/cli/train_cnn.py; this file keeps `python train_cnn.py` where the note's readers expect it.
+"""
 
-from cnn_note.train_script import run
-
-
-def main(argv: list[str] | None = None) -> dict:
-    """Run the CNN half of the note's comparison; later scripts load results/cnn/model.keras."""
-    return run("cnn", argv)
-
+from cnn_note.cli.train_cnn import main
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

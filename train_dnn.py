@@ -1,14 +1,9 @@
-"""Train the note's DNN (784-500-500-500-10) on the first 10,000 MNIST images; prints Train/Test Acc."""
+"""Train the note's DNN (784-500-500-500-10) on the first 10,000 MNIST images; prints Train/Test Acc.
 
-import sys
+The command lives in cnn_note/cli/train_dnn.py; this file keeps `python train_dnn.py` where the note's readers expect it.
+"""
 
-from cnn_note.train_script import run
-
-
-def main(argv: list[str] | None = None) -> dict:
-    """Run the DNN half of the note's comparison."""
-    return run("dnn", argv)
-
+from cnn_note.cli.train_dnn import main
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

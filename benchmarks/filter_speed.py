@@ -19,7 +19,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import ascent, cli, model_loading, networks, patterns  # noqa: E402
+from cnn_note.cli import arguments# noqa: E402
+from cnn_note.core import loading, networks
+from cnn_note.optvis import ascent, render
 from cnn_note.backend import tf  # noqa: E402
 
 
@@ -42,20 +44,20 @@ def one_filter_at_a_time(view, layer: str, filters: int, size: int, steps: int, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=os.path.join("results", "cnn", "model.keras"),
                         help="trained CNN, or a keras.applications network by name")
     parser.add_argument("--random-weights", action="store_true", help="build a network by name without its ImageNet weights (no download)")
     parser.add_argument("--layer", default=None, help="layers, comma-separated (default: every conv layer)")
-    parser.add_argument("--filters", type=cli.positive_int, default=None, help="the first N filters of each layer (default: all)")
-    parser.add_argument("--size", type=cli.positive_int, default=28, help="canvas side")
-    parser.add_argument("--steps", type=cli.positive_int, default=200, help="ascent steps per filter (visualize_filters.py's default)")
-    parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed runs of each, alternating; medians are compared")
+    parser.add_argument("--filters", type=arguments.positive_int, default=None, help="the first N filters of each layer (default: all)")
+    parser.add_argument("--size", type=arguments.positive_int, default=28, help="canvas side")
+    parser.add_argument("--steps", type=arguments.positive_int, default=200, help="ascent steps per filter (visualize_filters.py's default)")
+    parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs of each, alternating; medians are compared")
     args = parser.parse_args(argv)
-    with cli.reported_errors("filter_speed.py"):
+    with arguments.reported_errors("filter_speed.py"):
         if args.random_weights:
             networks.WEIGHTS = None
-        view = model_loading.load(args.model, "python train_cnn.py")
+        view = loading.load(args.model, "python train_cnn.py")
         layers = args.layer.split(",") if args.layer else view.conv_layer_names()
         view.check_layers(layers)
         count = {layer: min(args.filters or view.filters(layer), view.filters(layer)) for layer in layers}
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         timings = {"batched": [], "loop": []}
         for repeat in range(args.repeats):
             for name, run in (
-                ("batched", lambda layer: patterns.filter_patterns(view, layer, range(count[layer]), args.size, settings)),
+                ("batched", lambda layer: render.filter_patterns(view, layer, range(count[layer]), args.size, settings)),
                 ("loop", lambda layer: one_filter_at_a_time(view, layer, count[layer], args.size, args.steps, 0.02)),
             ):
                 start = time.perf_counter()

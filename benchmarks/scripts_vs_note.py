@@ -22,7 +22,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from cnn_note import cli, data  # noqa: E402
+from cnn_note.cli import arguments# noqa: E402
+from cnn_note.note import data
 
 NOTE_SCRIPT = os.path.join(ROOT, "benchmarks", "note_script_keras3.py")
 
@@ -37,12 +38,12 @@ def wall(command: list[str]) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=cli.positive_int, default=3, help="runs of each command; medians are compared")
+    parser = arguments.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="runs of each command; medians are compared")
     parser.add_argument("--no-reproduce", dest="reproduce", action="store_false", help="skip the reproduce.py run")
     parser.add_argument("--seeds-at-once", action="store_true",
                         help="also time train_cnn.py --seeds 3 with its default --jobs (seeds at once) against --jobs 1, once each")
-    cli.add_data_argument(parser)
+    arguments.add_data_argument(parser)
     args = parser.parse_args(argv)
     path = data.data_path(args.data)
     if not path:

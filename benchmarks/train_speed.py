@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import cli, models, training  # noqa: E402
+from cnn_note.cli import arguments# noqa: E402
+from cnn_note.note import models, training
 
 
 def plain_recipe(config: training.Config, seed: int, train, test) -> tuple[float, float]:
@@ -34,12 +35,12 @@ def plain_recipe(config: training.Config, seed: int, train, test) -> tuple[float
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=cli.positive_int, default=5, help="epochs per timed run")
-    parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed runs of each path")
-    cli.add_data_argument(parser)
+    parser = arguments.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=arguments.positive_int, default=5, help="epochs per timed run")
+    parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs of each path")
+    arguments.add_data_argument(parser)
     args = parser.parse_args(argv)
-    with cli.reported_errors("train_speed.py"):
+    with arguments.reported_errors("train_speed.py"):
         config = training.Config(model="cnn", epochs=args.epochs, data=args.data, verbose=0)
         train, test = training.prepare(config)
         same_work = training.dataclasses.replace(config, epoch_test_samples=0)

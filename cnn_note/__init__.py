@@ -25,7 +25,7 @@ __all__ = ["InputError", "__version__", *_API]
 def __getattr__(name: str):
     # The API imports TensorFlow; the scripts import this package for their flags alone, which must stay instant.
     if name == "atlas":  # its module builds on the API (and is not called atlas: cn.atlas is the function)
-        from cnn_note.network_atlas import atlas
+        from cnn_note.network_atlas.make import atlas
 
         return atlas
     if name in _API:

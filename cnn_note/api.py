@@ -18,14 +18,18 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note import (ascent, attribution, data, dataset_examples, dream, figures, imaging, model_checks, models, patterns,
-                      settings, training)
+from cnn_note import attribution, dataset_examples, settings
+from cnn_note.core import checks
+from cnn_note.io import imaging
+from cnn_note.note import data, models, training
+from cnn_note.optvis import ascent, dream, render
+from cnn_note.plots import figures
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
-from cnn_note.model_loading import load
-from cnn_note.model_views import View
-from cnn_note.result_types import Dream, Explanation, Pictures
-from cnn_note.progress import Bar, keras_verbosity, show_figures_inline
+from cnn_note.core.loading import load
+from cnn_note.core.views import View
+from cnn_note.results import Dream, Explanation, Pictures
+from cnn_note.io.progress import Bar, keras_verbosity, show_figures_inline
 
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
@@ -141,7 +145,7 @@ def checked_filters(view: View, layer: str, filters: Sequence[int] | None, cap: 
     if filters is None:
         return list(range(min(view.filters(layer), cap or view.filters(layer))))
     filters = [int(index) for index in np.atleast_1d(filters)]
-    patterns.check_filters(view, layer, filters)
+    render.check_filters(view, layer, filters)
     return filters
 
 
@@ -213,9 +217,9 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     steps = ascent_settings(chosen)
     kept = [] if frames else None
     with Bar(chosen.steps, layer, "step", progress) as bar:
-        images, activations = patterns.filter_patterns(
+        images, activations = render.filter_patterns(
             view, layer, filters, chosen.size, steps, lambda done, values, pictures: bar.to(done),
-            chunk or patterns.batch_size(view, layer, len(filters), chosen.size), param, kept,
+            chunk or render.batch_size(view, layer, len(filters), chosen.size), param, kept,
             every=max(1, chosen.steps // 30) if frames else ascent.STEPS_PER_CALL)
     found = Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
                      [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept)
@@ -253,7 +257,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     param = parameterisation(view, chosen.param) if prior else "pixels"
     steps = ascent_settings(chosen) if prior else dataclasses.replace(ascent_settings(chosen), jitter=0, blur=0.0)
     with Bar(chosen.steps, "classes", "step", progress) as bar:
-        images, confidence = patterns.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),
+        images, confidence = render.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),
                                                      param)
     return Pictures(images, classes, confidence, f"What the model thinks each class looks like (class: {the_head.measure})",
                     [f"{names[c]}: {the_head.format(p)}" for c, p in zip(classes, confidence)])
@@ -304,7 +308,7 @@ def feature_maps(model, image, layers: Sequence[str] | None = None, *, input_ran
     view = view_of(model, input_range, preprocess)
     names = list(layers) if layers is not None else view.default_layers()
     view.check_layers(names)
-    return patterns.feature_maps(view, pictures_of(image, view, "image", one=True)[0], names)
+    return render.feature_maps(view, pictures_of(image, view, "image", one=True)[0], names)
 
 
 def build_dnn() -> keras.Model:
@@ -353,7 +357,7 @@ def check_digit_model(model) -> None:
     if not isinstance(model, keras.Model):
         raise InputError(f"cn.train trains a keras.Model, not a {type(model).__name__}: {fix}")
     if len(model.inputs) != 1:
-        raise InputError(f"the model has {len(model.inputs)} inputs ({model_checks.inputs_listed(model)}), and the note's "
+        raise InputError(f"the model has {len(model.inputs)} inputs ({checks.inputs_listed(model)}), and the note's "
                          f"recipe feeds one, the digits: {fix}")
     shape, side = model.input_shape[1:], data.IMAGE_SHAPE
     if None in shape or math.prod(shape) != math.prod(side):

@@ -1,117 +1,88 @@
-"""Writing results: every file lands whole (temp file, then rename) or not at all."""
+"""What the API returns: small results that hold numpy arrays (figures.py draws them; nothing here needs TensorFlow)."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
-import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+import dataclasses
+from typing import TYPE_CHECKING
 
-from cnn_note.errors import InputError
+import numpy as np
 
-
-def _umask() -> int:
-    """The process's umask now (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+if TYPE_CHECKING:  # for the annotations only: both modules import TensorFlow
+    from cnn_note.dataset_examples.scan import Examples
+    from cnn_note.core.heads import Head
 
 
-def ensure_writable(directory: str) -> str:
-    """Create `directory` if needed and prove we can write there, before any long work starts."""
-    try:
-        os.makedirs(directory, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another --results-dir or fix its permissions") from None
-    return directory
+@dataclasses.dataclass
+class Explanation:
+    """cn.explain's answer: one (N, H, W) map per method, and what was explained."""
+
+    images: np.ndarray  # (N, H, W, C), pixels 0..1, as explained
+    maps: dict[str, np.ndarray]  # {method: (N, H, W)}
+    classes: np.ndarray  # (N,) the class explained for each picture
+    probabilities: np.ndarray  # (N,) the probability (a regression's value) of that class
+    predicted: np.ndarray  # (N,) the most probable class
+    outputs: np.ndarray  # (N, classes) every class's probability
+    layer: str | None  # Grad-CAM's layer
+    completeness: np.ndarray | None  # (N,) Integrated Gradients' completeness error, when it ran
+    class_names: list[str]
+    head: Head
+
+    def title(self, index: int, key: str = "", label: int | None = None) -> str:
+        """What the script prints and writes over picture `index`: the prediction, and the class explained when another."""
+        head, names, row = self.head, self.class_names, index
+        title = f"{key}{'' if label is None else f' (label {label})'}: " + (
+            f"value {head.format(self.probabilities[row])}" if head.kind == "regression" else
+            f"predicted {names[self.predicted[row]]} at {head.format(self.outputs[row, self.predicted[row]])}")
+        if self.classes[row] != self.predicted[row]:
+            title += f"; explaining {names[self.classes[row]]} ({head.format(self.probabilities[row])})"
+        return title
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What explain.py saves as attributions.npz."""
+        return {"images": self.images, "classes": self.classes, "probabilities": self.probabilities, "predicted": self.predicted,
+                "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()}}
 
 
-@contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
-    """A temporary path beside `path` to write to; renamed over `path` only if the block succeeds."""
-    directory, name = os.path.split(path)
-    stem, suffix = os.path.splitext(name)
-    # Keep the suffix: Keras and matplotlib choose the format from it.
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{suffix}", dir=directory or ".")
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files for their owner only; finished ones get the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+@dataclasses.dataclass
+class Pictures:
+    """Pictures found by gradient ascent: cn.filter_pictures' (one per filter) or cn.class_pictures' (one per class)."""
+
+    images: np.ndarray  # (F, H, W, C), pixels 0..1
+    indices: list[int]  # the filters or classes, in order
+    scores: np.ndarray  # (F,) each filter's mean activation, or each class's probability (see measure)
+    title: str
+    labels: list[str]  # what each picture is called in a figure
+    layer: str | None = None
+    frames: list | None = None  # with frames=True: the pictures every few steps, (F, H, W, C) each
+    examples: Examples | None = None  # filter pictures: the inputs that excite each filter most and least
+    optimised: np.ndarray | None = None  # (F,) each picture's strongest unit, the response its examples are ranked by
+    optimised_score: np.ndarray | None = None  # (F,) what the ascent scores it (beside examples.best_mean), before any ReLU
+
+    @property
+    def filters(self) -> list[int]:
+        return self.indices
+
+    @property
+    def classes(self) -> list[int]:
+        return self.indices
+
+    @property
+    def activations(self) -> np.ndarray:
+        return self.scores
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return self.scores
 
 
-def write_text(path: str, text: str) -> None:
-    """Write a text file atomically."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
+@dataclasses.dataclass
+class Dream:
+    """cn.deep_dream's answer: the dreamed picture(s) beside the original(s); np.asarray(result) is the dreamed picture."""
 
+    image: np.ndarray  # (H, W, C) for one picture, (N, H, W, C) for several; pixels 0..1
+    original: np.ndarray  # the same shape
+    layers: dict[str, float]
+    frames: list | None = None  # with frames=True: (N, h, w, C) arrays, about 30 in all
 
-def write_json(path: str, data: object) -> None:
-    """Write indented JSON atomically."""
-    write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def write_csv(path: str, rows: list[dict]) -> None:
-    """Write a list of same-keyed dicts as CSV, atomically."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(path, buffer.getvalue())
-
-
-def save_figure(path: str, figure) -> None:
-    """Save a matplotlib figure atomically."""
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=110, bbox_inches="tight")
-
-
-def save_npz(path: str, arrays: dict | Iterable[tuple[str, object]]) -> None:
-    """Save named numpy arrays as one compressed npz, atomically: a dict, or (name, array) pairs made one at a time, so
-    that a large file never needs all its arrays in memory at once. The archive is the one numpy.savez_compressed writes."""
-    import zipfile
-
-    import numpy as np
-
-    pairs = arrays.items() if isinstance(arrays, dict) else arrays
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        for name, array in pairs:
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as handle:
-                np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
-
-
-def save_image(path: str, image) -> None:
-    """Save one image (H, W, 1 or 3), pixels 0..1 or already 8-bit, as a greyscale or colour PNG, atomically."""
-    from cnn_note.backend import keras
-
-    with atomic_path(path) as tmp:
-        keras.utils.save_img(tmp, image if image.dtype == "uint8" else image * 255.0, scale=False)
-
-
-def save_gif(path: str, frames: list, seconds: float = 4.0) -> None:
-    """Save 8-bit frames (h, w) or (h, w, 1 or 3) as an animated GIF that plays in about `seconds` and loops, atomically.
-
-    The last frame stays a second longer, so the result can be seen before it starts again.
-    """
-    from PIL import Image
-
-    pictures = [Image.fromarray(frame[..., 0] if frame.ndim == 3 and frame.shape[-1] == 1 else frame) for frame in frames]
-    each = max(20, round(1000 * seconds / len(pictures)))
-    with atomic_path(path) as tmp:
-        pictures[0].save(tmp, save_all=True, append_images=pictures[1:], loop=0,
-                         duration=[each] * (len(pictures) - 1) + [each + 1000])
-
-
-def save_model(path: str, model) -> None:
-    """Save a Keras model atomically."""
-    with atomic_path(path) as tmp:
-        model.save(tmp)
+    def __array__(self, dtype=None, copy=None):
+        return self.image if dtype is None else self.image.astype(dtype)

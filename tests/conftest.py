@@ -89,7 +89,7 @@ def assert_one_line_error(stderr: str, *words: str) -> None:
 @pytest.fixture(scope="session")
 def random_cnn_file(tmp_path_factory) -> str:
     """An untrained CNN of the note's shape, saved as train_cnn.py saves one (fast to make)."""
-    from cnn_note import models
+    from cnn_note.note import models
     from cnn_note.backend import keras
 
     keras.utils.set_random_seed(0)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deep_dream
-import visualize_filters
-from cnn_note import ascent, model_loading, networks, objectives, patterns
+from cnn_note.cli import deep_dream
+from cnn_note.cli import visualize_filters
+from cnn_note.core import loading, networks
+from cnn_note.optvis import ascent, objectives, render
 from cnn_note.backend import keras
 from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 
@@ -19,7 +20,7 @@ from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 @pytest.fixture(scope="module")
 def relu_dropout_cnn(mnist_path, tmp_path_factory) -> str:
     """A Sequential CNN with ReLU and Dropout, trained for one epoch on 1,000 real MNIST digits."""
-    from cnn_note import data
+    from cnn_note.note import data
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
@@ -95,13 +96,13 @@ def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_
     model = request.getfixturevalue(fixture)
     arrays = visualize_filters.main(["--model", model, "--image", photo, "--steps", "8", "--examples", "0", "--out-dir", str(tmp_path),
                                      *filter_args])
-    view = model_loading.load(model, "")
+    view = loading.load(model, "")
     param = "pixels" if "pixels" in filter_args or view.channels == 1 else "fourier"  # visualize_filters.py's default
     layers = [key[:-len("_filters")] for key in arrays if key.endswith("_filters")]
     for layer in layers:
         filters = list(arrays[f"{layer}_filters"])
         size = arrays[f"{layer}_images"].shape[1]
-        start = patterns.pixels(param, patterns.start(param, len(filters), size, size, view.channels, 0), size, size)
+        start = render.pixels(param, render.start(param, len(filters), size, size, view.channels, 0), size, size)
         start = objectives.filter_mean(view, layer, filters)(start).numpy()
         after = arrays[f"{layer}_activations"]
         alive = (start != 0) | (after != 0)  # a ReLU filter silent on the grey start has no gradient to follow
@@ -155,7 +156,7 @@ def test_a_network_by_name_offline_is_one_line(photo, tmp_path):
 
 
 def test_the_dnn_and_the_note_layout_are_refused_in_one_line(tiny_npz, tmp_path, capsys):
-    from cnn_note import models
+    from cnn_note.note import models
 
     for build, words in ((models.build_dnn, ["not images", "give a CNN"]), (lambda: models.build_cnn(layout="note"), ["channels_first", "--layout intended"])):
         path = tmp_path / "model.keras"

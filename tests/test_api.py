@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 import cnn_note as cn
-import deep_dream
-import explain
-import visualize_filters
+from cnn_note.cli import deep_dream
+from cnn_note.cli import explain
+from cnn_note.cli import visualize_filters
 from cnn_note import attribution
 from cnn_note.backend import keras
 from conftest import ROOT, rgb_residual_model
@@ -133,7 +133,7 @@ def test_deep_dream_from_the_api_is_the_scripts(cnn, tmp_path, tiny_npz):
     cnn.save(tmp_path / "cnn.keras")
     script = deep_dream.main(["--model", str(tmp_path / "cnn.keras"), "--data", tiny_npz, "--index", "0,1", "--steps", "5",
                               "--out-dir", str(tmp_path / "out")])
-    from cnn_note import data
+    from cnn_note.note import data
 
     _, test = cn.load_mnist(tiny_npz)
     dreamed = cn.deep_dream(cnn, data.to_inputs(test.x[:2], (28, 28, 1)), steps=5, progress=False)
@@ -305,7 +305,7 @@ def test_train_gives_the_scripts_weights_and_history_bit_for_bit(mnist_path, tmp
     import csv
     import json
 
-    import train_cnn
+    from cnn_note.cli import train_cnn
 
     train_cnn.main(["--data", mnist_path, "--train-samples", "300", "--epochs", "1", "--seed", "3", "--quiet", "--no-epoch-test",
                     "--results-dir", str(tmp_path)])

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from cnn_note import ascent, models, objectives
+from cnn_note.note import models
+from cnn_note.optvis import ascent, objectives
 from cnn_note.backend import keras, tf
-from cnn_note.model_views import View
+from cnn_note.core.views import View
 
 
 @pytest.fixture(scope="module")

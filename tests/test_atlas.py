@@ -124,7 +124,7 @@ def test_class_contributions_by_hand(tmp_path):
     """A linear model: score_c = sum A * V_c + b, so unit u's contribution is the mean of sum_hw A_u * V_c[h, w, u]."""
     from cnn_note import api, dataset_examples
     from cnn_note.backend import keras
-    from cnn_note.atlas_connections import class_contributions
+    from cnn_note.network_atlas.wiring import class_contributions
 
     keras.utils.set_random_seed(2)
     inputs = keras.Input((8, 8, 1))
@@ -215,7 +215,7 @@ def test_ctrl_c_then_the_same_command_finishes_the_atlas(made, tiny_files, tmp_p
 
 def refused(capsys, argv: list[str], *words: str) -> None:
     """atlas.py, run in this process, exits 2 with one stderr line naming `words`."""
-    import atlas as script
+    from cnn_note.cli import atlas as script
 
     with pytest.raises(SystemExit) as stop:
         script.main(argv)
@@ -485,7 +485,7 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
     import cnn_note as cn
     from cnn_note import settings
     from cnn_note.backend import keras
-    from cnn_note.network_atlas import PIECE, piece_pictures
+    from cnn_note.network_atlas.make import PIECE, piece_pictures
 
     keras.utils.set_random_seed(4)
     inputs = keras.Input((12, 12, 1))
@@ -502,11 +502,11 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
 def test_the_weights_a_connection_reads_are_the_layers_own(layer):
     """kernel_of, used as a plain convolution, gives the layer's own output: the depthwise kernel of each channel, then
     the pointwise weights, are exactly what the layer computes."""
-    from cnn_note import atlas_connections
+    from cnn_note.network_atlas import wiring
 
     pictures = np.random.default_rng(4).standard_normal((2, 9, 9, 3)).astype("float32")
     own = np.asarray(layer(pictures))
-    kernel = atlas_connections.kernel_of(layer)
+    kernel = wiring.kernel_of(layer)
     assert kernel.shape[2:] == (3, own.shape[-1])
     np.testing.assert_allclose(np.asarray(keras.ops.conv(pictures, kernel)), own, rtol=1e-5, atol=1e-5)
 

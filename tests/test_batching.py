@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 
 import cnn_note as cn
-from cnn_note import ascent, dataset_examples, models
+from cnn_note import dataset_examples
+from cnn_note.note import models
+from cnn_note.optvis import ascent
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
-from cnn_note.model_views import View
+from cnn_note.core.views import View
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from cnn_note import cli
+from cnn_note.cli import arguments
 
 SCRIPTS = ["train_dnn", "train_cnn", "visualize_filters", "deep_dream", "why_cnn", "explain", "reproduce"]
 
@@ -27,7 +27,7 @@ def test_help_states_each_default_once_and_none_for_switches(script, capsys):
 
 
 def test_a_flag_with_a_value_shows_its_default_and_a_switch_does_not():
-    parser = cli.ArgumentParser(prog="p")
+    parser = arguments.ArgumentParser(prog="p")
     parser.add_argument("--steps", type=int, default=7, help="steps")
     parser.add_argument("--fast", action="store_true", help="go fast")
     parser.add_argument("--size", default=None, help="side (default: the model's own)")
@@ -38,29 +38,29 @@ def test_a_flag_with_a_value_shows_its_default_and_a_switch_does_not():
 
 
 def test_int_list_reads_numbers_and_ranges():
-    assert cli.int_list("0,3,7") == [0, 3, 7]
-    assert cli.int_list("2-4, 9") == [2, 3, 4, 9]
+    assert arguments.int_list("0,3,7") == [0, 3, 7]
+    assert arguments.int_list("2-4, 9") == [2, 3, 4, 9]
     with pytest.raises(argparse.ArgumentTypeError, match="0-15"):
-        cli.int_list("a-b")
+        arguments.int_list("a-b")
 
 
 @pytest.mark.parametrize("text", ["1,0", "0,inf", "nan,1", "0", "0,1,2"])
 def test_number_range_refuses_what_is_not_low_high(text):
     with pytest.raises(argparse.ArgumentTypeError, match="LOW,HIGH"):
-        cli.number_range(text)
+        arguments.number_range(text)
 
 
-@pytest.mark.parametrize("parse, text", [(cli.positive_int, "0"), (cli.nonnegative_int, "-1"), (cli.positive_float, "inf"),
-                                         (cli.fraction, "1.5"), (cli.positive_int, "two")])
+@pytest.mark.parametrize("parse, text", [(arguments.positive_int, "0"), (arguments.nonnegative_int, "-1"), (arguments.positive_float, "inf"),
+                                         (arguments.fraction, "1.5"), (arguments.positive_int, "two")])
 def test_ranged_types_refuse_out_of_range_and_unreadable(parse, text):
     with pytest.raises(argparse.ArgumentTypeError, match="must be"):
         parse(text)
 
 
 def test_a_value_that_starts_with_a_minus_is_a_value_as_the_readme_writes_it():
-    parser = cli.ArgumentParser(prog="p")
-    parser.add_argument("--input-range", type=cli.number_range)
-    parser.add_argument("--shift", type=cli.int_pair)
+    parser = arguments.ArgumentParser(prog="p")
+    parser.add_argument("--input-range", type=arguments.number_range)
+    parser.add_argument("--shift", type=arguments.int_pair)
     args = parser.parse_args(["--input-range", "-1,1", "--shift", "-2,0"])
     assert args.input_range == (-1.0, 1.0) and args.shift == (-2, 0)
     assert parser.parse_args(["--input-range=-0.5,0.5"]).input_range == (-0.5, 0.5)
@@ -68,7 +68,7 @@ def test_a_value_that_starts_with_a_minus_is_a_value_as_the_readme_writes_it():
 
 def test_class_names_come_comma_separated_or_from_a_file(tmp_path):
     (tmp_path / "names.txt").write_text("cat\n\ndog\n")
-    assert cli.class_names(str(tmp_path / "names.txt")) == ["cat", "dog"]
-    assert cli.class_names("zero, one,two") == ["zero", "one", "two"]
+    assert arguments.class_names(str(tmp_path / "names.txt")) == ["cat", "dog"]
+    assert arguments.class_names("zero, one,two") == ["zero", "one", "two"]
     with pytest.raises(argparse.ArgumentTypeError):
-        cli.class_names("a,,b")
+        arguments.class_names("a,,b")

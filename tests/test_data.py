@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
-from cnn_note import data
-from cnn_note.cli import InputError
+from cnn_note.note import data
+from cnn_note.errors import InputError
 from conftest import make_npz
 
 

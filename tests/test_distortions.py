@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_note import distortions
+from cnn_note.note import distortions
 
 IMAGE = np.arange(1, 17).reshape(1, 4, 4)  # rows 1-4, 5-8, 9-12, 13-16
 

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import explain
-from cnn_note import attribution, faithfulness, models
-from cnn_note.attribution import Settings
+from cnn_note.cli import explain
+from cnn_note import attribution
+from cnn_note.attribution import faithfulness
+from cnn_note.note import models
+from cnn_note.attribution.methods import Settings
 from cnn_note.backend import keras, tf
-from cnn_note.model_views import View
+from cnn_note.core.views import View
 from conftest import assert_one_line_error, rgb_residual_model, run_script
 
 
@@ -116,7 +118,7 @@ def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
 
 
 def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained_cnn_file, mnist_path):
-    from cnn_note import data
+    from cnn_note.note import data
 
     view = View.of(models.load_trained(trained_cnn_file, "x"), maps=False)
     _, test = data.load("mnist", mnist_path)
@@ -131,7 +133,7 @@ def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained
 
 
 def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_file, mnist_path):
-    from cnn_note import data
+    from cnn_note.note import data
 
     view = View.of(models.load_trained(trained_cnn_file, "x"), maps=False)
     _, test = data.load("mnist", mnist_path)

@@ -7,12 +7,12 @@ import pytest
 from PIL import Image
 
 import cnn_note as cn
-import explain
-import visualize_filters
+from cnn_note.cli import explain
+from cnn_note.cli import visualize_filters
 from cnn_note import attribution
 from cnn_note.backend import keras
-from cnn_note.cli import InputError
-from cnn_note.model_views import View
+from cnn_note.errors import InputError
+from cnn_note.core.views import View
 from conftest import assert_one_line_error
 
 HEIGHT, WIDTH = 4, 3

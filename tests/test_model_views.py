@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from cnn_note import model_loading, models, networks
+from cnn_note.core import loading, networks
+from cnn_note.note import models
 from cnn_note.backend import keras
-from cnn_note.cli import InputError
-from cnn_note.model_views import View
+from cnn_note.errors import InputError
+from cnn_note.core.views import View
 from conftest import rgb_residual_model
 
 
@@ -94,14 +95,14 @@ def test_a_network_by_name_offline_fails_in_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", offline)
     monkeypatch.setattr("keras.src.utils.file_utils.get_file", offline)
     with pytest.raises(InputError, match="run once with a network .* or pass a model file with --model"):
-        model_loading.load("mobilenet_v2", "python train_cnn.py")
+        loading.load("mobilenet_v2", "python train_cnn.py")
     with pytest.raises(InputError, match="unknown network alexnet: known ones are vgg16, .*inception_v3"):
-        model_loading.load("alexnet", "python train_cnn.py")
+        loading.load("alexnet", "python train_cnn.py")
 
 
 def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(monkeypatch):
     monkeypatch.setattr(networks, "WEIGHTS", None)  # the architecture without the ImageNet download
-    view = model_loading.load("mobilenet_v2", "python train_cnn.py")
+    view = loading.load("mobilenet_v2", "python train_cnn.py")
     assert view.label == "mobilenet_v2" and view.channels == 3 and view.size == (224, 224) and view.classes() == 1000
     maps = view.features(["block_3_expand_relu"])(np.full((1, 64, 80, 3), 0.5, "float32"))
     assert maps.shape == (1, 16, 20, 144)  # the free-size graph: 64x80 pixels, not the model's 224x224
@@ -109,7 +110,7 @@ def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(mon
 
 def test_inception_v3_dreams_on_keras_ios_mixed_layers_by_default(monkeypatch):
     monkeypatch.setattr(networks, "WEIGHTS", None)
-    view = model_loading.load("inception_v3", "python train_cnn.py")
+    view = loading.load("inception_v3", "python train_cnn.py")
     assert view.dream_weights() == {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}
     view.check_layers(list(view.dream_weights()))  # Concatenate layers with 4-D outputs
     assert view.smallest_side(["mixed4"]) > 28  # MNIST digits are too small for it: deep_dream.py says so in one line
@@ -119,7 +120,7 @@ def test_a_legacy_h5_file_is_read_too(tmp_path):
     keras.utils.set_random_seed(0)
     model = rgb_residual_model()
     model.save(tmp_path / "model.h5")
-    view = model_loading.load(str(tmp_path / "model.h5"), "python train_cnn.py")
+    view = loading.load(str(tmp_path / "model.h5"), "python train_cnn.py")
     x = np.random.default_rng(0).random((1, 20, 24, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(view.features(["add"])(x)), np.asarray(keras.Model(model.inputs[0], model.get_layer("add").output)(x)),
                                rtol=1e-5, atol=1e-6)
@@ -132,7 +133,7 @@ def test_a_fine_tuned_model_with_a_nested_base_shows_the_bases_layers(tmp_path):
     model = keras.Sequential([keras.Input((64, 64, 3)), base, keras.layers.GlobalAveragePooling2D(),
                               keras.layers.Dense(5, activation="softmax", name="head")])
     model.save(tmp_path / "fine_tuned.keras")
-    view = model_loading.load(str(tmp_path / "fine_tuned.keras"), "python train_cnn.py", preprocess="mobilenet_v2")
+    view = loading.load(str(tmp_path / "fine_tuned.keras"), "python train_cnn.py", preprocess="mobilenet_v2")
     names = [layer.name for layer in view.feature_layers()]
     assert "block_3_expand" in names and base.name in names and "block_3_expand" in view.layer_table()
     pixels = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")

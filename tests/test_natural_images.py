@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deep_dream
-import visualize_filters
-from cnn_note import ascent, model_loading, networks, objectives, parameterisation, patterns, transforms
+from cnn_note.cli import deep_dream
+from cnn_note.cli import visualize_filters
+from cnn_note.core import loading, networks
+from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
 from cnn_note.backend import keras, tf
-from cnn_note.model_views import View
+from cnn_note.core.views import View
 from conftest import assert_one_line_error, rgb_residual_model, run_script
 
 
@@ -49,11 +50,11 @@ def test_the_value_before_the_relu_for_relu_convs_relu_layers_and_relu_activatio
 def test_no_filter_stays_grey_when_ascended_before_the_relu(param, margin, steps):
     view = View.of(relu_model(silent=3, margin=margin))
     settings = ascent.Settings(steps=steps, step_size=0.05, seed=0)
-    _, after_relu = patterns.filter_patterns(view, "conv", list(range(8)), 24, settings, param=param)
+    _, after_relu = render.filter_patterns(view, "conv", list(range(8)), 24, settings, param=param)
     assert (after_relu > 0).all(), after_relu  # reported after the ReLU, as ever
     # Ascended after the ReLU instead, a filter silent on the start has no gradient and stays at 0.
     objective = objectives.filter_mean(view, "conv", [0, 1, 2])
-    stuck = patterns.run(param, objective, patterns.start(param, 3, 24, 24, 3, 0), 24, 24, settings)
+    stuck = render.run(param, objective, render.start(param, 3, 24, 24, 3, 0), 24, 24, settings)
     assert (objective(tf.constant(stuck)).numpy() == 0).all()
 
 
@@ -84,13 +85,13 @@ def test_fourier_ascent_raises_filters_and_classes_and_keeps_pixels_unclipped():
     view = View.of(rgb_residual_model())
     settings = ascent.Settings(steps=40, seed=0)
     objective = objectives.filter_mean(view, "add", [0, 3, 5], before_relu=True)
-    starts = patterns.start("fourier", 3, 32, 32, 3, 0)
-    before = objective(tf.constant(patterns.pixels("fourier", starts, 32, 32))).numpy()
-    after = objective(tf.constant(patterns.run("fourier", objective, starts, 32, 32, settings))).numpy()
+    starts = render.start("fourier", 3, 32, 32, 3, 0)
+    before = objective(tf.constant(render.pixels("fourier", starts, 32, 32))).numpy()
+    after = objective(tf.constant(render.run("fourier", objective, starts, 32, 32, settings))).numpy()
     assert np.all(after > before)
-    images, confidence = patterns.class_patterns(view, [0, 2, 4], 32, settings, param="fourier")
+    images, confidence = render.class_patterns(view, [0, 2, 4], 32, settings, param="fourier")
     assert images.shape == (3, 32, 32, 3) and 0 < images.min() and images.max() < 1
-    baseline = view.probabilities(patterns.pixels("fourier", patterns.start("fourier", 1, 32, 32, 3, 0), 32, 32))[0]
+    baseline = view.probabilities(render.pixels("fourier", render.start("fourier", 1, 32, 32, 3, 0), 32, 32))[0]
     assert np.all(confidence > baseline[[0, 2, 4]])
 
 
@@ -122,7 +123,7 @@ def test_a_dream_animation_goes_through_every_octave(tmp_path):
 def test_class_names_title_the_class_pictures(tmp_path, random_cnn_file, tiny_npz, monkeypatch):
     import matplotlib.pyplot as plt
 
-    from cnn_note import figures
+    from cnn_note.plots import figures
 
     titles = []
     monkeypatch.setattr(figures, "image_grid", lambda images, labels, *rest, **style: titles.append(labels) or plt.figure())
@@ -138,7 +139,7 @@ def test_class_names_title_the_class_pictures(tmp_path, random_cnn_file, tiny_np
 def test_networks_by_name_use_imagenets_names_when_keras_has_them_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(networks, "WEIGHTS", None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    view = model_loading.network("mobilenet_v2")
+    view = loading.network("mobilenet_v2")
     assert view.class_names()[:2] == ["0", "1"]  # nothing cached: numbers, no error, no download
     os.makedirs(tmp_path / "models")
     (tmp_path / "models" / "imagenet_class_index.json").write_text(json.dumps({str(k): [f"n{k}", f"name{k}"] for k in range(1000)}))
@@ -146,7 +147,7 @@ def test_networks_by_name_use_imagenets_names_when_keras_has_them_cached(tmp_pat
 
 
 def test_a_photo_taken_sideways_is_read_the_right_way_up(tmp_path):
-    from cnn_note import imaging
+    from cnn_note.io import imaging
 
     picture = Image.new("RGB", (60, 40), (255, 0, 0))
     picture.paste((0, 0, 255), (0, 0, 60, 10))  # blue along the top of the stored pixels

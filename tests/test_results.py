@@ -4,15 +4,15 @@ import os
 
 import pytest
 
-from cnn_note import results
-from cnn_note.cli import InputError
+from cnn_note.io import writing
+from cnn_note.errors import InputError
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path):
     path = tmp_path / "metrics.json"
-    results.write_json(str(path), {"run": 1})
+    writing.write_json(str(path), {"run": 1})
     with pytest.raises(RuntimeError):
-        with results.atomic_path(str(path)) as tmp:
+        with writing.atomic_path(str(path)) as tmp:
             open(tmp, "w").write("half")
             raise RuntimeError("interrupted")
     assert path.read_text() == '{\n  "run": 1\n}\n'
@@ -23,13 +23,13 @@ def test_unwritable_directory_is_reported(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(InputError, match="cannot write"):
-        results.ensure_writable(str(blocker / "results"))
+        writing.ensure_writable(str(blocker / "results"))
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0o022)
     try:
-        results.write_text(str(tmp_path / "a.txt"), "x")
+        writing.write_text(str(tmp_path / "a.txt"), "x")
     finally:
         os.umask(umask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644

@@ -6,11 +6,11 @@ import os
 import numpy as np
 import pytest
 
-from cnn_note import reporting, training
+from cnn_note.note import reporting, training
 from conftest import assert_one_line_error
 
-import train_cnn
-import train_dnn
+from cnn_note.cli import train_cnn
+from cnn_note.cli import train_dnn
 
 
 def tiny_config(npz, tmp_path, **changes) -> training.Config:

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import visualize_filters
-from cnn_note import ascent, data, figures, model_loading, models, objectives
+from cnn_note.cli import visualize_filters
+from cnn_note.core import loading
+from cnn_note.note import data, models
+from cnn_note.optvis import ascent, objectives
+from cnn_note.plots import figures
 from cnn_note.backend import keras
 from conftest import assert_one_line_error, run_script
 
@@ -98,7 +101,7 @@ def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_pa
     assert done.returncode == 0, done.stderr
     assert "conv1: 25 filters" in done.stdout and "conv2: 50 filters" in done.stdout
     arrays = np.load(tmp_path / "patterns.npz")
-    view = model_loading.load(trained_cnn_file, "")
+    view = loading.load(trained_cnn_file, "")
     for layer, count in (("conv1", 25), ("conv2", 50)):
         objective = objectives.filter_mean(view, layer, range(count))
         start = objective(ascent.start_images(count, 28, 28, seed=0)).numpy()

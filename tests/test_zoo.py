@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 import cnn_note as cn
-import deep_dream
-import explain
-import visualize_filters
+from cnn_note.cli import deep_dream
+from cnn_note.cli import explain
+from cnn_note.cli import visualize_filters
 import zoo
 from cnn_note.backend import keras, tf
 from conftest import assert_one_line_error, make_npz, run_script

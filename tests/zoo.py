@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_note import models
+from cnn_note.note import models
 from cnn_note.backend import keras
 from conftest import rgb_residual_model
 

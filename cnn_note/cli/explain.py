@@ -1,0 +1,171 @@
+"""Why did the CNN decide this? Attribution maps: saliency, SmoothGrad, Integrated Gradients, Grad-CAM, occlusion, LIME.
+
+By default the note's CNN from train_cnn.py on MNIST test digits 0-7; the DNN's file works too
+(its 784 inputs are seen as the 28x28 digit), and so does any Keras image classifier file or
+keras.applications network (--model). For each image, writes to results/explain/: <name>.png
+(the image, then one map per method over it) and, for all of them, attributions.npz (the
+images, the classes explained, their probabilities, the Grad-CAM layer and one (N, H, W) map
+per method).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from cnn_note.cli import arguments
+from cnn_note.settings import BASELINES, Explain
+
+PROG = "explain.py"
+MODEL = os.path.join("results", "cnn", "model.keras")
+MAX_FIGURES = 16
+
+
+def parse_args(argv: list[str] | None):
+    parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    arguments.add_model_arguments(parser, MODEL)
+    arguments.add_head_arguments(parser)
+    parser.add_argument("--index", type=arguments.int_list, default=list(range(8)), metavar="LIST",
+                        help="MNIST test digits to explain, such as 0,17,26 or 0-99 (default: 0-7)")
+    parser.add_argument("--image", nargs="+", default=None, metavar="FILE", help="explain these pictures instead (default: MNIST test digits)")
+    parser.add_argument("--shift", type=arguments.int_pair, default=None, metavar="DY,DX",
+                        help="move the MNIST digits DY pixels down and DX right first, as why_cnn.py does (default: none)")
+    parser.add_argument("--class", dest="target", default=None, metavar="CLASS",
+                        help="class to explain: a number, or 'label' for each MNIST digit's own label (default: each image's predicted class)")
+    parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",
+                        help="names for the titles: comma-separated, or a text file with one name a line "
+                             "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
+    parser.add_argument("--methods", default=None, metavar="LIST",
+                        help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
+                             "(default: every method that applies; gradcam needs a 4-D layer)")
+    parser.add_argument("--layer", default=None, help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
+    parser.add_argument("--samples", type=arguments.positive_int, default=Explain.samples, help="SmoothGrad's noisy copies per image")
+    parser.add_argument("--noise", type=arguments.fraction, default=Explain.noise, help="SmoothGrad's noise, a share of the image's pixel range")
+    parser.add_argument("--steps", type=arguments.positive_int, default=Explain.steps, help="Integrated Gradients' steps from the baseline")
+    parser.add_argument("--baseline", choices=BASELINES, default=Explain.baseline,
+                        help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
+                             "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
+    parser.add_argument("--patch", type=arguments.positive_int, default=None,
+                        help="occlusion's square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
+    parser.add_argument("--stride", type=arguments.positive_int, default=None, help="occlusion's step between patches (default: half the patch)")
+    parser.add_argument("--lime-samples", type=arguments.positive_int, default=Explain.lime_samples, help="LIME's perturbed copies per image")
+    parser.add_argument("--max-side", type=arguments.positive_int, default=Explain.max_side,
+                        help="occlusion and LIME work on a copy of a larger picture shrunk to this side, and map back")
+    parser.add_argument("--seed", type=arguments.nonnegative_int, default=Explain.seed, help="seed for SmoothGrad's noise and LIME")
+    parser.add_argument("--max-figures", type=arguments.nonnegative_int, default=MAX_FIGURES,
+                        help="draw the first this many images' figures (every map is in attributions.npz)")
+    arguments.add_data_argument(parser)
+    parser.add_argument("--out-dir", default=os.path.join("results", "explain"), help="where the pictures and attributions.npz go")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Explain the chosen images' classes with each method, save the figures and the arrays; returns {npz file name: arrays}."""
+    args = parse_args(argv)
+    with arguments.reported_errors(PROG):
+        from cnn_note.io import writing
+
+        if not args.list_layers:
+            writing.ensure_writable(args.out_dir)
+        from cnn_note import api, attribution, settings
+        from cnn_note.io import imaging
+        from cnn_note.plots import figures
+
+        pictures = [imaging.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False)
+        if args.list_layers:
+            print(view.layer_table())
+            return {}
+        head = view.head  # raises, saying why, when the model has no class scores
+        if head.describe(view.label):
+            print(head.describe(view.label))
+        names = view.class_names(args.class_names)
+        methods = api.methods_of(view, args.methods, attribution.gradcam_layer(view, args.layer))
+        check_target(args.target, head.classes, bool(pictures))
+
+        if pictures:
+            images, labels, keys = photos(view, pictures, args.image, args.shift)
+        else:
+            images, labels, keys = digits(view, args)
+        how = {name: getattr(args, name) for name in settings.Explain.__dataclass_fields__}
+        saved = {}
+        for group in same_size(images):
+            batch = np.stack([images[i] for i in group])
+            print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {view.label}")
+            found = api.explain(view, batch, None if args.target is None else target_classes(args.target, [labels[i] for i in group]),
+                                methods, class_names=names, progress=sys.stdout.isatty(), log=print, **how)
+            for row, i in enumerate(group):
+                title = found.title(row, keys[i], labels[i])
+                print(title)
+                if i < args.max_figures:
+                    writing.save_figure(os.path.join(args.out_dir, f"{keys[i]}.png"), figures.explanation(
+                        batch[row], {method: values[row] for method, values in found.maps.items()}, attribution.SIGNED, title))
+            npz = "attributions.npz" if len(group) == len(images) else f"attributions_{keys[group[0]]}.npz"
+            saved[npz] = found.arrays()
+            writing.save_npz(os.path.join(args.out_dir, npz), saved[npz])
+        if 0 < args.max_figures < len(images):
+            print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
+        print(f"results written to {args.out_dir}/")
+    return saved
+
+
+def check_target(target: str | None, count: int, pictures: bool) -> None:
+    """Fail in one line when --class is not a class of the model, or asks for labels that pictures do not have."""
+    if target is None:
+        return
+    if target == "label":
+        if pictures:
+            raise arguments.InputError("--class label needs MNIST digits, which have labels: give a class number with --image")
+        return
+    if not target.isdigit() or int(target) >= count:
+        raise arguments.InputError(f"--class {target} is out of range: the model has classes 0..{count - 1} (or give 'label')")
+
+
+def digits(view, args) -> tuple[list[np.ndarray], list[int], list[str]]:
+    """The MNIST test digits asked for, as the model's pixels, with their labels and names."""
+    from cnn_note.note import data, distortions
+
+    _, test = data.load("mnist", data.data_path(args.data))
+    bad = [i for i in args.index if not 0 <= i < len(test.x)]
+    if bad:
+        raise arguments.InputError(f"--index {bad[0]} is out of range: the test set has images 0..{len(test.x) - 1}")
+    raw = test.x[args.index]
+    if args.shift:
+        raw = distortions.shift(raw, *args.shift)
+    images = np.repeat(data.to_inputs(raw, (*data.IMAGE_SHAPE, 1)), view.channels, axis=-1)
+    suffix = f"_shifted_{args.shift[0]}_{args.shift[1]}" if args.shift else ""
+    return list(images), [int(y) for y in test.y[args.index]], [f"digit_{i}{suffix}" for i in args.index]
+
+
+def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarray], list[None], list[str]]:
+    """The pictures as the model's pixels; resized to the model's own size when it takes only one."""
+    from cnn_note import api
+    from cnn_note.io import imaging
+
+    if shift:
+        raise arguments.InputError("--shift moves MNIST digits: leave it out with --image")
+    images = [api.model_size(view, imaging.to_pixels(picture, view.channels)[0][None], name=path)[0]
+              for picture, path in zip(pictures, paths)]
+    keys = [os.path.splitext(os.path.basename(path))[0] for path in paths]
+    if len(set(keys)) < len(keys):
+        raise arguments.InputError("two --image files share a name: their figures would overwrite each other; rename one")
+    return images, [None] * len(images), keys
+
+
+def same_size(images: list[np.ndarray]) -> list[list[int]]:
+    """Indices of the images grouped by size, in order of first appearance: each group is explained as one batch."""
+    groups: dict[tuple, list[int]] = {}
+    for index, image in enumerate(images):
+        groups.setdefault(image.shape, []).append(index)
+    return list(groups.values())
+
+
+def target_classes(target: str, labels: list) -> np.ndarray | int:
+    """The class to explain for each image (check_target has vetted --class): a number, or 'label', each digit's own."""
+    return np.array(labels) if target == "label" else int(target)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

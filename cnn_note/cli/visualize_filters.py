@@ -1,0 +1,208 @@
+"""What does each filter of a trained CNN look for? Gradient ascent on the input, as in the note.
+
+By default the note's CNN from train_cnn.py; --model takes any Keras image model file or a
+keras.applications network by name. Writes to results/filters/: <layer>.png (one tile per
+filter, filter index and final mean activation under each, filters in index order, row by row),
+feature_maps.png (a picture and the chosen layers' outputs), classes.png (an image per class,
+with and without the prior), render.npz (the raw arrays), <layer>_examples.png and
+examples.npz (each filter's picture beside the inputs that excite it most and least, the MNIST
+test digits by default, each cut to what its unit sees) and, with --gif, <layer>.gif (the ascent
+as an animation). Colour models ascend Fourier-basis pictures under random moves, as in
+Distill's "Feature Visualization"; a layer that ends in a ReLU is ascended before it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from cnn_note.cli import arguments
+from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PARAMS, Pictures
+
+PROG = "visualize_filters.py"
+MODEL = os.path.join("results", "cnn", "model.keras")
+
+
+def parse_args(argv: list[str] | None):
+    parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    arguments.add_model_arguments(parser, MODEL)
+    arguments.add_head_arguments(parser)
+    parser.add_argument("--layer", default=None,
+                        help="layer(s) to show, comma-separated (default: every conv layer when there are at most 4, else three)")
+    parser.add_argument("--filters", type=arguments.int_list, default=None,
+                        help=f"filter indices such as 0,3,7 or 0-15 (default: all, at most the first {MAX_FILTERS})")
+    parser.add_argument("--param", choices=PARAMS, default=Pictures.param,
+                        help="what the ascent moves: a Fourier-basis picture with decorrelated colour under random moves, as in Distill's "
+                             "Feature Visualization, or the pixels with jitter and blur (default: fourier for colour models, "
+                             "pixels for grey ones such as the note's CNN)")
+    arguments.add_ascent_arguments(parser, Pictures, per="per image")
+    parser.add_argument("--size", type=arguments.positive_int, default=Pictures.size, help="canvas side for the filter images (conv layers take any size)")
+    parser.add_argument("--classes", type=arguments.int_list, default=None,
+                        help=f"classes to draw, such as 0-9 (default: all when the model has at most {MAX_CLASSES})")
+    parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",
+                        help="names for the class pictures: comma-separated, or a text file with one name a line "
+                             "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
+    parser.add_argument("--examples", type=arguments.nonnegative_int, default=EXAMPLES,
+                        help="for every filter, show this many inputs that excite it most and this many least, beside its "
+                             "picture, in <layer>_examples.png (0: none)")
+    parser.add_argument("--examples-from", default=None, metavar="PATH",
+                        help="rank these inputs: a folder of pictures (any size and format deep_dream.py reads) or an .npz of "
+                             "images (default: the MNIST test set for a 1-channel model; none for a colour one)")
+    parser.add_argument("--examples-whole", action="store_true",
+                        help="show whole inputs with the unit's receptive field boxed, not the field's crop")
+    parser.add_argument("--gif", action="store_true", help="also write <layer>.gif: the filter grid as the ascent goes, every few steps")
+    parser.add_argument("--image", default=None, help="picture for feature_maps.png (default: MNIST test digit --index)")
+    parser.add_argument("--index", type=arguments.nonnegative_int, default=0, help="MNIST test digit for feature_maps.png")
+    arguments.add_data_argument(parser)
+    parser.add_argument("--out-dir", default=os.path.join("results", "filters"), help="where the pictures go")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Draw filter render, a picture's feature maps and class patterns; returns what was drawn."""
+    args = parse_args(argv)
+    with arguments.reported_errors(PROG):
+        from cnn_note.io import writing
+
+        if not args.list_layers:
+            writing.ensure_writable(args.out_dir)
+        from cnn_note import api
+        from cnn_note.io import imaging
+        from cnn_note.note import data, reporting
+        from cnn_note.optvis import render
+        from cnn_note.plots import figures
+
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
+        if args.list_layers:
+            print(view.layer_table())
+            return {}
+        layers = args.layer.split(",") if args.layer else view.default_layers()
+        view.check_layers(layers)
+        # Everything is checked before the first ascent: a bad flag never costs a long wait.
+        chosen = {layer: api.checked_filters(view, layer, args.filters, MAX_FILTERS) for layer in layers}
+        need = view.smallest_side(layers)
+        if args.size < need:
+            raise arguments.InputError(f"--size {args.size} is too small for {', '.join(layers)}: use at least {need}")
+        chunks = {layer: render.batch_size(view, layer, len(filters), args.size) for layer, filters in chosen.items()}
+        classes = check_classes(view, args.classes, args.head != "auto" or args.output is not None)
+        if args.image:
+            picture, _ = imaging.load_image(args.image, view.channels)
+            name = os.path.basename(args.image)
+        else:
+            _, test = data.load("mnist", data.data_path(args.data))
+            if args.index >= len(test.x):
+                raise arguments.InputError(f"--index {args.index} is out of range: the test set has images 0..{len(test.x) - 1}")
+            digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
+            picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
+        names = view.class_names(args.class_names)
+        source = api.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
+        how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
+        arrays, drawn = {}, {}
+
+        for layer, filters in chosen.items():
+            start = time.perf_counter()
+            found = drawn[layer] = api.filter_pictures(view, layer, filters, frames=args.gif, chunk=chunks[layer], examples=0, **how)
+            writing.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.plot(found))
+            if args.gif:
+                writing.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
+                                 [figures.mosaic(frame, figures.grid_columns(len(filters))) for frame in found.frames])
+            arrays.update({f"{layer}_images": squeezed(found.images), f"{layer}_filters": filters,
+                           f"{layer}_activations": found.activations})
+            capped = args.filters is None and len(filters) < view.filters(layer)
+            more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
+            print(f"{layer}: {len(filters)} filters x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
+                  f"mean activation {found.activations.mean():.3f} (min {found.activations.min():.3f}, "
+                  f"max {found.activations.max():.3f}){more}")
+
+        if source is not None:
+            # One pass over the inputs for every layer's filters.
+            ranked = api.dataset_examples_of(view, chosen, args.examples, source, args.examples_whole,
+                                             progress=sys.stdout.isatty(), log=print)
+            found_examples = {}
+            for layer, found in drawn.items():
+                found = api.with_examples(view, found, ranked[layer])
+                writing.save_image(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.examples_sheet(
+                    layer, found.filters, found.images, found.optimised, found.examples))
+                found_examples.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
+                                                                  f"{layer}_optimised_score": found.optimised_score})
+                print(f"{layer}: optimised pictures against the best input, median over {len(found.filters)} filters: "
+                      + compare("mean activation", found.optimised_score, found.examples.best_mean) + "; "
+                      + compare("strongest unit", found.optimised, found.examples.top_activations[:, 0]))
+            # The scan's time is this machine's: the npz says which machine, as REPORT.md's Run table does for each stage.
+            writing.save_npz(os.path.join(args.out_dir, "examples.npz"),
+                             {**found_examples, "inputs": np.array(source.names or [source.description]),
+                              "scan_seconds": np.array(next(iter(ranked.values())).seconds),
+                              "processor": np.array(reporting.machine()["processor"])})
+
+        if min(picture.shape[:2]) >= need:
+            maps = api.feature_maps(view, picture, layers)
+            maps = {layer: layer_maps[..., chosen[layer][:50]] for layer, layer_maps in maps.items()}
+            writing.save_figure(os.path.join(args.out_dir, "feature_maps.png"), figures.feature_maps(picture, maps, name))
+        else:
+            print(f"feature maps: skipped, {name} is smaller than the {need} pixels {', '.join(layers)} need (give --image)")
+
+        if classes:
+            start = time.perf_counter()
+            prior = api.class_pictures(view, classes, class_names=names, **how)
+            free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
+            param = api.parameterisation(view, args.param)
+            writing.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
+                np.concatenate([prior.images, free.images]), prior.labels + free.labels,
+                f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "
+                "bottom: no prior", len(classes)))
+            arrays.update(classes=classes, classes_images=squeezed(prior.images), classes_confidence=prior.probabilities,
+                          classes_unregularised_images=squeezed(free.images),
+                          classes_unregularised_confidence=free.probabilities)
+            print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
+                  f"confidence min {prior.probabilities.min():.4f} with prior, {free.probabilities.min():.4f} without")
+
+        writing.save_npz(os.path.join(args.out_dir, "patterns.npz"), arrays)
+        print(f"pictures written to {args.out_dir}/")
+    return arrays
+
+
+def check_classes(view, asked: list[int] | None, head_given: bool) -> list[int]:
+    """The classes to draw: those asked for, else all of a small classifier, else none (with a line saying why).
+
+    Where classes, --head or --output were asked for, a head that cannot be settled is refused; else it is a skip.
+    """
+    try:
+        head = view.head
+    except arguments.InputError as error:
+        if asked or head_given:
+            raise
+        print(f"class pictures: skipped ({error})")
+        return []
+    if head.describe(view.label):
+        print(head.describe(view.label))
+    count = head.classes
+    if asked:
+        bad = [c for c in asked if not 0 <= c < count]
+        if bad:
+            raise arguments.InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{count - 1}")
+        return asked
+    if head.kind == "regression":
+        print("class pictures: skipped (a regression head has no classes; --classes 0 ascends the value)")
+        return []
+    if count > MAX_CLASSES:
+        print(f"class pictures: skipped ({count} classes; --classes picks some)")
+        return []
+    return list(range(count))
+
+
+def compare(what: str, optimised: np.ndarray, best: np.ndarray) -> str:
+    """How the optimised pictures' responses stand against the best input's, filter by filter."""
+    return (f"{what} {np.median(optimised):.2f} against {np.median(best):.2f} "
+            f"(higher for {int((optimised > best).sum())} of {len(best)})")
+
+
+def squeezed(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 1) as (N, H, W), as render.npz has always held grey pictures; colour stays (N, H, W, 3)."""
+    return images[..., 0] if images.shape[-1] == 1 else images
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

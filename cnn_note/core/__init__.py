@@ -1,0 +1,8 @@
+"""The model as the tools see it: loading, the graph walk in inference mode, heads, checks, the View, batching.
+
+Holds: loading (a model from memory, a file or a network name), traversal (the walk over the user's
+layers with training=False), heads (what the output is), checks (what the tools accept), networks
+(keras.applications names and pixel conventions), views (the View every method asks its questions of).
+May import: errors, settings, backend, io, and note.models for opening the note's model files. Every
+method (optvis, attribution, dataset_examples, the atlas) builds on this; nothing here imports them.
+"""

@@ -1,0 +1,64 @@
+"""What makes a Keras model one the look-inside tools can open: one picture input, channels last, finite weights."""
+
+from __future__ import annotations
+
+import math
+
+from cnn_note.backend import keras
+from cnn_note.errors import InputError
+from cnn_note.core.traversal import run_through
+from cnn_note.core.heads import check_asked
+
+
+def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto") -> keras.Model:
+    """`model` checked to be a one-input image model with channels last and finite weights; one line when it is not.
+
+    With maps=False (explaining a decision needs no feature maps) a model on flat vectors of a
+    square's pixels, the note's DNN, is returned as one on grey square images (square_images).
+    """
+    if not isinstance(model, keras.Model):
+        raise InputError(f"{label} is a {type(model).__name__}, not a keras.Model: give a Keras model, a model file or a network name")
+    try:
+        model.inputs
+    except AttributeError:
+        kind = "Sequential with no input yet" if isinstance(model, keras.Sequential) else f"subclassed {type(model).__name__}"
+        raise InputError(f"{label} is a {kind}, with no graph of layers to walk: build it with keras.Input first, "
+                         "as keras.Sequential([keras.Input(shape), ...]) or functionally (keras.Model(inputs, outputs))") from None
+    if len(model.inputs) != 1:
+        raise InputError(f"{label} has {len(model.inputs)} inputs ({inputs_listed(model)}): the tools take a model with one picture "
+                         "input; give a model of the picture alone (keras.Model(picture_input, outputs) with the rest fixed)")
+    if not maps and len(model.input_shape) == 2 and math.isqrt(model.input_shape[-1] or 0) ** 2 == model.input_shape[-1]:
+        model = square_images(model)
+    shape = model.input_shape
+    first = [layer for layer in model.layers if getattr(layer, "data_format", None) == "channels_first"]
+    if first:
+        raise InputError(
+            f"{label}'s layer {first[0].name} is channels_first, and looking inside needs channels-last maps "
+            "(the note's code as written, train_cnn.py --layout note, has conv1 so and reads it channels_last after): "
+            "look inside a CNN trained with --layout intended (the default)")
+    if len(shape) != 4 or shape[-1] not in (1, 3):
+        raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
+                         "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
+    check_asked(head)
+    broken = next((weight.path for weight in model.weights
+                   if not bool(keras.ops.all(keras.ops.isfinite(weight)))), None)
+    if broken:
+        raise InputError(f"{label}'s weights are not all finite ({broken} holds NaN or infinity): its training diverged; "
+                         "retrain it (a smaller learning rate, say) or give another model")
+    return model
+
+
+def inputs_listed(model: keras.Model) -> str:
+    """A model's inputs by name and shape, for a line that refuses several: picture (None, 32, 32, 3), vector (None, 4)."""
+    return ", ".join(f"{tensor.name} {tuple(tensor.shape)}" for tensor in model.inputs)
+
+
+def square_images(model: keras.Model) -> keras.Model:
+    """A model on flat vectors of n = side x side pixels, taking grey (side, side, 1) images: a Reshape, then its own layers."""
+    length = model.input_shape[-1]
+    side = math.isqrt(length)
+    pixels = keras.Input((side, side, 1), name="pixels")
+    flat = keras.layers.Reshape((length,), name="flat_pixels")(pixels)
+    # The model's own layers called again on the flat pixels (as walk() does), so its last layer stays last.
+    outputs = run_through(model, flat, model.outputs[0])
+    return keras.Model(pixels, outputs, name=model.name)

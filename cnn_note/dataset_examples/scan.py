@@ -1,0 +1,471 @@
+"""What each filter looks for, from the data: the real inputs that excite it most and least (Distill's "dataset examples").
+
+One pass over the inputs serves every filter of every chosen layer: each batch's strongest and
+weakest unit per filter is merged into a running top and bottom N, so memory is one batch, never
+every activation. Each example is then shown as the input region its unit sees, the receptive
+field, computed from the model's graph (kernel sizes, strides, dilation, padding, pooling).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from cnn_note.io import imaging
+from cnn_note.optvis import objectives
+from cnn_note.backend import keras, tf
+from cnn_note.errors import InputError
+from cnn_note.core.views import View
+
+MAX_BATCH = 512  # inputs per call: both cores busy on MNIST, few traced shapes
+SHARD = MAX_BATCH  # batches never cross a multiple of this index: shards of the inputs that do not either scan alike
+SCAN_SIDE = 512  # larger pictures are scanned on a copy this many pixels a side, as explain.py's occlusion works on one
+WHOLE_SIDE = 128  # a whole input is kept for its figure at most this many pixels a side: a thousand photos stay small
+# Layers that mix no pixels: the field goes through them as it came (a merge takes the union of its inputs' fields).
+PIXELWISE = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU,
+             keras.layers.PReLU, keras.layers.ELU, keras.layers.Dropout, keras.layers.SpatialDropout2D, keras.layers.GaussianNoise,
+             keras.layers.Rescaling, keras.layers.Normalization, keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply,
+             keras.layers.Average, keras.layers.Maximum, keras.layers.Minimum, keras.layers.Concatenate, keras.layers.Identity)
+WINDOWED = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D, keras.layers.MaxPooling2D,
+            keras.layers.AveragePooling2D)
+
+
+Span = Callable[[int, int, int], "tuple[int, int] | None"]  # (axis, first unit, last unit) -> first and last input pixel
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """Where a layer's units look in an input of a given size. Unit (row, col)'s field is height x width input pixels from
+    (top + row * step_y, left + col * step_x), parts of it past the input's edge where the layers pad; `span` gives
+    the pixels a unit really depends on, which at an edge can be fewer (padding, or a pooling that drops a last row)."""
+
+    top: int
+    left: int
+    step_y: int
+    step_x: int
+    height: int
+    width: int
+    rows: int  # the layer's map size for that input
+    cols: int
+    span: Span = dataclasses.field(compare=False, repr=False)
+
+    def nominal(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of unit (row, col)'s whole field, bottom and right exclusive: the crop shown."""
+        top, left = self.top + row * self.step_y, self.left + col * self.step_x
+        return top, left, top + self.height, left + self.width
+
+    def box(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of the input pixels unit (row, col) depends on, bottom and right exclusive."""
+        (top, bottom), (left, right) = self.span(0, row, row), self.span(1, col, col)
+        return top, left, bottom + 1, right + 1
+
+
+def _window(layer) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], str]:
+    """A conv or pooling layer's (kernel, strides, dilation, padding)."""
+    config = layer.get_config()
+    if "pool_size" in config:
+        kernel = tuple(config["pool_size"])
+        return kernel, tuple(config["strides"] or kernel), (1, 1), config["padding"]
+    return tuple(config["kernel_size"]), tuple(config["strides"]), tuple(config["dilation_rate"]), config["padding"]
+
+
+def _taps(first: int, last: int, stride: int, before: int, kernel: int, dilation: int, size: int) -> tuple[int, int] | None:
+    """The lowest and highest input units that output units first..last read, of `size` (None: they read only padding)."""
+    low = high = None
+    for unit in range(first, last + 1):
+        base = unit * stride - before
+        taps = [base + dilation * t for t in range(kernel) if 0 <= base + dilation * t < size]
+        if taps:
+            low = taps[0] if low is None else low
+            high = taps[-1]
+    return None if low is None else (low, high)
+
+
+def _through(layer, fields: list[Field]) -> Field | None:
+    """The field of `layer`'s output from its inputs' fields, or None where it cannot be told (a resize, a dense layer)."""
+    if isinstance(layer, PIXELWISE) and all(field.step_y == fields[0].step_y and field.step_x == fields[0].step_x
+                                            for field in fields):
+        if isinstance(layer, keras.layers.Concatenate) and layer.axis not in (-1, 3):
+            return None
+        top, left = min(field.top for field in fields), min(field.left for field in fields)
+        bottom = max(field.top + field.height for field in fields)
+        right = max(field.left + field.width for field in fields)
+
+        def union(axis: int, first: int, last: int) -> tuple[int, int] | None:
+            spans = [span for span in (field.span(axis, first, last) for field in fields) if span]
+            return (min(low for low, _ in spans), max(high for _, high in spans)) if spans else None
+
+        return dataclasses.replace(fields[0], top=top, left=left, height=bottom - top, width=right - left, span=union)
+    if len(fields) != 1:
+        return None
+    field = fields[0]
+    sizes = (field.rows, field.cols)
+    if isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
+        sign = 1 if isinstance(layer, keras.layers.ZeroPadding2D) else -1  # padding adds units before, cropping removes them
+        (top_more, bottom_more), (left_more, right_more) = layer.padding if sign == 1 else layer.cropping
+
+        def shifted(axis: int, first: int, last: int) -> tuple[int, int] | None:
+            shift = (top_more, left_more)[axis] * sign
+            first, last = max(first - shift, 0), min(last - shift, sizes[axis] - 1)
+            return field.span(axis, first, last) if first <= last else None
+
+        return dataclasses.replace(field, top=field.top - sign * top_more * field.step_y,
+                                   left=field.left - sign * left_more * field.step_x,
+                                   rows=field.rows + sign * (top_more + bottom_more),
+                                   cols=field.cols + sign * (left_more + right_more), span=shifted)
+    if not isinstance(layer, WINDOWED) or getattr(layer, "data_format", "channels_last") != "channels_last":
+        return None
+    kernel, strides, dilation, padding = _window(layer)
+    axes = []
+    for size, k, s, d, start, step, extent in zip(sizes, kernel, strides, dilation, (field.top, field.left),
+                                                  (field.step_y, field.step_x), (field.height, field.width)):
+        reach = d * (k - 1) + 1
+        if padding == "same":
+            out = -(-size // s)
+            before = max((out - 1) * s + reach - size, 0) // 2  # TensorFlow puts the odd pixel after
+        else:
+            out, before = (size - reach) // s + 1, 0
+        axes.append((start - before * step, step * s, extent + (reach - 1) * step, out, (s, before, k, d, size)))
+    (top, step_y, height, rows, along_y), (left, step_x, width, cols, along_x) = axes
+
+    def window(axis: int, first: int, last: int) -> tuple[int, int] | None:
+        taps = _taps(first, last, *(along_y, along_x)[axis])
+        return field.span(axis, *taps) if taps else None
+
+    return Field(top, left, step_y, step_x, height, width, rows, cols, window)
+
+
+def receptive_field(view: View, layer: str, height: int, width: int) -> Field | None:
+    """Where `layer`'s units look in a height x width input, from the model's graph: for each unit, the smallest box that
+    holds every input pixel it depends on (a dilated kernel right over a strided layer may skip pixels inside it). None
+    where a layer on the way cannot be followed (then an example is shown whole, its unit's place marked)."""
+    view.check_layers([layer])
+    graph = view.recorded
+    sizes = (height, width)
+
+    def pixels(axis: int, first: int, last: int) -> tuple[int, int] | None:
+        first, last = max(first, 0), min(last, sizes[axis] - 1)
+        return (first, last) if first <= last else None
+
+    known = {id(graph.input): Field(0, 0, 1, 1, 1, 1, height, width, pixels)}
+    for name, produced in graph.produced.items():
+        if isinstance(graph.layers[name], keras.Model):
+            continue  # a nested model: its own layers were followed one by one
+        received = graph.received[name]
+        inputs = received if isinstance(received, (list, tuple)) else [received]
+        fields = [known.get(id(tensor)) for tensor in inputs]
+        known[id(produced)] = None if None in fields else _through(graph.layers[name], fields)
+        if name == layer:
+            return known[id(produced)]
+    return None
+
+
+@dataclasses.dataclass
+class Examples:
+    """One layer's dataset examples: for each filter, the N inputs whose strongest unit is highest (top) and the N whose
+    weakest unit is lowest (bottom), with those units' activations and places."""
+
+    layer: str
+    filters: list[int]
+    top: np.ndarray  # (F, N) input indices
+    top_activations: np.ndarray  # (F, N)
+    top_positions: np.ndarray  # (F, N, 2) the unit's row and column in the layer's map
+    bottom: np.ndarray
+    bottom_activations: np.ndarray
+    bottom_positions: np.ndarray
+    field: tuple[int, int] | None  # the receptive field's (height, width) in input pixels, None where it cannot be told
+    best_mean: np.ndarray | None = None  # (F,) the highest score any input gets from the ascent's objective (mean_score)
+    best_mean_input: np.ndarray | None = None  # (F,) which input
+    seconds: float = 0.0  # the pass over the inputs, shared by every layer scanned with this one
+    whole: bool = False  # the pictures are whole inputs, their units' fields in `boxes`, not crops
+    top_pictures: list = dataclasses.field(default_factory=list)  # [F][N] the crops (or whole inputs) shown
+    bottom_pictures: list = dataclasses.field(default_factory=list)
+    boxes: list = dataclasses.field(default_factory=list)  # [F][2N] (top, left, bottom, right) of each unit in the picture shown
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """examples.npz's entries for this layer."""
+        name = self.layer
+        return {f"{name}_filters": np.array(self.filters), f"{name}_top": self.top, f"{name}_bottom": self.bottom,
+                f"{name}_best_mean": self.best_mean, f"{name}_best_mean_input": self.best_mean_input,
+                f"{name}_top_activations": self.top_activations, f"{name}_bottom_activations": self.bottom_activations,
+                f"{name}_top_positions": self.top_positions, f"{name}_bottom_positions": self.bottom_positions,
+                f"{name}_field": np.array(self.field if self.field else (-1, -1))}
+
+
+class Running:
+    """The N largest values seen so far in each of F rows, with what they came from; ties go to the earlier input."""
+
+    def __init__(self, filters: int, count: int, largest: bool) -> None:
+        self.sign = 1.0 if largest else -1.0
+        self.values = np.full((filters, 0), -np.inf)
+        self.indices = np.zeros((filters, 0), int)
+        self.positions = np.zeros((filters, 0, 2), int)
+        self.count = count
+
+    def add(self, values: np.ndarray, indices: np.ndarray, positions: np.ndarray) -> None:
+        """values (B, F) of inputs `indices` (B,) at positions (B, F, 2): keep each row's N best of old and new."""
+        self._keep(self.sign * values.T, np.broadcast_to(indices, (len(self.values), len(indices))), positions.transpose(1, 0, 2))
+
+    def merge(self, other: Running) -> None:
+        """Keep each row's N best of this and another's (a shard of the inputs): the union's best N are the whole set's."""
+        self._keep(other.values, other.indices, other.positions)
+
+    def _keep(self, values: np.ndarray, indices: np.ndarray, positions: np.ndarray) -> None:
+        """Signed values (F, K) of inputs indices (F, K) at positions (F, K, 2) joined to those kept; each row's N best stay."""
+        merged = np.concatenate([self.values, values], axis=1)
+        index = np.concatenate([self.indices, indices], axis=1)
+        place = np.concatenate([self.positions, positions], axis=1)
+        order = np.lexsort((index, -merged), axis=1)[:, :self.count]  # highest first, then the earlier input
+        rows = np.arange(len(merged))[:, None]
+        self.values, self.indices, self.positions = merged[rows, order], index[rows, order], place[rows, order]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.indices, self.sign * self.values, self.positions
+
+
+def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[int, np.ndarray]], count: int,
+         tick: Callable[[int], None] | None = None) -> tuple[dict[str, tuple[Running, Running, Running]], dict]:
+    """One pass over (index, picture (H, W, C) 0..1) for every chosen {layer: filters}: each filter's `count` inputs whose
+    strongest unit is highest and whose weakest is lowest, and the input the ascent's objective scores highest. Pictures
+    of one size go through the model in batches that fit the memory free; `tick(pictures)` hears of each batch. Returns
+    {layer: (top, bottom, best by objective)} and, for each layer and input size seen, the layer's map size:
+    {(layer, (H, W)): (h, w)}."""
+    names = list(chosen)
+    model = view.responses(names)
+    picks = [np.array(list(chosen[name])) for name in names]
+    kept = {name: (Running(len(chosen[name]), count, True), Running(len(chosen[name]), count, False),
+                   Running(len(chosen[name]), 1, True)) for name in names}
+    map_sizes: dict = {}
+
+    def run(pictures: list[np.ndarray], indices: list[int]) -> None:
+        outputs = model.predict_on_batch(np.stack(pictures).astype("float32"))
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for name, pick, maps in zip(names, picks, outputs):
+            maps = np.asarray(maps)[..., pick]
+            map_sizes[name, pictures[0].shape[:2]] = maps.shape[1:3]
+            flat = maps.reshape(len(maps), -1, len(pick))  # (B, h*w, F)
+            width = maps.shape[2]
+            for running, where in zip(kept[name][:2], (flat.argmax(axis=1), flat.argmin(axis=1))):
+                values = np.take_along_axis(flat, where[:, None, :], axis=1)[:, 0]
+                running.add(values, np.array(indices), np.stack([where // width, where % width], axis=-1))
+            # The ascent's own score of each input, for each filter: one map per (input, filter).
+            scores = np.asarray(objectives.mean_score(maps.transpose(0, 3, 1, 2).reshape(-1, *maps.shape[1:3])))
+            kept[name][2].add(scores.reshape(len(maps), len(pick)), np.array(indices), np.zeros((len(maps), len(pick), 2), int))
+        if tick:
+            tick(len(pictures))
+
+    for indices, pictures in batched(inputs, fitting(view, names, MAX_BATCH)):
+        run(pictures, indices)
+    return kept, map_sizes
+
+
+def fitting(view: View, names: Sequence[str] | None, most: int, forward_only: bool = True) -> Callable[[tuple], int]:
+    """How many pictures of a shape go through the named layers (None: the whole model) at once: View.batch's rule."""
+    return lambda shape: view.batch(names, *shape[:2], most, f"a {shape[0]}x{shape[1]} example picture", "give smaller pictures",
+                                    forward_only)
+
+
+def batched(inputs: Iterable[tuple[int, np.ndarray]], size: Callable[[tuple], int],
+            limit: int | None = None) -> Iterator[tuple[list[int], list[np.ndarray]]]:
+    """(indices, pictures) of at most size(shape) inputs of one shape at a time, from (index, picture) pairs, the first
+    `limit` only. A batch also ends at every multiple of SHARD, so that shards of the inputs are batched as one pass is,
+    and give the same values to the last bit (a batch's size can change a float's rounding)."""
+    indices: list[int] = []
+    pictures: list[np.ndarray] = []
+    sizes: dict[tuple, int] = {}
+    for index, picture in inputs:
+        if limit is not None and index >= limit:
+            break
+        if picture.shape not in sizes:
+            sizes[picture.shape] = size(picture.shape)
+        if pictures and (pictures[0].shape != picture.shape or len(pictures) >= sizes[pictures[0].shape] or index % SHARD == 0):
+            yield indices, pictures
+            indices, pictures = [], []
+        indices.append(index)
+        pictures.append(picture)
+    if pictures:
+        yield indices, pictures
+
+
+def merged(scans: Iterable[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Scans of shards of the inputs (scan's results) as the one scan of them all."""
+    scans = iter(scans)
+    kept, map_sizes = next(scans)
+    for other, sizes in scans:
+        for name, runnings in other.items():
+            for running, more in zip(kept[name], runnings):
+                running.merge(more)
+        map_sizes.update(sizes)
+    return kept, map_sizes
+
+
+def crop(picture: np.ndarray, region: tuple[int, int, int, int], keep: tuple[int, int, int, int] | None = None,
+         fill: float = 0.5) -> np.ndarray:
+    """The region (top, left, bottom, right) of a picture (H, W, C), grey (`fill`) outside the picture and outside `keep`
+    (the pixels that matter) when given."""
+    top, left, bottom, right = region
+    out = np.full((bottom - top, right - left, picture.shape[-1]), fill, picture.dtype)
+    keep = keep or region
+    y0, x0 = max(top, keep[0], 0), max(left, keep[1], 0)
+    y1, x1 = min(bottom, keep[2], picture.shape[0]), min(right, keep[3], picture.shape[1])
+    if y0 < y1 and x0 < x1:
+        out[y0 - top:y1 - top, x0 - left:x1 - left] = picture[y0:y1, x0:x1]
+    return out
+
+
+def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: int, whole: bool = False,
+         tick: Callable[[int], None] | None = None, scanned: tuple[dict, dict] | None = None) -> dict[str, Examples]:
+    """Each chosen layer's examples from `source`, with the pictures to show: receptive-field crops, or whole inputs (when
+    `whole`, or where the field cannot be told) with their units' boxes. Each input shown is read once more. `scanned`:
+    the scan already made (merged from shards), else it is made here."""
+    kept, map_sizes = scanned or scan(view, chosen, source.pictures(), count, tick)
+    found, wanted = {}, {}
+    for name, (top, bottom, best) in kept.items():
+        (top_index, top_values, top_places), (low_index, low_values, low_places) = top.result(), bottom.result()
+        best_index, best_values, _ = best.result()
+        found[name] = Examples(name, list(chosen[name]), top_index, top_values, top_places, low_index, low_values, low_places,
+                               None, best_values[:, 0], best_index[:, 0])
+        for row in range(len(chosen[name])):
+            places = [*top_places[row], *low_places[row]]
+            for slot, index in enumerate([*top_index[row], *low_index[row]]):
+                wanted.setdefault(int(index), []).append((name, row, slot, *map(int, places[slot])))
+    shown = {name: [[None] * (2 * count) for _ in examples.filters] for name, examples in found.items()}
+    boxes = {name: [[None] * (2 * count) for _ in examples.filters] for name, examples in found.items()}
+    fields: dict = {}
+    for index, uses in wanted.items():
+        picture = source.picture(index)
+        size = picture.shape[:2]
+        factor = min(1.0, WHOLE_SIDE / max(size))  # whole inputs, and their boxes, at most WHOLE_SIDE a side
+        small = whole_input(picture)
+        for name, row, slot, y, x in uses:
+            if (name, size) not in fields:
+                fields[name, size] = receptive_field(view, name, *size)
+            field = fields[name, size]
+            box = field.box(y, x) if field else spot(size, map_sizes[name, size], y, x)
+            if whole or field is None:
+                boxes[name][row][slot] = tuple(round(edge * factor) for edge in box)
+                shown[name][row][slot] = small
+            else:
+                boxes[name][row][slot] = box
+                shown[name][row][slot] = crop(picture, field.nominal(y, x), box)
+    for name, examples in found.items():
+        examples.top_pictures = [row[:count] for row in shown[name]]
+        examples.bottom_pictures = [row[count:] for row in shown[name]]
+        examples.boxes = boxes[name]
+        # Whether a layer's field can be told depends on its layers, not on the input's size.
+        seen = [field for (layer, _), field in fields.items() if layer == name]
+        sizes = {(field.height, field.width) for field in seen if field}
+        examples.whole = whole or None in seen
+        examples.field = sizes.pop() if len(sizes) == 1 and None not in seen else None
+    return found
+
+
+def whole_input(picture: np.ndarray) -> np.ndarray:
+    """A whole input (H, W, C) as it is shown: shrunk to at most WHOLE_SIDE a side when larger."""
+    size = picture.shape[:2]
+    return picture if max(size) <= WHOLE_SIDE else imaging.resize_area(picture, imaging.within(size, WHOLE_SIDE))
+
+
+def spot(size: tuple[int, int], map_size: tuple[int, int], row: int, col: int) -> tuple[int, int, int, int]:
+    """Where unit (row, col) of a map of `map_size` sits in an input of `size` when its field cannot be told: its share."""
+    (height, width), (rows, cols) = size, map_size
+    top, left = row * height // rows, col * width // cols
+    return top, left, max(top + 1, (row + 1) * height // rows), max(left + 1, (col + 1) * width // cols)
+
+
+class Source:
+    """Where the examples come from: pictures 0..1 (H, W, C) by index, read again when shown."""
+
+    def __init__(self, count: int, read: Callable[[int], np.ndarray], names: list[str] | None = None,
+                 description: str = "") -> None:
+        self.count, self.read, self.names, self.description = count, read, names, description
+
+    def __len__(self) -> int:
+        return self.count
+
+    def picture(self, index: int) -> np.ndarray:
+        return self.read(index)
+
+    def pictures(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(index, picture) of every input from `start` up to `stop` (default: the last)."""
+        return ((index, self.read(index)) for index in range(start, self.count if stop is None else min(stop, self.count)))
+
+
+def from_array(images: np.ndarray, channels: int, description: str, size: tuple[int, int] | None = None) -> Source:
+    """Pictures already in memory: uint8 0..255 or floats 0..1, (N, H, W) for grey or (N, H, W, channels); resized to
+    `size` (a model of one input size) when given, else, when larger, to SCAN_SIDE a side (as from_path's are)."""
+    if images.ndim == 3 and channels == 1:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] != channels or not len(images):
+        raise InputError(f"{description} holds pictures of shape {images.shape}: the model takes {channels}-channel pictures, "
+                         f"(N, H, W{', 1' if channels == 1 else ''}) or (N, H, W, {channels})")
+    scale = np.float32(255.0 if images.dtype == np.uint8 else 1.0)
+    target = tuple(size) if size is not None else imaging.within(images.shape[1:3], SCAN_SIDE)
+    if images.shape[1:3] != target:
+        images = imaging.resize_area(images.astype("float32") / scale, target)  # all at once: one call, not one per picture
+        scale = np.float32(1.0)
+    return Source(len(images), lambda index: images[index].astype("float32") / scale, None, description)
+
+
+def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Callable[[str], None] = print) -> Source:
+    """A folder of pictures (every file Pillow reads, EXIF-turned, in name order; others skipped with one line that
+    counts them) or an .npz of images (its `images` or `x_test` array, else its only one)."""
+    if os.path.isfile(path) and path.endswith(".npz"):
+        return from_array(_npz_images(path), channels, path, size)
+    if not os.path.isdir(path):
+        raise InputError(f"--examples-from {path} is neither a folder of pictures nor an .npz file: check the path")
+    files = sorted(name for name in os.listdir(path) if os.path.isfile(os.path.join(path, name)))
+    readable, skipped = [], 0
+    for name in files:
+        try:
+            imaging.open_image(os.path.join(path, name))
+            readable.append(name)
+        except InputError:
+            skipped += 1
+    if not readable:
+        raise InputError(f"--examples-from {path} holds no picture Pillow can read ({len(files)} files): give a folder of "
+                         "PNG, JPEG or other pictures, or an .npz of images")
+    if skipped:
+        log(f"examples: {skipped} of {len(files)} files in {path} are not pictures and were skipped")
+
+    def read(index: int) -> np.ndarray:
+        pixels, _ = imaging.to_pixels(imaging.open_image(os.path.join(path, readable[index])), channels)
+        target = size or imaging.within(pixels.shape[:2], SCAN_SIDE)
+        return pixels if pixels.shape[:2] == target else imaging.resize_area(pixels, target)
+
+    return Source(len(readable), read, readable, path)
+
+
+def _npz_images(path: str) -> np.ndarray:
+    """The images of an .npz: its `images` or `x_test` array, else its only array; never unpickled."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            keys = [key for key in ("images", "x_test") if key in npz.files] or npz.files
+            if len(keys) != 1 and keys[0] not in ("images", "x_test"):
+                raise InputError(f"{path} holds {', '.join(npz.files)}: name the pictures' array 'images'")
+            return npz[keys[0]]
+    except InputError:
+        raise
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path} cannot be read as an .npz of images ({error}): save the pictures with numpy.savez") from None
+
+
+def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Picture k's response in filter filters[k]: its strongest unit (what examples are ranked by) and what the ascent
+    scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (View.batch),
+    and only each picture's own filter leaves TensorFlow: the layer's whole output is F times larger."""
+    model = view.responses([layer])
+
+    @tf.function
+    def own(images, picked):
+        maps = tf.gather(model(images), picked[:, None], axis=3, batch_dims=1)[..., 0]  # (B, h, w)
+        return tf.reduce_max(tf.reshape(maps, (tf.shape(maps)[0], -1)), axis=1), objectives.mean_score(maps)
+
+    batch = view.batch([layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} picture of "
+                       f"{layer}", "use a smaller --size", forward_only=True)
+    found = [own(tf.constant(pictures[start:start + batch], tf.float32), tf.constant(filters[start:start + batch], tf.int32))
+             for start in range(0, len(pictures), batch)]
+    return tuple(np.concatenate([part[k].numpy() for part in found]) for k in (0, 1))

@@ -1,0 +1,271 @@
+"""The atlas as a static web site: plain HTML per page, one style sheet, a few lines of script for the arrow keys.
+
+Nothing is fetched: every page is whole in its file and pictures are PNGs beside it, so the site
+works from file:// as from any static server. Every name that comes from the user (layers, classes,
+inputs) is escaped, and every file is named from a layer's index and a slug, never its raw name.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+import numpy as np
+
+from cnn_note import dataset_examples
+from cnn_note.io import writing
+from cnn_note.errors import InputError
+
+STRIP = 8  # units' pictures in each layer's row of the index
+
+STYLE = """*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:8px;max-width:1100px;line-height:1.35;overflow-wrap:anywhere}
+img{max-width:100%;image-rendering:pixelated;background:#888}
+nav{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0}
+.grid{display:flex;flex-wrap:wrap;gap:8px}
+.tile{display:flex;flex-direction:column;align-items:center;font-size:12px;text-decoration:none;color:inherit}
+.tile img{width:72px;height:72px}
+.big img{width:160px;height:160px}
+.scroll{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+.strip{display:flex;flex-wrap:wrap;gap:2px}.strip img{width:28px;height:28px}
+figure{margin:0}
+.example{position:relative;outline:none}
+.whole{display:none;position:relative;margin-top:4px}
+.example:hover .whole,.example:focus .whole,.example:focus-within .whole{display:inline-block}
+.whole img{width:120px;height:auto}
+.box{position:absolute;border:2px solid #e00;pointer-events:none}
+svg{max-width:100%;height:auto}
+"""
+
+KEYS = """// Arrow keys: left and right to the previous and next unit, up to the layer (or the index).
+document.addEventListener("keydown", function (event) {
+  if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+  var id = {ArrowLeft: "prev", ArrowRight: "next", ArrowUp: "up"}[event.key];
+  var link = id ? document.getElementById(id) : null;
+  if (link) { window.location.href = link.href; }
+});
+"""
+
+
+def e(text) -> str:
+    """User text, escaped for HTML (attributes too)."""
+    return html.escape(str(text), quote=True)
+
+
+def page(title: str, body: str, root: str = "") -> str:
+    """A whole HTML page: its style sheet and the arrow-key script beside it, `root` the way back to the site's top."""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+            f'<title>{e(title)}</title><link rel="stylesheet" href="{root}style.css"></head>\n'
+            f'<body>\n{body}\n<script src="{root}nav.js"></script>\n</body></html>\n')
+
+
+def link(href: str, text: str, id_: str | None = None) -> str:
+    """An <a> with escaped text (href is ours: built from indices and slugs)."""
+    anchor = f' id="{id_}"' if id_ else ""
+    return f'<a href="{e(href)}"{anchor}>{e(text)}</a>'
+
+
+def histogram_svg(counts: np.ndarray, edges: np.ndarray, marked: float | None) -> str:
+    """An inline SVG of one unit's histogram, a red line where the optimised picture's strongest response falls."""
+    width, height, bins = 300, 110, len(counts)
+    top = max(int(counts.max()), 1)
+    bars = "".join(f'<rect x="{i * width / bins:.1f}" y="{height - 20 - 80 * c / top:.1f}" width="{width / bins - 1:.1f}" '
+                    f'height="{80 * c / top:.1f}" fill="#47a"/>' for i, c in enumerate(counts))
+    line = ""
+    if marked is not None:
+        low, high = float(edges[0]), float(edges[-1])
+        x = min(max((marked - low) / (high - low), 0.0), 1.0) * width
+        beyond = " (off the scale)" if not low <= marked <= high else ""
+        line = (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height - 20}" stroke="#e00" stroke-width="2"/>'
+                f'<text x="{min(x + 3, width - 120):.1f}" y="10" font-size="10" fill="#e00">picture {marked:.2f}{beyond}</text>')
+    labels = (f'<text x="0" y="{height - 5}" font-size="10">{edges[0]:.2f}</text>'
+              f'<text x="{width}" y="{height - 5}" font-size="10" text-anchor="end">{edges[-1]:.2f}</text>')
+    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" role="img" '
+            f'aria-label="histogram of the strongest response">{bars}{line}{labels}</svg>')
+
+
+class Site:
+    """Writes the pages of one atlas (see write)."""
+
+    def __init__(self, plan, pictures, ranked, counts, optimised, links, contributions, class_page) -> None:
+        self.plan, self.view, self.out = plan, plan.view, plan.out
+        self.pictures, self.ranked, self.counts, self.optimised = pictures, ranked, counts, optimised
+        self.links, self.contributions, self.class_page = links, contributions, class_page
+        self.inputs_written: set[int] = set()
+        self.names = plan.class_names or []
+
+    def save(self, relative: str, text: str) -> None:
+        writing.write_text(os.path.join(self.out, relative), text)
+
+    def input_picture(self, index: int) -> tuple[str, tuple[int, int]]:
+        """inputs/<index>.png (at most WHOLE_SIDE a side), written once, and the size of the input its boxes are in."""
+        picture = self.plan.source.picture(index)
+        size = picture.shape[:2]
+        relative = f"inputs/{index}.png"
+        if index not in self.inputs_written:
+            os.makedirs(os.path.join(self.out, "inputs"), exist_ok=True)
+            writing.save_image(os.path.join(self.out, relative), dataset_examples.whole_input(picture))
+            self.inputs_written.add(index)
+        return relative, size
+
+    def field_of(self, layer: str) -> str:
+        """The layer's receptive field, as the examples found it or from the graph at the model's (or the pictures') size."""
+        if layer in self.ranked:
+            field = self.ranked[layer].field
+            return f"{field[0]}x{field[1]}" if field else "not known"
+        side = self.plan.chosen.size
+        field = dataset_examples.receptive_field(self.view, layer, *(self.view.size or (side, side)))
+        return f"{field.height}x{field.width}" if field else "not known"
+
+    def write(self) -> None:
+        self.save("style.css", STYLE)
+        self.save("nav.js", KEYS)
+        layers = self.plan.layers
+        for number, layer in enumerate(layers):
+            self.layer_page(number)
+            for unit in range(self.view.filters(layer)):
+                self.unit_page(layer, unit)
+        if self.class_page is not None:
+            self.classes_page()
+        self.index_page()
+
+    def index_page(self) -> None:
+        view = self.view
+        try:
+            head = view.head
+            head_text = f"{head.kind}, {head.classes} classes"
+        except InputError as error:
+            head_text = f"not a classifier ({error})"
+        rows = []
+        for layer in self.plan.layers:
+            key = self.plan.keys[layer]
+            shape = "x".join("?" if side is None else str(side) for side in view.recorded.produced[layer].shape[1:])
+            strip = "".join(f'<img src="{key}/{unit}.png" alt="unit {unit}">' for unit in range(min(STRIP, view.filters(layer))))
+            rows.append(f"<tr><td>{link(key + '.html', layer)}</td><td>{e(type(view.layer(layer)).__name__)}</td>"
+                        f"<td>{e(shape)}</td><td>{view.filters(layer)}</td><td>{e(self.field_of(layer))}</td>"
+                        f'<td><a class="strip" href="{key}.html">{strip}</a></td></tr>')
+        size = "x".join(str(side) for side in view.size) if view.size else "any"
+        classes = f"<p>{link('classes.html', 'Classes')}: each class's picture and the inputs the model is most sure of.</p>" \
+            if self.class_page is not None else ""
+        examples = (f"{self.plan.examples} most and least exciting of {e(self.plan.source.description)}"
+                    if self.plan.source is not None else "none")
+        body = (f"<h1>Atlas of {e(view.label)}</h1>"
+                f"<p>Input {e(size)} x {view.channels}, {view.model.count_params():,} parameters, head: {e(head_text)}. "
+                f"Dataset examples: {examples}.</p>{classes}"
+                '<div class="scroll"><table><tr><th>layer</th><th>type</th><th>output</th><th>units</th>'
+                "<th>receptive field</th><th>first units</th></tr>" + "".join(rows) + "</table></div>")
+        self.save("index.html", page(f"Atlas of {view.label}", body))
+
+    def layer_page(self, number: int) -> None:
+        layers, layer = self.plan.layers, self.plan.layers[number]
+        key = self.plan.keys[layer]
+        nav = [link("index.html", "index", "up")]
+        if number:
+            nav.insert(0, link(self.plan.keys[layers[number - 1]] + ".html", f"previous layer: {layers[number - 1]}", "prev"))
+        if number + 1 < len(layers):
+            nav.append(link(self.plan.keys[layers[number + 1]] + ".html", f"next layer: {layers[number + 1]}", "next"))
+        activations = self.pictures[layer]["activation"]
+        tiles = "".join(f'<a class="tile" href="{key}/{unit}.html"><img src="{key}/{unit}.png" alt="unit {unit}">'
+                        f"#{unit} {value:.2f}</a>" for unit, value in enumerate(activations))
+        body = (f"<nav>{''.join(nav)}</nav><h1>{e(layer)}</h1><p>Each unit's picture that maximises its mean activation, "
+                f"with that activation. Click one for its page.</p><div class=\"grid\">{tiles}</div>")
+        self.save(f"{key}.html", page(layer, body))
+
+    def examples_html(self, layer: str, unit: int, which: str) -> str:
+        """One unit's top or bottom examples: each crop with its activation, the whole input with the field boxed on hover."""
+        found = self.ranked[layer]
+        key = self.plan.keys[layer]
+        indices = found.top[unit] if which == "top" else found.bottom[unit]
+        values = found.top_activations[unit] if which == "top" else found.bottom_activations[unit]
+        shown = found.top_pictures[unit] if which == "top" else found.bottom_pictures[unit]
+        offset = 0 if which == "top" else len(found.top[unit])
+        items = []
+        for slot, (index, value, picture) in enumerate(zip(indices, values, shown)):
+            name = f"{unit}-{which}{slot}.png"
+            writing.save_image(os.path.join(self.out, key, name), picture)
+            whole, size = self.input_picture(int(index))
+            if found.whole:
+                size = picture.shape[:2]
+            top, left, bottom, right = found.boxes[unit][offset + slot]
+            box = (f"top:{100 * top / size[0]:.2f}%;left:{100 * left / size[1]:.2f}%;"
+                   f"height:{100 * (bottom - top) / size[0]:.2f}%;width:{100 * (right - left) / size[1]:.2f}%")
+            label = self.plan.source.names[int(index)] if self.plan.source.names else f"input {int(index)}"
+            items.append(f'<figure class="example tile" tabindex="0"><img src="{name}" alt="{e(label)}">'
+                         f"<figcaption>{e(label)}<br>{value:.2f}</figcaption>"
+                         f'<span class="whole"><img src="../{whole}" alt="{e(label)}, whole">'
+                         f'<span class="box" style="{box}"></span></span></figure>')
+        return f'<div class="grid">{"".join(items)}</div>'
+
+    def connections_html(self, layer: str, unit: int) -> str:
+        """Incoming and outgoing weights, and the classes the unit pushes up and down most."""
+        k, keys, parts = self.plan.connections, self.plan.keys, []
+        if layer in self.links and k:
+            below, norms, signs = self.links[layer]
+            order = [c for c in np.argsort(-norms[:, unit], kind="stable")[:k] if norms[c, unit] > 0]  # a depthwise unit: one
+            items = "".join(f"<li>{link(f'../{keys[below]}/{c}.html', f'{below} #{c}')} "
+                            f"||W|| {norms[c, unit]:.3f} ({'+' if signs[c, unit] >= 0 else '−'})</li>" for c in order)
+            parts.append(f"<h3>Incoming, from {e(below)}</h3><ol>{items}</ol>")
+        for above, (below, norms, signs) in self.links.items():
+            if below != layer or not k:
+                continue
+            order = [u for u in np.argsort(-norms[unit], kind="stable")[:k] if norms[unit, u] > 0]
+            items = "".join(f"<li>{link(f'../{keys[above]}/{u}.html', f'{above} #{u}')} "
+                            f"||W|| {norms[unit, u]:.3f} ({'+' if signs[unit, u] >= 0 else '−'})</li>" for u in order)
+            parts.append(f"<h3>Outgoing, to {e(above)}</h3><ol>{items}</ol>")
+        if layer in self.contributions:
+            row = self.contributions[layer][unit]
+            order = np.argsort(-row, kind="stable")
+            name = (lambda c: self.names[c] if c < len(self.names) else str(c))
+            up = "".join(f"<li>{e(name(c))}: {row[c]:+.3f}</li>" for c in order[:3])
+            down = "".join(f"<li>{e(name(c))}: {row[c]:+.3f}</li>" for c in order[::-1][:3])
+            which = ", ".join(self.contributions)
+            parts.append(f"<h3>Classes</h3><p>Contribution: the mean over the first {self.plan.class_inputs} inputs of the "
+                         f"sum over positions of activation x gradient of the class score (computed for {e(which)}).</p>"
+                         f"<p>Pushes up most:</p><ol>{up}</ol><p>Pushes down most:</p><ol>{down}</ol>")
+        return "".join(parts) or "<p>No connections to show for this layer.</p>"
+
+    def unit_page(self, layer: str, unit: int) -> None:
+        key, count = self.plan.keys[layer], self.view.filters(layer)
+        drawn = self.pictures[layer]
+        nav = [link(f"../{key}.html", f"layer {layer}", "up")]
+        if unit:
+            nav.insert(0, link(f"{unit - 1}.html", f"#{unit - 1}", "prev"))
+        if unit + 1 < count:
+            nav.append(link(f"{unit + 1}.html", f"#{unit + 1}", "next"))
+        body = [f"<nav>{''.join(nav)}</nav><h1>{e(layer)} #{unit}</h1>",
+                '<div class="grid">'
+                f'<figure class="tile big"><img src="{unit}.png" alt="maximises unit {unit}">'
+                f'<figcaption>maximises the mean: {drawn["activation"][unit]:.3f}</figcaption></figure>'
+                f'<figure class="tile big"><img src="{unit}-negative.png" alt="minimises unit {unit}">'
+                f'<figcaption>minimises it: {drawn["negative_activation"][unit]:.3f}</figcaption></figure></div>']
+        if layer in self.ranked:
+            counts, edges = self.counts[layer]
+            body += ["<h2>Inputs that excite it most</h2><p>Each cut to what the unit sees; hover or tap for the whole input "
+                     "with the field boxed.</p>", self.examples_html(layer, unit, "top"),
+                     "<h2>Inputs that excite it least</h2>", self.examples_html(layer, unit, "bottom"),
+                     f"<h2>Strongest response over all {len(self.plan.source)} inputs</h2>",
+                     histogram_svg(counts[unit], edges[unit], float(self.optimised[layer][unit]))]
+        body += ["<h2>Connections</h2>", self.connections_html(layer, unit)]
+        self.save(os.path.join(key, f"{unit}.html"), page(f"{layer} #{unit}", "".join(body), "../"))
+
+    def classes_page(self) -> None:
+        drawn, (order, sure) = self.class_page
+        os.makedirs(os.path.join(self.out, "classes"), exist_ok=True)
+        rows = []
+        for row, (cls, label) in enumerate(zip(drawn.classes, drawn.labels)):
+            writing.save_image(os.path.join(self.out, "classes", f"{cls}.png"), drawn.images[row])
+            inputs = "".join(f'<figure class="tile"><img src="{self.input_picture(int(index))[0]}" alt="input {int(index)}">'
+                             f"<figcaption>{value:.3f}</figcaption></figure>" for index, value in zip(order[cls], sure[cls]))
+            rows.append(f'<h2>{e(label)}</h2><div class="grid"><figure class="tile big"><img src="classes/{cls}.png" '
+                        f'alt="class {cls}"><figcaption>the picture</figcaption></figure>{inputs}</div>')
+        body = (f'<nav>{link("index.html", "index", "up")}</nav><h1>Classes</h1><p>Each class\'s picture (the ascent of its '
+                f"score) and the inputs, of the first {self.plan.class_inputs}, it gives the highest probability.</p>"
+                + "".join(rows))
+        self.save("classes.html", page("Classes", body))
+
+
+def write(plan, pictures, ranked, counts, optimised, links, contributions, class_page) -> None:
+    """Write every page of the atlas into plan.out."""
+    Site(plan, pictures, ranked, counts, optimised, links, contributions, class_page).write()

@@ -1,0 +1,286 @@
+"""Gradient ascent on input images: the step that filter pictures, class pictures and dreams share.
+
+What to maximise is an objective (see objectives.py): a function from a batch of pixel images
+(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here. On pixels:
+normalised gradient steps, random jitter, a light blur, and pixels kept in 0..1; `ascend` runs up
+to 50 such steps per TensorFlow call on images small enough to score whole (filter and class
+pictures), `ascend_tiled` scores images of any size tile by tile, with a random shift each step
+so the tile borders never stay in one place (dreams on photos). On Fourier spectra (natural-image
+networks, as Distill's "Feature Visualization"): `ascend_fourier`, Adam steps under random moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnn_note.optvis import parameterisation, transforms
+from cnn_note.backend import tf
+from cnn_note.errors import InputError
+
+Objective = Callable[[tf.Tensor], tf.Tensor]
+
+STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
+FOURIER_LEARNING_RATE = 0.05  # Lucid's Adam rate for Fourier-basis pictures
+MAX_VALUES = 2**31 - 1  # TensorFlow's CPU kernels index a tensor with 32 bits: a larger one crashes the process
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to ascend: the step and the regularisers that keep pictures readable (0 switches one off)."""
+
+    steps: int = 100
+    step_size: float = 0.02
+    jitter: int = 1
+    blur: float = 0.1
+    seed: int = 0
+
+
+def normalize(grads: tf.Tensor) -> tf.Tensor:
+    """Scale each image's gradient to a mean absolute value of 1, so step_size is in pixel units."""
+    scale = tf.reduce_mean(tf.abs(grads), axis=[1, 2, 3], keepdims=True)
+    return grads / tf.maximum(scale, 1e-8)
+
+
+def blur3x3(images: tf.Tensor) -> tf.Tensor:
+    """A 3x3 binomial blur (1 2 1 by rows, then columns) with mirrored edges: the smoothness prior."""
+    # Shifted slices, not a one-channel conv2d: a third cheaper on CPU, and this runs every step.
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
+    rows = (padded[:, :-2] + 2.0 * padded[:, 1:-1] + padded[:, 2:]) / 4.0
+    return (rows[:, :, :-2] + 2.0 * rows[:, :, 1:-1] + rows[:, :, 2:]) / 4.0
+
+
+def update(images: tf.Tensor, grads: tf.Tensor, step_size: float, blur: float) -> tf.Tensor:
+    """One ascent step: move along the normalised gradient, keep pixels in 0..1, mix in a little blur."""
+    images = tf.clip_by_value(images + step_size * normalize(grads), 0.0, 1.0)
+    return (1.0 - blur) * images + blur * blur3x3(images)
+
+
+def compile_steps(score: Callable, advance: Callable) -> Callable:
+    """Compiled ascent, up to STEPS_PER_CALL steps a call, traced once per shape.
+
+    The state's first part is what moves (pictures, or their spectra); the rest rides along (Adam's
+    moments). `score(moving, i, extra)` gives each picture's score at step i of the call and
+    `advance(state, grads, i, extra)` the next state; `extra` is what changes from call to call.
+    Stops early once every picture scores above `stop_above`. Returns the state, the scores before
+    the last step, and the steps run.
+    """
+
+    @tf.function
+    def run(state, extra, count, stop_above):
+        values = tf.fill(tf.shape(state[0])[:1], -np.inf)
+        done = tf.constant(0)
+        for i in tf.range(count):
+            if tf.reduce_min(values) > stop_above:
+                break
+            with tf.GradientTape() as tape:
+                tape.watch(state[0])
+                values = score(state[0], i, extra)
+                # Pictures do not interact, so the gradient of the sum is each picture's own gradient.
+                total = tf.reduce_sum(values)
+            state = advance(state, tape.gradient(total, state[0]), i, extra)
+            done += 1
+        return state, values, done
+
+    return run
+
+
+def make_step(objective: Objective) -> Callable:
+    """Compiled ascent of `objective` on pixels: each step scores a shifted copy (jitter), then update()."""
+
+    def score(images, i, extra):
+        shifts = extra[0]
+        # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
+        return objective(tf.roll(images, shifts[i], axis=[1, 2]))
+
+    def advance(state, grads, i, extra):
+        _, step_size, blur = extra
+        return (update(state[0], grads, step_size, blur),)
+
+    return compile_steps(score, advance)
+
+
+def make_fourier_step(objective: Objective, height: int, width: int, moves: transforms.Moves = transforms.LUCID) -> Callable:
+    """Compiled ascent of `objective` over Fourier spectra (see parameterisation.py).
+
+    Each step scores every picture under its own random move (transforms.py) and takes an Adam
+    step on the spectra (Lucid's: learning rate 0.05, TensorFlow 1's Adam).
+    """
+    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
+
+    def score(spectra, i, extra):
+        seed, done = extra
+        return objective(transforms.moved(parameterisation.to_pixels(spectra, height, width), moves, tf.stack([seed, done + i])))
+
+    def advance(state, grads, i, extra):
+        spectra, first, second = state
+        t = tf.cast(extra[1] + i + 1, tf.float32)
+        first = beta1 * first + (1 - beta1) * grads
+        second = beta2 * second + (1 - beta2) * tf.square(grads)
+        rate = FOURIER_LEARNING_RATE * tf.sqrt(1 - beta2**t) / (1 - beta1**t)
+        return spectra + rate * first / (tf.sqrt(second) + epsilon), first, second
+
+    return compile_steps(score, advance)
+
+
+def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: Settings, pictures: Callable,
+          on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
+    """Call `step` (from compile_steps) until `settings.steps` steps have run; returns the final state.
+
+    `extra(steps_done)` gives each call's extra inputs and `pictures(state)` the pictures, for
+    `on_progress(steps_done, scores, pictures)`, called after every call into TensorFlow, at most
+    `every` steps apart (fewer for an animation's frames; the steps are the same). With
+    `stop_above`, ascent ends once every picture's score has passed it.
+    """
+    limit = tf.constant(stop_above or np.inf, tf.float32)
+    done = 0
+    while done < settings.steps:
+        count = min(every, STEPS_PER_CALL, settings.steps - done)
+        state, values, ran = step(state, extra(done), tf.constant(count), limit)
+        check_finite(values.numpy(), done)
+        done += int(ran)
+        if on_progress is not None:
+            on_progress(done, values.numpy(), pictures(state))
+        if int(ran) < count:
+            break
+    return state
+
+
+def ascend(step: Callable, images: np.ndarray, settings: Settings, on_progress: Callable | None = None,
+           stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
+    """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images (see drive())."""
+    rng = np.random.default_rng(settings.seed)
+    # STEPS_PER_CALL shifts per call's worth, drawn one block at a time as ever, so the same seed moves the same way.
+    shifts = np.concatenate([rng.integers(-settings.jitter, settings.jitter + 1, size=(STEPS_PER_CALL, 2))
+                             for _ in range(-(-settings.steps // STEPS_PER_CALL))] + [np.zeros((STEPS_PER_CALL, 2), int)])
+    step_size, blur = (tf.constant(value, tf.float32) for value in (settings.step_size, settings.blur))
+
+    def extra(done: int) -> tuple:
+        # Always STEPS_PER_CALL shifts, so every call has the same shapes and reuses the trace.
+        return tf.constant(shifts[done:done + STEPS_PER_CALL], tf.int32), step_size, blur
+
+    state = drive(step, (tf.constant(images, tf.float32),), extra, settings, lambda state: state[0].numpy(),
+                  on_progress, stop_above, every)
+    return state[0].numpy()
+
+
+def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width: int, settings: Settings,
+                   on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
+    """`settings.steps` Adam steps on height x width Fourier-basis pictures from `spectra` (parameterisation.start); pixels 0..1.
+
+    Only steps and seed of `settings` apply: the moves and the rate are Lucid's. See drive() for the rest.
+    """
+    spectra = tf.constant(spectra)
+    seed = tf.constant(settings.seed)
+
+    def pictures(state: tuple) -> np.ndarray:
+        return parameterisation.to_pixels(state[0], height, width).numpy()
+
+    state = drive(make_fourier_step(objective, height, width), (spectra, tf.zeros_like(spectra), tf.zeros_like(spectra)),
+                  lambda done: (seed, tf.constant(done)), settings, pictures, on_progress, stop_above, every)
+    return pictures(state)
+
+
+def check_finite(values: np.ndarray, step: int) -> None:
+    """Stop with a clear message instead of drawing NaN pictures when a score overflows."""
+    if not np.all(np.isfinite(values)):
+        raise InputError(f"the score became {values[~np.isfinite(values)][0]} by step {step + 1}: "
+                         "use smaller layer weights or --step-size")
+
+
+def tile_bounds(length: int, tile: int) -> list[tuple[int, int]]:
+    """Split 0..length into the fewest near-equal pieces of at most `tile`."""
+    count = -(-length // tile)
+    edges = [round(i * length / count) for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def make_tile_gradient(objective: Objective) -> Callable:
+    """Compiled (scores, gradient) of `objective` on one tile; traced once for every tile size."""
+
+    @tf.function(reduce_retracing=True)
+    def gradient(tile):
+        with tf.GradientTape() as tape:
+            tape.watch(tile)
+            values = objective(tile)
+            total = tf.reduce_sum(values)
+        return values, tape.gradient(total, tile)
+
+    return gradient
+
+
+def tiled_gradient(gradient: Callable, images: tf.Tensor, tile: int, shift: tuple[int, int]) -> tuple[np.ndarray, tf.Tensor]:
+    """The objective's scores and gradient over the whole image, one tile at a time.
+
+    The image is first rolled by `shift`, so that tile borders (where each tile's convolutions
+    see padding) fall somewhere else at every step. Each tile counts by its share of the
+    image, so the scores are those of the whole image and the gradient is the same per pixel.
+    """
+    rolled = tf.roll(images, shift, axis=[1, 2])
+    height, width = images.shape[1:3]
+    total, rows = 0.0, []
+    for top, bottom in tile_bounds(height, tile):
+        row = []
+        for left, right in tile_bounds(width, tile):
+            share = (bottom - top) * (right - left) / (height * width)
+            values, grads = gradient(rolled[:, top:bottom, left:right])
+            total = total + share * values.numpy()
+            row.append(grads * share)
+        rows.append(tf.concat(row, axis=2))
+    return total, tf.roll(tf.concat(rows, axis=1), [-shift[0], -shift[1]], axis=[1, 2])
+
+
+def ascend_tiled(gradient: Callable, images: np.ndarray, settings: Settings, tile: int,
+                 stop_above: float | None = None, on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`settings.steps` ascent steps on images of any size, scored tile by tile (see tiled_gradient).
+
+    Returns the images and their scores before the first step and after the last; `on_step(steps_done, images)`
+    is called after every step.
+    """
+    rng = np.random.default_rng(settings.seed)
+    x = tf.constant(images, tf.float32)
+    first = None
+    for step in range(settings.steps):
+        # Larger than a tile: shift anywhere, so no tile border stays put. One tile: only --jitter.
+        shift = tuple(int(rng.integers(0, side)) if side > tile else int(rng.integers(-settings.jitter, settings.jitter + 1))
+                      for side in images.shape[1:3])
+        values, grads = tiled_gradient(gradient, x, tile, shift)
+        check_finite(values, step)
+        first = values if first is None else first
+        if stop_above is not None and values.min() > stop_above:
+            return x.numpy(), first, values
+        x = update(x, grads, settings.step_size, settings.blur)
+        if on_step is not None:
+            on_step(step + 1, x)
+    return x.numpy(), first, tiled_gradient(gradient, x, tile, (0, 0))[0]
+
+
+def memory_budget() -> int:
+    """Bytes of memory the ascent may use: half of what the system has free now (4 GiB where that cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            free = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        free = 8 << 30
+    return free // 2
+
+
+def fitting_batch(bytes_each: int, count: int, what: str, fix: str, values_each: int = 1) -> int:
+    """How many of `count` images go through a model at once: within the memory budget, and no tensor of the batch
+    (`values_each` values per image in the largest) past MAX_VALUES; one line and the fix when not even one fits."""
+    budget = memory_budget()
+    if bytes_each > budget:
+        raise InputError(f"{what} needs about {bytes_each / 2**30:.1f} GiB of working memory, more than the "
+                         f"{budget / 2**30:.1f} GiB this machine can spare: {fix}")
+    if values_each > MAX_VALUES:
+        raise InputError(f"{what} makes a tensor of {values_each:,} values, more than TensorFlow's kernels can index "
+                         f"({MAX_VALUES:,}): {fix}")
+    return max(1, min(count, budget // bytes_each, MAX_VALUES // values_each))
+
+
+def start_images(count: int, height: int, width: int, seed: int = 0, channels: int = 1) -> np.ndarray:
+    """Grey canvases with a little seeded noise: the neutral start for filter and class pictures."""
+    rng = np.random.default_rng(seed)
+    return (0.5 + 0.05 * rng.standard_normal((count, height, width, channels))).clip(0, 1).astype("float32")

@@ -1,0 +1,97 @@
+"""Deep dream: amplify what a model's layers already see in an image, scale by scale, tile by tile."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from cnn_note.optvis import ascent, objectives
+from cnn_note.io.imaging import resize, within
+from cnn_note.errors import InputError
+from cnn_note.core.views import View
+
+FRAME_SIDE = 512  # an animation's frames: enough to see the dream grow, small enough for a GIF of a few MiB
+MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only their ratios matter anyway
+
+
+def parse_layers(text: str | None, view: View) -> dict[str, float]:
+    """`conv1=1,conv2=2` as {layer: weight}; None means the view's default (View.dream_weights)."""
+    if not text:
+        return view.dream_weights()
+    weights = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        if name.strip() in weights:
+            raise InputError(f"--layers {text!r} names {name.strip()} twice: give each layer once, with the weight you mean")
+        try:
+            value = float(weight) if weight else 1.0
+        except ValueError:
+            raise InputError(f"--layers {text!r}: weight {weight!r} of {name} is not a number (write name=weight,...)") from None
+        if not math.isfinite(value) or abs(value) > MAX_WEIGHT:
+            raise InputError(f"--layers {text!r}: weight {weight} of {name} must be a finite number between "
+                             f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g} (only the ratios between layers matter)")
+        weights[name.strip()] = value
+    view.check_layers(list(weights))
+    return weights
+
+
+def octave_shapes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:
+    """Image sizes from the smallest octave up to the original, each `scale` times the one before."""
+    return [(round(height / scale**k), round(width / scale**k)) for k in reversed(range(octaves))]
+
+
+def check_size(height: int, width: int, octaves: int, scale: float, need: int) -> None:
+    """Fail clearly when the smallest octave would be smaller than `need` pixels a side."""
+    if min(octave_shapes(height, width, octaves, scale)[0]) < need:
+        least = next(side for side in range(need, 10**6) if min(octave_shapes(side, side, octaves, scale)[0]) >= need)
+        raise InputError(f"image {height}x{width} is too small for {octaves} octaves at scale {scale}: "
+                         f"its smaller side must be at least {least} pixels (or use fewer --octaves, or a larger --image)")
+
+
+
+
+
+
+
+
+
+
+def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
+          settings: ascent.Settings, tile: int = 1024, max_loss: float | None = None,
+          log: Callable[[str], None] = print, frames: list | None = None, on_step: Callable[[], None] | None = None) -> np.ndarray:
+    """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
+
+    Each step scores the image in tiles of at most `tile` pixels a side, so memory depends on the
+    tile, not on the image. With a `frames` list, the pictures every few steps (about 30 in all),
+    at most FRAME_SIDE pixels a side, are appended to it, one (B, h, w, C) array a frame.
+    `on_step()` is called after every step.
+    """
+    gradient = ascent.make_tile_gradient(objectives.dream(view.features(list(weights)), list(weights.values())))
+    shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
+    frame_shape = within(images.shape[1:3], FRAME_SIDE)
+    every = max(1, settings.steps * octaves // 30)
+
+    def record(step: int, pictures) -> None:
+        if frames is not None and step % every == 0:
+            frames.append(resize(pictures, frame_shape))
+        if on_step is not None and step:
+            on_step()
+
+    original, dreamed = images, resize(images, shapes[0])
+    shrunk = dreamed
+    record(0, images)
+    for number, shape in enumerate(shapes, start=1):
+        start = time.perf_counter()
+        dreamed = resize(dreamed, shape)
+        dreamed, before, after = ascent.ascend_tiled(gradient, dreamed, settings, tile, stop_above=max_loss, on_step=record)
+        # Shrinking lost fine detail; add back the difference between the sharp and the blurred original.
+        sharp = resize(original, shape)
+        dreamed = np.clip(dreamed + sharp - resize(shrunk, shape), 0.0, 1.0)
+        shrunk = sharp
+        log(f"octave {number}/{len(shapes)} {shape[0]}x{shape[1]}: loss {before.mean():.3f} -> {after.mean():.3f} "
+            f"in {time.perf_counter() - start:.2f} s")
+    record(0, dreamed)
+    return dreamed

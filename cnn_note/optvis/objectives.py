@@ -1,0 +1,107 @@
+"""What to maximise: each objective maps a batch of pixel images (B, H, W, C) to one score per image (B,)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cnn_note.optvis.ascent import Objective
+from cnn_note.backend import keras, tf
+from cnn_note.core.traversal import RELUS
+from cnn_note.core.views import View
+
+
+ANTI_MATCH_WEIGHT = 0.1
+
+
+def border(height: int, width: int) -> int:
+    """Pixels to crop from each side of a feature map before averaging: 2 where the map is large enough."""
+    return 2 if min(height, width) >= 10 else 0
+
+
+def filter_mean(view: View, layer: str, filters: Sequence[int], before_relu: bool = False) -> Objective:
+    """Image b scores the mean activation of channel filters[b] of layer `layer`.
+
+    Matches count in full, anti-matches (negative outputs) a tenth. The note's convolutions are
+    linear, and the plain mean of a linear filter's output is its weight sum times the mean pixel,
+    which ascent maximises with a blank white or black image; counting mostly the matches brings
+    out the filter's pattern. The tenth keeps a gradient for a filter silent on the grey start.
+    With `before_relu`, a layer that ends in a ReLU is scored before it (View.before_relu): after
+    it, a filter silent everywhere has no gradient at all.
+    """
+    filters = list(filters)
+    conv = view.layer(layer)
+    maps_of = own_filter_maps(view, conv, filters, before_relu) if type(conv) is keras.layers.Conv2D and conv.groups == 1 \
+        else picked_channels(view, layer, filters, before_relu)
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        return mean_score(maps_of(images))  # maps (B, h, w): image b's own filter
+
+    return objective
+
+
+def mean_score(maps: tf.Tensor) -> tf.Tensor:
+    """Maps (B, h, w) to what filter_mean scores: the mean inside a border, anti-matches counted a tenth; (B,)."""
+    crop = border(maps.shape[1], maps.shape[2])
+    if crop:
+        maps = maps[:, crop:-crop, crop:-crop]
+    return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
+
+
+def picked_channels(view: View, layer: str, filters: list[int], before_relu: bool = False):
+    """Images (B, H, W, C) to channel filters[b] of the layer's output (or the value before its ReLU) for image b: (B, h, w)."""
+    features = view.before_relu(layer) if before_relu else None
+    features = features if features is not None else view.features([layer])
+    index = tf.constant(filters, tf.int32)[:, None]
+    return lambda images: tf.gather(features(images), index, axis=3, batch_dims=1)[..., 0]
+
+
+def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int], before_relu: bool = False):
+    """As picked_channels for a Conv2D, computing each image's own filter only: 1/F of the layer's work.
+
+    Folding the batch into channels lets one depthwise convolution apply filter filters[b] to image b alone.
+    """
+    below = view.layer_input(conv.name)
+    dtype = conv.compute_dtype  # a mixed-precision layer computes in float16 or bfloat16, and so does its twin here
+    kernel = tf.transpose(tf.gather(tf.cast(conv.kernel, dtype), filters, axis=3), [0, 1, 3, 2])  # (h, w, B, C)
+    kernel = tf.reshape(kernel, (*conv.kernel.shape[:2], -1, 1))  # (h, w, B*C, 1)
+    bias = tf.gather(tf.cast(conv.bias, dtype), filters) if conv.use_bias else tf.zeros(len(filters), dtype)
+    channels = conv.kernel.shape[2]
+
+    def maps(images: tf.Tensor) -> tf.Tensor:
+        x = tf.cast(below(images), dtype)  # (B, H, W, C)
+        folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), (1, tf.shape(x)[1], tf.shape(x)[2], -1))
+        per_channel = tf.nn.depthwise_conv2d(folded, kernel, [1, *conv.strides, 1], conv.padding.upper(),
+                                             dilations=conv.dilation_rate)
+        shape = tf.shape(per_channel)
+        summed = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
+        activate = conv.activation if not (before_relu and conv.get_config()["activation"] in RELUS) else tf.identity
+        return tf.cast(tf.transpose(activate(summed), [2, 0, 1]), tf.float32)
+
+    return maps
+
+
+def pick(scores: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
+    """Scores (B, classes) to image b's score of class classes[b]: (B,)."""
+    return tf.gather(scores, tf.reshape(classes, (-1, 1)), batch_dims=1)[:, 0]
+
+
+def class_score(scores: keras.Model, classes: Sequence[int]) -> Objective:
+    """Image b scores class classes[b]: its logit before softmax or sigmoid (View.class_scores, see heads.Head)."""
+    index = tf.constant(list(classes), tf.int32)
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        return pick(scores(images), index)
+
+    return objective
+
+
+def dream(features: keras.Model, weights: Sequence[float]) -> Objective:
+    """Deep dream: sum over layers of weight x mean(a^2), so what a layer sees is amplified either sign."""
+    weights = [float(weight) for weight in weights]
+
+    def objective(images: tf.Tensor) -> tf.Tensor:
+        outputs = features(images)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return tf.add_n([weight * tf.reduce_mean(tf.square(a), axis=[1, 2, 3]) for weight, a in zip(weights, outputs)])
+
+    return objective
