@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from cnn_note.cli import arguments# noqa: E402
+from cnn_note.cli import arguments  # noqa: E402
 
 
 def model_file(args, folder: str) -> tuple[str, str]:

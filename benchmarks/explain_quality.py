@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note import attribution# noqa: E402
+from cnn_note import attribution  # noqa: E402
 from cnn_note.attribution import faithfulness
-from cnn_note.note import data, models
 from cnn_note.core.views import View  # noqa: E402
+from cnn_note.note import data, models
 
 
 def main() -> None:

@@ -29,8 +29,8 @@ def keras_io_loop(model_path: str, data_path: str | None, count: int, steps: int
     """keras-io's recipes, one digit at a time."""
     import numpy as np
 
-    from cnn_note.note import data
     from cnn_note.backend import keras, tf
+    from cnn_note.note import data
 
     model = keras.saving.load_model(model_path)
     model.layers[-1].activation = None  # as keras-io does: explain the score before softmax

@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note.core import views, networks# noqa: E402
-from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
 from cnn_note.backend import keras, tf  # noqa: E402
+from cnn_note.core import networks, views  # noqa: E402
+from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
 
 
 def vgg16_from_hed() -> views.View:

@@ -19,10 +19,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note.cli import arguments# noqa: E402
+from cnn_note.backend import tf  # noqa: E402
+from cnn_note.cli import arguments  # noqa: E402
 from cnn_note.core import loading, networks
 from cnn_note.optvis import ascent, render
-from cnn_note.backend import tf  # noqa: E402
 
 
 def one_filter_at_a_time(view, layer: str, filters: int, size: int, steps: int, step_size: float) -> None:

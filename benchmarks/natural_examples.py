@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import cnn_note as cn  # noqa: E402
 from benchmarks.feature_visualization import vgg16_from_hed  # noqa: E402
-from cnn_note.io import writing# noqa: E402
+from cnn_note.io import writing  # noqa: E402
 from cnn_note.plots import figures
 
 

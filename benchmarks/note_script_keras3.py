@@ -1,12 +1,18 @@
 # The note's script with only what Keras 3 requires changed (imports, to_categorical, an Input layer, channels_last
 # as the note intended), reading a Keras-layout npz: the reference the default scripts are timed against.
 # python benchmarks/note_script_keras3.py MNIST.npz {dnn|cnn|both}
-import sys, time, numpy as np, os
+import os
+import sys
+import time
+
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras
+from keras.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from keras.models import Sequential
-from keras.layers import Conv2D, MaxPooling2D, Flatten, Dense, Input
 from keras.utils import to_categorical
+
+
 def load_mnist_data(number, path):
     d = np.load(path)
     x_train, y_train, x_test, y_test = d["x_train"][:number], d["y_train"][:number], d["x_test"], d["y_test"]

@@ -22,7 +22,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from cnn_note.cli import arguments# noqa: E402
+from cnn_note.cli import arguments  # noqa: E402
 from cnn_note.note import data
 
 NOTE_SCRIPT = os.path.join(ROOT, "benchmarks", "note_script_keras3.py")

@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cnn_note.cli import arguments# noqa: E402
+from cnn_note.cli import arguments  # noqa: E402
 from cnn_note.note import models, training
 
 

@@ -19,17 +19,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnn_note import attribution, dataset_examples, settings
+from cnn_note.backend import keras
 from cnn_note.core import checks
+from cnn_note.core.loading import load
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
 from cnn_note.io import imaging
+from cnn_note.io.progress import Bar, keras_verbosity, show_figures_inline
 from cnn_note.note import data, models, training
 from cnn_note.optvis import ascent, dream, render
 from cnn_note.plots import figures
-from cnn_note.backend import keras
-from cnn_note.errors import InputError
-from cnn_note.core.loading import load
-from cnn_note.core.views import View
 from cnn_note.results import Dream, Explanation, Pictures
-from cnn_note.io.progress import Bar, keras_verbosity, show_figures_inline
 
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",

@@ -33,8 +33,8 @@ def _native_stderr_silenced():
 
 
 with _native_stderr_silenced():
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     tf.config.list_physical_devices()
 

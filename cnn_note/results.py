@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # for the annotations only: both modules import TensorFlow
-    from cnn_note.dataset_examples.scan import Examples
     from cnn_note.core.heads import Head
+    from cnn_note.dataset_examples.scan import Examples
 
 
 @dataclasses.dataclass

@@ -89,8 +89,8 @@ def assert_one_line_error(stderr: str, *words: str) -> None:
 @pytest.fixture(scope="session")
 def random_cnn_file(tmp_path_factory) -> str:
     """An untrained CNN of the note's shape, saved as train_cnn.py saves one (fast to make)."""
-    from cnn_note.note import models
     from cnn_note.backend import keras
+    from cnn_note.note import models
 
     keras.utils.set_random_seed(0)
     path = tmp_path_factory.mktemp("random") / "model.keras"

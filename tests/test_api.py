@@ -7,15 +7,13 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, rgb_residual_model
 from PIL import Image
 
 import cnn_note as cn
-from cnn_note.cli import deep_dream
-from cnn_note.cli import explain
-from cnn_note.cli import visualize_filters
 from cnn_note import attribution
 from cnn_note.backend import keras
-from conftest import ROOT, rgb_residual_model
+from cnn_note.cli import deep_dream, explain, visualize_filters
 
 
 @pytest.fixture(scope="module")

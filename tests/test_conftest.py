@@ -6,9 +6,9 @@ import shutil
 import subprocess
 import sys
 
+import conftest
 import pytest
 
-import conftest
 from cnn_note.backend import keras
 
 FIND = "import json, conftest; print(json.dumps(conftest.find_mnist()))"

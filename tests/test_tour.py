@@ -4,9 +4,8 @@ import os
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import ROOT
+from nbclient import NotebookClient
 
 TOUR = os.path.join(ROOT, "notebooks", "tour.ipynb")
 

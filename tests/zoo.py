@@ -11,10 +11,10 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-
-from cnn_note.note import models
-from cnn_note.backend import keras
 from conftest import rgb_residual_model
+
+from cnn_note.backend import keras
+from cnn_note.note import models
 
 layers = keras.layers
 SIDE = 32  # every tutorial model's picture side here (MobileNetV2 takes 32 and up)

@@ -4,9 +4,22 @@ Holds: methods (gradient, SmoothGrad, Integrated Gradients, Grad-CAM, occlusion,
 (deletion curves, the randomisation check). May import: errors, settings, backend, io, core, optvis.objectives.
 """
 
-from cnn_note.attribution.methods import (METHODS, SIGNED, Gradients, Probabilities, Settings, baseline, explain, gradcam,
-                                          gradcam_layer, gradient, integrated_gradients, occlusion, positions,
-                                          shift_agreement)
+from cnn_note.attribution.methods import (
+                                          METHODS,
+                                          SIGNED,
+                                          Gradients,
+                                          Probabilities,
+                                          Settings,
+                                          baseline,
+                                          explain,
+                                          gradcam,
+                                          gradcam_layer,
+                                          gradient,
+                                          integrated_gradients,
+                                          occlusion,
+                                          positions,
+                                          shift_agreement,
+)
 
 __all__ = ["METHODS", "SIGNED", "Gradients", "Probabilities", "Settings", "baseline", "explain", "gradcam", "gradcam_layer",
            "gradient", "integrated_gradients", "occlusion", "positions", "shift_agreement"]

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from cnn_note.io import imaging
 from cnn_note.backend import tf
-from cnn_note.errors import InputError
 from cnn_note.core.views import View
+from cnn_note.errors import InputError
+from cnn_note.io import imaging
 from cnn_note.optvis.objectives import pick
 from cnn_note.settings import Explain as Settings
 

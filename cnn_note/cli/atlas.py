@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> str | None:
     """Make (or finish) the atlas; returns the folder it is in."""
     args = parse_args(argv)
     with arguments.reported_errors(PROG):
-        from cnn_note import api, network_atlas as atlas
+        from cnn_note import api
+        from cnn_note import network_atlas as atlas
 
         if args.list_layers:
             print(api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output).layer_table())

@@ -61,8 +61,8 @@ def where_they_look(argv: list[str]) -> dict:
     """
     import numpy as np
 
-    from cnn_note.cli import explain
     from cnn_note import attribution
+    from cnn_note.cli import explain
     from cnn_note.plots import figures
 
     args = parse_args(argv)

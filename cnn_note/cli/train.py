@@ -52,8 +52,7 @@ def run(model: str, argv: list[str] | None = None) -> dict:
     prog = f"train_{model}.py"
     with arguments.reported_errors(prog):
         from cnn_note.io import writing
-
-        from cnn_note.note import reporting, training# TensorFlow loads here, after the flags are checked
+        from cnn_note.note import reporting, training  # TensorFlow loads here, after the flags are checked
 
         config = training.Config(
             model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 from cnn_note.backend import keras
-from cnn_note.errors import InputError
-from cnn_note.core.traversal import run_through
 from cnn_note.core.heads import check_asked
+from cnn_note.core.traversal import run_through
+from cnn_note.errors import InputError
 
 
 def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto") -> keras.Model:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from cnn_note.backend import keras
-from cnn_note.errors import InputError
 from cnn_note.core.traversal import Graph, activation_of, without_activation
+from cnn_note.errors import InputError
 from cnn_note.settings import HEADS
 
 

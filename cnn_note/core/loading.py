@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from cnn_note.core import networks
-from cnn_note.note import models
 from cnn_note.backend import keras
-from cnn_note.errors import InputError
+from cnn_note.core import networks
 from cnn_note.core.views import View
+from cnn_note.errors import InputError
+from cnn_note.note import models
 
 
 def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,

@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note.core import heads, checks, traversal, networks
-from cnn_note.optvis import ascent
 from cnn_note.backend import keras
-from cnn_note.errors import InputError
+from cnn_note.core import checks, heads, networks, traversal
 from cnn_note.core.heads import Head
 from cnn_note.core.traversal import Graph, walk
+from cnn_note.errors import InputError
+from cnn_note.optvis import ascent
 
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 

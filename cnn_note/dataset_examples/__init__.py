@@ -4,8 +4,22 @@ Holds: scan (the receptive field, the running top and bottom over a stream of in
 of inputs). May import: errors, settings, backend, io, core, optvis.objectives.
 """
 
-from cnn_note.dataset_examples.scan import (MAX_BATCH, SHARD, Examples, Source, batched, find, fitting, from_array,
-                                            from_path, merged, receptive_field, responses, scan, whole_input)
+from cnn_note.dataset_examples.scan import (
+                                            MAX_BATCH,
+                                            SHARD,
+                                            Examples,
+                                            Source,
+                                            batched,
+                                            find,
+                                            fitting,
+                                            from_array,
+                                            from_path,
+                                            merged,
+                                            receptive_field,
+                                            responses,
+                                            scan,
+                                            whole_input,
+)
 
 __all__ = ["MAX_BATCH", "SHARD", "Examples", "Source", "batched", "find", "fitting", "from_array", "from_path", "merged",
            "receptive_field", "responses", "scan", "whole_input"]

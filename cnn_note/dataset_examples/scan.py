@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from cnn_note.backend import keras, tf
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
 from cnn_note.io import imaging
 from cnn_note.optvis import objectives
-from cnn_note.backend import keras, tf
-from cnn_note.errors import InputError
-from cnn_note.core.views import View
 
 MAX_BATCH = 512  # inputs per call: both cores busy on MNIST, few traced shapes
 SHARD = MAX_BATCH  # batches never cross a multiple of this index: shards of the inputs that do not either scan alike

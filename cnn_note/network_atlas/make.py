@@ -25,12 +25,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnn_note import api, dataset_examples, settings
+from cnn_note.backend import keras
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
 from cnn_note.io import writing
 from cnn_note.network_atlas import on_ray, wiring
 from cnn_note.optvis import render
-from cnn_note.backend import keras
-from cnn_note.errors import InputError
-from cnn_note.core.views import View
 
 HISTOGRAM_BINS = 30
 # Units ascended together, in pieces that start at multiples of PIECE: a unit's batch, and so its pictures to the last
@@ -272,8 +272,8 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
     """The dataset examples and histograms of every unit, in one process or as Ray tasks over shards of the inputs
     (merged exactly: the union's top N is the whole set's, and counts add up); examples.npz. Returns the examples, the
     histogram (counts, edges) and each optimised picture's strongest unit, by layer."""
-    from cnn_note.note import reporting
     from cnn_note.io.progress import Bar
+    from cnn_note.note import reporting
 
     view, source = plan.view, plan.source
     shards = [(first, min(first + SHARD_INPUTS, len(source))) for first in range(0, len(source), SHARD_INPUTS)]
@@ -316,8 +316,8 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
 def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,
          log: Callable[[str], None] = print) -> str:
     """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays and the site."""
-    from cnn_note.network_atlas import site
     from cnn_note.io.progress import Bar
+    from cnn_note.network_atlas import site
 
     view, out = plan.view, plan.out
     todo = missing_pieces(plan)

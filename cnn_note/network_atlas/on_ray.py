@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Callable
 
 from cnn_note import api
-from cnn_note.errors import InputError
 from cnn_note.core.views import View
+from cnn_note.errors import InputError
 
 _WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for its later tasks
 

@@ -13,8 +13,8 @@ import os
 import numpy as np
 
 from cnn_note import dataset_examples
-from cnn_note.io import writing
 from cnn_note.errors import InputError
+from cnn_note.io import writing
 
 STRIP = 8  # units' pictures in each layer's row of the index
 

@@ -6,7 +6,6 @@ import os
 import zipfile
 
 from cnn_note.backend import keras
-
 from cnn_note.errors import InputError
 from cnn_note.note.data import IMAGE_SHAPE, NUM_CLASSES
 

@@ -6,8 +6,8 @@ import json
 import os
 
 from cnn_note.io import writing
-from cnn_note.plots import figures
 from cnn_note.note.training import NOTE, Config, Run, float32_copy, metrics
+from cnn_note.plots import figures
 
 MODELS = {
     "dnn": "DNN 784-500-500-500-10",

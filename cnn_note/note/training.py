@@ -11,8 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from cnn_note.note import data, models
 from cnn_note.backend import keras, tf
+from cnn_note.note import data, models
 from cnn_note.settings import Recipe
 
 NOTE = {"dnn": {"train_acc": 1.0, "test_acc": 0.9661}, "cnn": {"train_acc": 1.0, "test_acc": 0.98}}

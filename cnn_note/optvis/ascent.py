@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_note.optvis import parameterisation, transforms
 from cnn_note.backend import tf
 from cnn_note.errors import InputError
+from cnn_note.optvis import parameterisation, transforms
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_note.optvis import ascent, objectives
-from cnn_note.io.imaging import resize, within
-from cnn_note.errors import InputError
 from cnn_note.core.views import View
+from cnn_note.errors import InputError
+from cnn_note.io.imaging import resize, within
+from cnn_note.optvis import ascent, objectives
 
 FRAME_SIDE = 512  # an animation's frames: enough to see the dream grow, small enough for a GIF of a few MiB
 MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only their ratios matter anyway

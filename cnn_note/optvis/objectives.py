@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnn_note.optvis.ascent import Objective
 from cnn_note.backend import keras, tf
 from cnn_note.core.traversal import RELUS
 from cnn_note.core.views import View
-
+from cnn_note.optvis.ascent import Objective
 
 ANTI_MATCH_WEIGHT = 0.1
 

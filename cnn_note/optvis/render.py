@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnn_note.optvis import ascent, objectives, parameterisation, transforms
 from cnn_note.backend import tf
-from cnn_note.errors import InputError
 from cnn_note.core.views import View
+from cnn_note.errors import InputError
+from cnn_note.optvis import ascent, objectives, parameterisation, transforms
 
 
 def batch_size(view: View, layer: str, count: int, size: int) -> int:

@@ -48,7 +48,7 @@ def shown(image: np.ndarray) -> np.ndarray:
     return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
 
 
-def image_grid(images: "np.ndarray | list", titles: list[str], title: str, columns: int = 10, cmap: str = "gray") -> Figure:
+def image_grid(images: np.ndarray | list, titles: list[str], title: str, columns: int = 10, cmap: str = "gray") -> Figure:
     """Images (N, H, W[, C]) in row-major order, each with its own small title; a None leaves its cell blank."""
     rows = math.ceil(len(images) / columns)
     size = 1.3

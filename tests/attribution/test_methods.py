@@ -4,16 +4,16 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, rgb_residual_model, run_script
 from PIL import Image
 
-from cnn_note.cli import explain
 from cnn_note import attribution
 from cnn_note.attribution import faithfulness
-from cnn_note.note import models
 from cnn_note.attribution.methods import Settings
 from cnn_note.backend import keras, tf
+from cnn_note.cli import explain
 from cnn_note.core.views import View
-from conftest import assert_one_line_error, rgb_residual_model, run_script
+from cnn_note.note import models
 
 
 def linear_model(height=6, width=5, channels=1, classes=3):

@@ -5,7 +5,6 @@ import os
 import re
 
 import pytest
-
 from conftest import assert_one_line_error, run_script
 
 

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import ROOT, assert_one_line_error, run_script
 
 

@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, run_script
 from PIL import Image
 
+from cnn_note.backend import keras
 from cnn_note.cli import visualize_filters
 from cnn_note.core import loading
 from cnn_note.note import data, models
 from cnn_note.optvis import ascent, objectives
 from cnn_note.plots import figures
-from cnn_note.backend import keras
-from conftest import assert_one_line_error, run_script
 
 
 def run(model, npz, out, *extra):

@@ -7,14 +7,13 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 from PIL import Image
 
-from cnn_note.cli import deep_dream
-from cnn_note.cli import visualize_filters
+from cnn_note.backend import keras
+from cnn_note.cli import deep_dream, visualize_filters
 from cnn_note.core import loading, networks
 from cnn_note.optvis import ascent, objectives, render
-from cnn_note.backend import keras
-from conftest import ROOT, assert_one_line_error, rgb_residual_model, run_script
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import pytest
 
 import cnn_note as cn
 from cnn_note import dataset_examples
+from cnn_note.backend import keras
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
 from cnn_note.note import models
 from cnn_note.optvis import ascent
-from cnn_note.backend import keras
-from cnn_note.errors import InputError
-from cnn_note.core.views import View
 
 
 @pytest.fixture(scope="module")

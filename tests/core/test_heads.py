@@ -4,16 +4,15 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 from PIL import Image
 
 import cnn_note as cn
-from cnn_note.cli import explain
-from cnn_note.cli import visualize_filters
 from cnn_note import attribution
 from cnn_note.backend import keras
-from cnn_note.errors import InputError
+from cnn_note.cli import explain, visualize_filters
 from cnn_note.core.views import View
-from conftest import assert_one_line_error
+from cnn_note.errors import InputError
 
 HEIGHT, WIDTH = 4, 3
 

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-
-from cnn_note.core import loading, networks
-from cnn_note.note import models
-from cnn_note.backend import keras
-from cnn_note.errors import InputError
-from cnn_note.core.views import View
 from conftest import rgb_residual_model
+
+from cnn_note.backend import keras
+from cnn_note.core import loading, networks
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
+from cnn_note.note import models
 
 
 def test_features_take_any_size_and_share_the_trained_layers():

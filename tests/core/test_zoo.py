@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import zoo
+from conftest import assert_one_line_error, make_npz, run_script
 from PIL import Image
 
 import cnn_note as cn
-from cnn_note.cli import deep_dream
-from cnn_note.cli import explain
-from cnn_note.cli import visualize_filters
-import zoo
 from cnn_note.backend import keras, tf
-from conftest import assert_one_line_error, make_npz, run_script
+from cnn_note.cli import deep_dream, explain, visualize_filters
 
 IMAGE_MODELS = [name for name in zoo.NAMES if name != "dnn"]  # the DNN has no 4-D layer to draw or dream on
 SLOW = {"transfer", "xception"}  # MobileNetV2 and the Xception take longest here

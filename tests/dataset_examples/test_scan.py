@@ -4,17 +4,17 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, rgb_residual_model
 from PIL import Image
 
 import cnn_note as cn
-from cnn_note.cli import visualize_filters
 from cnn_note import api, dataset_examples
+from cnn_note.backend import keras, tf
+from cnn_note.cli import visualize_filters
+from cnn_note.core.views import View
 from cnn_note.note import models
 from cnn_note.optvis import objectives
 from cnn_note.plots import figures
-from cnn_note.backend import keras, tf
-from cnn_note.core.views import View
-from conftest import assert_one_line_error, rgb_residual_model
 
 CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], "float32")
 

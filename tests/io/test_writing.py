@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from cnn_note.io import writing
 from cnn_note.errors import InputError
+from cnn_note.io import writing
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path):

@@ -7,9 +7,9 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ROOT, assert_one_line_error, run_script
 
 from cnn_note.backend import keras
-from conftest import ROOT, assert_one_line_error, run_script
 
 HOSTILE = 'c<img src=x onerror="window.hacked=1">'  # a layer name Keras accepts; the site must show it as text
 STEPS = ["--steps", "5"]
@@ -512,8 +512,9 @@ def test_the_weights_a_connection_reads_are_the_layers_own(layer):
 
 
 def test_inputs_larger_than_128_pixels_are_shown_shrunk(tmp_path):
-    import cnn_note as cn
     from PIL import Image
+
+    import cnn_note as cn
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((None, None, 1))

@@ -3,10 +3,10 @@
 
 import numpy as np
 import pytest
-
-from cnn_note.note import data
-from cnn_note.errors import InputError
 from conftest import make_npz
+
+from cnn_note.errors import InputError
+from cnn_note.note import data
 
 
 def test_reads_a_valid_file_and_takes_the_first_images(tiny_npz):

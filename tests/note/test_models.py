@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from cnn_note.note import models
 from cnn_note.backend import keras
 from cnn_note.errors import InputError
+from cnn_note.note import models
 
 
 def test_parameter_counts_match_the_note():

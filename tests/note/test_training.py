@@ -5,12 +5,10 @@ import os
 
 import numpy as np
 import pytest
-
-from cnn_note.note import reporting, training
 from conftest import assert_one_line_error
 
-from cnn_note.cli import train_cnn
-from cnn_note.cli import train_dnn
+from cnn_note.cli import train_cnn, train_dnn
+from cnn_note.note import reporting, training
 
 
 def tiny_config(npz, tmp_path, **changes) -> training.Config:

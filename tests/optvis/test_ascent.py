@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from cnn_note.note import models
-from cnn_note.optvis import ascent, objectives
 from cnn_note.backend import keras, tf
 from cnn_note.core.views import View
+from cnn_note.note import models
+from cnn_note.optvis import ascent, objectives
 
 
 @pytest.fixture(scope="module")

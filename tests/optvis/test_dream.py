@@ -2,16 +2,16 @@
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, run_script
 from PIL import Image
 
+from cnn_note.backend import keras
 from cnn_note.cli import deep_dream
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
 from cnn_note.io import imaging
 from cnn_note.note import models
 from cnn_note.optvis import ascent, dream
-from cnn_note.backend import keras
-from cnn_note.errors import InputError
-from cnn_note.core.views import View
-from conftest import assert_one_line_error, run_script
 
 
 def test_octave_shapes_grow_to_the_original_size():

@@ -5,15 +5,14 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, rgb_residual_model, run_script
 from PIL import Image
 
-from cnn_note.cli import deep_dream
-from cnn_note.cli import visualize_filters
-from cnn_note.core import loading, networks
-from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
 from cnn_note.backend import keras, tf
+from cnn_note.cli import deep_dream, visualize_filters
+from cnn_note.core import loading, networks
 from cnn_note.core.views import View
-from conftest import assert_one_line_error, rgb_residual_model, run_script
+from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
 
 
 def relu_model(silent: int = 3, margin: float = 0.4) -> keras.Model:
