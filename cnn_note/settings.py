@@ -9,7 +9,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 HEADS = ("auto", "softmax", "logits", "sigmoid", "regression")  # what a model's output is: see heads.Head
 BASELINES = ("black", "white", "grey", "blur")
@@ -94,7 +94,7 @@ class Explain:
 def check_octave_scale(scale: float) -> None:
     """A dream's octaves grow by `scale` each: it must be at least 1."""
     if scale < 1:
-        raise InputError(f"--octave-scale {scale} must be at least 1 (each octave is that much larger)")
+        raise InputError(Argument("octave_scale", scale), " must be at least 1 (each octave is that much larger)")
 
 
 def make(kind: type, what: str, given: dict):

@@ -18,7 +18,7 @@ import numpy as np
 
 from cnn_note.backend import tf
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
 from cnn_note.optvis.objectives import pick
 from cnn_note.settings import Explain as Settings
@@ -143,7 +143,7 @@ def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Setti
     layer = gradcam_layer(view, settings.layer)
     if layer is None:
         raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none: "
-                         "leave gradcam out of --methods")
+                         "leave gradcam out of ", Argument("methods"))
     model = view.layer_and_scores(layer)
     height, width = images.shape[1:3]
     batch = batch_of(view, height, width)
@@ -168,7 +168,7 @@ def patch_and_stride(height: int, width: int, settings: Settings) -> tuple[int, 
     """Occlusion's patch side (a seventh of the shorter side unless set) and stride (half the patch unless set)."""
     patch = settings.patch or max(2, min(height, width) // 7)
     if patch > min(height, width):
-        raise InputError(f"--patch {patch} is larger than the {height}x{width} picture: use at most {min(height, width)}")
+        raise InputError(Argument("patch", patch), f" is larger than the {height}x{width} picture: use at most {min(height, width)}")
     return patch, settings.stride or max(1, patch // 2)
 
 

@@ -151,7 +151,7 @@ def reported_errors(prog: str) -> Iterator[None]:
     try:
         yield
     except InputError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error.on_command_line()}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing new was written; earlier results are as they were", file=sys.stderr)

@@ -174,7 +174,7 @@ def check_classes(view, asked: list[int] | None, head_given: bool) -> list[int]:
     except arguments.InputError as error:
         if asked or head_given:
             raise
-        print(f"class pictures: skipped ({error})")
+        print(f"class pictures: skipped ({error.on_command_line()})")
         return []
     if head.describe(view.label):
         print(head.describe(view.label))

@@ -7,7 +7,7 @@ import math
 from cnn_note.backend import keras
 from cnn_note.core.heads import check_asked
 from cnn_note.core.traversal import run_through
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 
 def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto") -> keras.Model:
@@ -35,7 +35,7 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
         raise InputError(
             f"{label}'s layer {first[0].name} is channels_first, and looking inside needs channels-last maps "
             "(the note's code as written, train_cnn.py --layout note, has conv1 so and reads it channels_last after): "
-            "look inside a CNN trained with --layout intended (the default)")
+            "look inside a CNN trained with ", Argument("layout", python="layout='intended'", flag="--layout intended"), " (the default)")
     if len(shape) != 4 or shape[-1] not in (1, 3):
         raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
                          "give a CNN, such as results/cnn/model.keras from python train_cnn.py")

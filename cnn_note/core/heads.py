@@ -6,7 +6,7 @@ import dataclasses
 
 from cnn_note.backend import keras
 from cnn_note.core.traversal import Graph, activation_of, without_activation
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.settings import HEADS
 
 
@@ -69,12 +69,12 @@ def settle_head(asked: str, activation: str, units: int, where: str) -> str:
         if activation in ("sigmoid", "linear"):
             return "binary" if units == 1 else "sigmoid" if activation == "sigmoid" else "logits"
         raise InputError(f"cannot tell what {where} gives ({units} unit{'s' if units > 1 else ''}, activation {activation}): "
-                         "say it with --head logits, sigmoid or regression")
+                         "say it with ", Argument("head", python="head='logits', 'sigmoid' or 'regression'", flag="--head logits, sigmoid or regression"))
     fits = {"softmax": activation == "softmax" and units >= 2, "logits": activation == "linear" and units >= 2,
             "sigmoid": activation in ("sigmoid", "linear"), "regression": True}[asked]
     if not fits:
-        raise InputError(f"--head {asked} does not fit {where}, which has {units} unit{'s' if units > 1 else ''} and "
-                         f"activation {activation}: use --head auto, or the head it is")
+        raise InputError(Argument("head", asked), f" does not fit {where}, which has {units} unit{'s' if units > 1 else ''} and "
+                         f"activation {activation}: use ", Argument("head", "auto"), ", or the head it is")
     return "binary" if asked == "sigmoid" and units == 1 else asked
 
 
@@ -87,7 +87,8 @@ def chosen_output(graph: Graph, output: str | int | None, label: str) -> tuple[s
     listed = ", ".join(f"{index} {name} {tuple(tensor.shape)}" for index, (name, tensor) in enumerate(zip(names, outputs)))
     if output is None:
         if len(outputs) > 1:
-            raise InputError(f"{label} has {len(outputs)} outputs ({listed}): choose one with --output NAME or its index")
+            raise InputError(f"{label} has {len(outputs)} outputs ({listed}): choose one with ",
+                             Argument("output", python="output=NAME", flag="--output NAME"), " or its index")
         return names[0], outputs[0]
     index = names.index(output) if output in names else int(output) if str(output).isdigit() else None
     if index is None or not 0 <= index < len(outputs):
@@ -100,7 +101,7 @@ def read(graph: Graph, asked: str, output: str | int | None, label: str) -> tupl
     name, out = chosen_output(graph, output, label)
     if len(out.shape) != 2:
         raise InputError(f"{label}'s output {name} has shape {tuple(out.shape)[1:]}, not one vector of class scores per "
-                         "image: give a classifier whose output is (batch, classes), or choose another with --output")
+                         "image: give a classifier whose output is (batch, classes), or choose another with ", Argument("output", python="output="))
     layer, units = graph.layers[name], out.shape[-1]
     activation = activation_of(layer)
     kind = settle_head(asked, activation, units, f"{label}'s last layer {name}")

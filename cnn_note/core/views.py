@@ -22,7 +22,7 @@ from cnn_note.backend import keras
 from cnn_note.core import checks, heads, networks, traversal
 from cnn_note.core.heads import Head
 from cnn_note.core.traversal import Graph, walk
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.optvis import ascent
 
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
@@ -131,10 +131,10 @@ class View:
             if name in self._graph.produced:
                 shape = getattr(self._graph.produced[name], "shape", "several tensors")
                 raise InputError(f"layer {name} has output {shape}, not (batch, height, width, channels): "
-                                 "choose one that --list-layers shows")
+                                 "choose one that ", Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows")
             convs = self.conv_layer_names()
             listed = ", ".join(convs[:12]) + (f" and {len(convs) - 12} more" if len(convs) > 12 else "")
-            raise InputError(f"unknown layer {name}: {self.label}'s conv layers are {listed} (--list-layers shows every choice)")
+            raise InputError(f"unknown layer {name}: {self.label}'s conv layers are {listed} (", Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows every choice)")
 
     def filters(self, name: str) -> int:
         """How many channels (filters) layer `name` outputs."""
@@ -222,7 +222,7 @@ class View:
         count = self.classes() or 0
         if given is not None:
             if count and len(given) != count:
-                raise InputError(f"--class-names gives {len(given)} names but {self.label} has {count} classes: give one name per class")
+                raise InputError(Argument("class_names"), f" gives {len(given)} names but {self.label} has {count} classes: give one name per class")
             return given
         cached = networks.imagenet_class_names() if self.label in networks.NETWORKS and count == 1000 else None
         return cached or [str(k) for k in range(count)]

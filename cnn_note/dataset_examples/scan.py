@@ -16,7 +16,7 @@ import numpy as np
 
 from cnn_note.backend import keras, tf
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
 from cnn_note.optvis import objectives
 
@@ -416,7 +416,7 @@ def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Calla
     if os.path.isfile(path) and path.endswith(".npz"):
         return from_array(_npz_images(path), channels, path, size)
     if not os.path.isdir(path):
-        raise InputError(f"--examples-from {path} is neither a folder of pictures nor an .npz file: check the path")
+        raise InputError(Argument("examples_from", path), " is neither a folder of pictures nor an .npz file: check the path")
     files = sorted(name for name in os.listdir(path) if os.path.isfile(os.path.join(path, name)))
     readable, skipped = [], 0
     for name in files:
@@ -426,7 +426,7 @@ def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Calla
         except InputError:
             skipped += 1
     if not readable:
-        raise InputError(f"--examples-from {path} holds no picture Pillow can read ({len(files)} files): give a folder of "
+        raise InputError(Argument("examples_from", path), f" holds no picture Pillow can read ({len(files)} files): give a folder of "
                          "PNG, JPEG or other pictures, or an .npz of images")
     if skipped:
         log(f"examples: {skipped} of {len(files)} files in {path} are not pictures and were skipped")

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 
 def _umask() -> int:
@@ -27,7 +27,7 @@ def ensure_writable(directory: str) -> str:
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
-        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another --results-dir or fix its permissions") from None
+        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another ", Argument("results_dir", python="folder"), " or fix its permissions") from None
     return directory
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from cnn_note import api, dataset_examples, settings
 from cnn_note.backend import keras
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.io import writing
 from cnn_note.network_atlas import on_ray, wiring
 from cnn_note.optvis import render
@@ -119,7 +119,7 @@ def weights_digest(model: keras.Model) -> str:
 def check_out(out: str) -> None:
     """--out must be a folder or not exist yet."""
     if os.path.exists(out) and not os.path.isdir(out):
-        raise InputError(f"--out {out} is a file, not a folder: give a folder for the atlas (it is made if missing)")
+        raise InputError(Argument("out", out), " is a file, not a folder: give a folder for the atlas (it is made if missing)")
 
 
 def check_manifest(out: str, manifest: dict) -> None:
@@ -131,11 +131,11 @@ def check_manifest(out: str, manifest: dict) -> None:
         with open(path, encoding="utf-8") as handle:
             old = json.load(handle)
     except (OSError, ValueError) as error:
-        raise InputError(f"{path} cannot be read ({error}): delete it, or give another --out") from None
+        raise InputError(f"{path} cannot be read ({error}): delete it, or give another ", Argument("out")) from None
     differ = next((key for key in sorted({*old, *manifest}) if old.get(key) != manifest.get(key)), None)
     if differ:
-        raise InputError(f"--out {out} holds an atlas made with other settings ({differ}: {old.get(differ)!r} there, "
-                         f"{manifest.get(differ)!r} now): give the same settings to resume it, or another --out")
+        raise InputError(Argument("out", out), f" holds an atlas made with other settings ({differ}: {old.get(differ)!r} there, "
+                         f"{manifest.get(differ)!r} now): give the same settings to resume it, or another ", Argument("out"))
 
 
 def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=None, preprocess=None, head: str = "auto",
@@ -153,17 +153,17 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     layers = list(layers) if layers else view.conv_layer_names()
     view.check_layers(layers)
     if len(set(layers)) != len(layers):
-        raise InputError("--layers names a layer twice: give each layer once")
+        raise InputError(Argument("layers"), " names a layer twice: give each layer once")
     need = view.smallest_side(layers)
     if chosen.size < need:
-        raise InputError(f"--size {chosen.size} is too small for {', '.join(layers)}: use at least {need}")
+        raise InputError(Argument("size", chosen.size), f" is too small for {', '.join(layers)}: use at least {need}")
     # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
     piece = min(render.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
     names = view.class_names(class_names) if view.classes() else None
     odd = next((name for name in view.recorded.layers if not SCOPE_NAME.match(name)), None)
     if examples and odd is not None:
         raise InputError(f"layer {odd} has a name TensorFlow refuses in predict, which the dataset scan uses (letters, "
-                         "digits and _ . / > - only): give --examples 0 for an atlas without examples, or rename the layer")
+                         "digits and _ . / > - only): give ", Argument("examples", 0), " for an atlas without examples, or rename the layer")
     source = api.example_source(view, examples_from, examples, log, mnist=data) if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
                 "preprocess": preprocess, "head": head, "output": output, "layers": layers,
@@ -392,10 +392,46 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
           examples_from=None, data: str | None = None, class_inputs: int = settings.CLASS_INPUTS,
           connections: int = settings.CONNECTIONS, ray: str | bool | None = None, progress: bool = True,
           log: Callable[[str], None] | None = None, **how) -> str:
-    """Write a browsable atlas of every unit of `layers` (default: every conv layer) to `out` (default
-    results/atlas/<model name>/) and return where: each unit's pictures that maximise and minimise its mean activation,
-    its top and bottom `examples` inputs, a histogram of its strongest response, its strongest connections. `ray`: True
-    to spread the pictures and the dataset scan over Ray on this machine, or a cluster's address. `how`: the settings of settings.Pictures."""
+    """Write a browsable atlas of every unit of the model's conv layers, a static web site, and return its folder.
+
+    Each unit gets a page: the pictures that maximise and minimise its mean activation, the inputs that excite it most
+    and least cut to its receptive field, a histogram of its strongest response, its strongest connections and the
+    classes it pushes up and down. The pictures are filter_pictures' own, ascended in pieces of 8 units, each piece
+    written as it is done: the same call again resumes where a stopped one left off.
+
+    Args:
+        model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of; with `ray`,
+            not a View: the workers load the model anew).
+        out: the folder to write (made if missing; default results/atlas/<model name>/).
+        layers: the layers to map (default: every conv layer that --list-layers shows).
+        input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
+        preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
+        head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
+        output: the output to score, by its layer's name or its index, for a model with several.
+        class_names: a name per class, for classes.html and the units' pages.
+        examples: how many inputs to show per unit, the most exciting and the least (9; 0: none).
+        examples_from: the inputs to rank, as filter_pictures takes them (default: the MNIST test set for a 1-channel
+            model, none for a colour one).
+        data: the MNIST npz the default examples come from (default: as load_mnist finds it).
+        class_inputs: how many of the inputs each unit's contribution to each class is averaged over (1,000).
+        connections: how many of the strongest incoming and outgoing connections each unit's page lists (5).
+        ray: True to run the pictures and the dataset scan as Ray tasks on this machine, or a cluster's address
+            ("auto", "host:6379" or "ray://host:10001"); None: in this process.
+        progress: whether to show progress bars and print the lines.
+        log: where each line goes (default: print, or nowhere with progress=False).
+        **how: the pictures' settings, as filter_pictures' (settings.Pictures): size, param, steps, step_size, jitter,
+            blur, seed.
+
+    Returns:
+        str: the folder written, holding index.html, a page per layer and per unit, classes.html, and the arrays
+            (patterns.npz, examples.npz, connections.npz).
+
+    Raises:
+        InputError: an unknown layer or one named twice; a size too small for the layers; examples, class_inputs or
+            connections not a whole number of at least 0; more examples than inputs; an `out` that is a file, or holds
+            an atlas made with other settings; a View with `ray`, Ray not installed, or no cluster at the address; a
+            model the tools do not take (see view_of). Nothing is written then.
+    """
     log = api.lines(log, progress)
     chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
                   class_names=class_names, examples=examples, examples_from=examples_from, data=data,

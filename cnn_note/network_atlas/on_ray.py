@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from cnn_note import api
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 _WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for its later tasks
 
@@ -53,12 +53,12 @@ def check_reachable(address: str, seconds: float = 5.0) -> None:
     """Refuse a Ray address (host:port or ray://host:port) nothing answers at: Ray itself would wait for minutes."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise InputError(f"--ray {address}: give auto, host:port (a head's GCS, such as 10.0.0.5:6379) or ray://host:10001")
+        raise InputError(Argument("ray", address), ": give auto, host:port (a head's GCS, such as 10.0.0.5:6379) or ray://host:10001")
     try:
         socket.create_connection((host, int(port)), timeout=seconds).close()
     except OSError as error:
         raise InputError(f"cannot reach a Ray cluster at {address} ({error.strerror or error}): start one there with "
-                         "`ray start --head`, or give --ray without an address to run Ray on this machine alone") from None
+                         "`ray start --head`, or give ", Argument("ray", python="ray=True"), " without an address to run Ray on this machine alone") from None
 
 
 @contextlib.contextmanager
@@ -68,7 +68,7 @@ def ray_session(address: str):
     try:
         import ray
     except ImportError:
-        raise InputError("--ray needs Ray, which is not installed: pip install -r requirements-ray.txt "
+        raise InputError(Argument("ray"), " needs Ray, which is not installed: pip install -r requirements-ray.txt "
                          "(or pip install ray)") from None
     if address not in ("local", "auto"):
         check_reachable(address)
@@ -83,7 +83,7 @@ def ray_session(address: str):
     except Exception as error:  # Ray raises ConnectionError, RuntimeError or ValueError by address kind
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise InputError(f"cannot reach a Ray cluster at {address} ({first[:160]}): start one there with `ray start --head`, "
-                         "or give --ray without an address to run Ray on this machine alone") from None
+                         "or give ", Argument("ray", python="ray=True"), " without an address to run Ray on this machine alone") from None
     try:
         yield ray
     finally:
@@ -110,7 +110,9 @@ class RayWork:
             except self.ray.exceptions.RayTaskError as error:  # what a worker raised, as the one line the driver gives
                 cause = error.cause if isinstance(error.cause, Exception) else error
                 first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-                raise InputError(first if isinstance(cause, InputError) else
-                                 f"a Ray task failed on a worker ({type(cause).__name__}: {first[:200]}): check that every "
-                                 "machine has the same packages and the --examples-from pictures at the same path") from None
+                if isinstance(cause, InputError):
+                    raise InputError(*cause.parts) from None
+                raise InputError(f"a Ray task failed on a worker ({type(cause).__name__}: {first[:200]}): check that every "
+                                 "machine has the same packages and the ", Argument("examples_from"),
+                                 " pictures at the same path") from None
             on_result(found)

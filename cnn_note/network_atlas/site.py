@@ -137,7 +137,7 @@ class Site:
             head = view.head
             head_text = f"{head.kind}, {head.classes} classes"
         except InputError as error:
-            head_text = f"not a classifier ({error})"
+            head_text = f"not a classifier ({error.on_command_line()})"
         rows = []
         for layer in self.plan.layers:
             key = self.plan.keys[layer]

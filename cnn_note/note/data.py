@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
@@ -36,7 +36,8 @@ def data_path(flag: str | None, dataset: str = "mnist") -> str | None:
 def read_npz(path: str) -> tuple[Split, Split]:
     """Read and validate a Keras-layout npz without ever unpickling."""
     if not os.path.isfile(path):
-        raise InputError(f"data file not found: {path} (give a Keras-layout mnist.npz with --data or ${PATH_ENV})")
+        raise InputError(f"data file not found: {path} (give a Keras-layout mnist.npz with ", Argument("data", python="path="),
+                         f" or ${PATH_ENV})")
     if not zipfile.is_zipfile(path):
         raise InputError(f"{path} is not an npz file: give a Keras-layout mnist.npz")
     try:
@@ -85,7 +86,7 @@ def load(dataset: str = "mnist", path: str | None = None) -> tuple[Split, Split]
     except Exception as error:  # no network, a broken cache: the fix is the same
         raise InputError(
             f"could not load {dataset} through Keras ({type(error).__name__}): "
-            f"without network access, pass --data PATH to a Keras-layout npz or set ${PATH_ENV}"
+            "without network access, pass ", Argument("data", python="path=", flag="--data PATH"), f" to a Keras-layout npz or set ${PATH_ENV}"
         ) from None
     return Split(x_train, y_train), Split(x_test, y_test)
 

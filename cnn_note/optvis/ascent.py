@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_note.backend import tf
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.optvis import parameterisation, transforms
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
@@ -187,7 +187,7 @@ def check_finite(values: np.ndarray, step: int) -> None:
     """Stop with a clear message instead of drawing NaN pictures when a score overflows."""
     if not np.all(np.isfinite(values)):
         raise InputError(f"the score became {values[~np.isfinite(values)][0]} by step {step + 1}: "
-                         "use smaller layer weights or --step-size")
+                         "use smaller layer weights or ", Argument("step_size"))
 
 
 def tile_bounds(length: int, tile: int) -> list[tuple[int, int]]:

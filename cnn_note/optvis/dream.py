@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.io.imaging import resize, within
 from cnn_note.optvis import ascent, objectives
 
@@ -25,13 +25,13 @@ def parse_layers(text: str | None, view: View) -> dict[str, float]:
     for part in text.split(","):
         name, _, weight = part.partition("=")
         if name.strip() in weights:
-            raise InputError(f"--layers {text!r} names {name.strip()} twice: give each layer once, with the weight you mean")
+            raise InputError(Argument("layers", text, quoted=True), f" names {name.strip()} twice: give each layer once, with the weight you mean")
         try:
             value = float(weight) if weight else 1.0
         except ValueError:
-            raise InputError(f"--layers {text!r}: weight {weight!r} of {name} is not a number (write name=weight,...)") from None
+            raise InputError(Argument("layers", text, quoted=True), f": weight {weight!r} of {name} is not a number (write name=weight,...)") from None
         if not math.isfinite(value) or abs(value) > MAX_WEIGHT:
-            raise InputError(f"--layers {text!r}: weight {weight} of {name} must be a finite number between "
+            raise InputError(Argument("layers", text, quoted=True), f": weight {weight} of {name} must be a finite number between "
                              f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g} (only the ratios between layers matter)")
         weights[name.strip()] = value
     view.check_layers(list(weights))
@@ -48,7 +48,8 @@ def check_size(height: int, width: int, octaves: int, scale: float, need: int) -
     if min(octave_shapes(height, width, octaves, scale)[0]) < need:
         least = next(side for side in range(need, 10**6) if min(octave_shapes(side, side, octaves, scale)[0]) >= need)
         raise InputError(f"image {height}x{width} is too small for {octaves} octaves at scale {scale}: "
-                         f"its smaller side must be at least {least} pixels (or use fewer --octaves, or a larger --image)")
+                         f"its smaller side must be at least {least} pixels (or use fewer ", Argument("octaves"), ", or a larger ",
+                         Argument("image", python="image"), ")")
 
 
 

@@ -51,7 +51,7 @@ def test_a_model_whose_head_cannot_be_told_has_no_class_scores_until_one_is_name
     model = keras.Model(inputs, keras.layers.Dense(3, activation="tanh", name="out")(x))
     view = View.of(model)
     assert view.classes() is None
-    with pytest.raises(InputError, match="cannot tell what the model's last layer out gives .*activation tanh.*--head"):
+    with pytest.raises(InputError, match="cannot tell what the model's last layer out gives .*activation tanh.*head='logits'"):
         view.class_scores()
     assert View.of(model, head="regression").classes() == 3
 
@@ -59,7 +59,7 @@ def test_a_model_whose_head_cannot_be_told_has_no_class_scores_until_one_is_name
 def test_models_that_are_not_image_cnns_are_refused_in_one_line():
     with pytest.raises(InputError, match=r"takes inputs of shape \(784,\), not images"):
         View.of(models.build_dnn(), "dnn.keras")
-    with pytest.raises(InputError, match="conv1 is channels_first.*--layout intended"):
+    with pytest.raises(InputError, match="conv1 is channels_first.*layout='intended'"):
         View.of(models.build_cnn(layout="note"), "note.keras")
     inputs = keras.Input((8, 8, 1))
     dense_only = keras.Model(inputs, keras.layers.Dense(2, name="d")(keras.layers.Flatten(name="flat")(inputs)))
@@ -94,7 +94,7 @@ def test_a_network_by_name_offline_fails_in_one_line(monkeypatch, tmp_path):
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
     monkeypatch.setattr("keras.src.utils.file_utils.get_file", offline)
-    with pytest.raises(InputError, match="run once with a network .* or pass a model file with --model"):
+    with pytest.raises(InputError, match="run once with a network .* or pass a model file with the model argument"):
         loading.load("mobilenet_v2", "python train_cnn.py")
     with pytest.raises(InputError, match="unknown network alexnet: known ones are vgg16, .*inception_v3"):
         loading.load("alexnet", "python train_cnn.py")

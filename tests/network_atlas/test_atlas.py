@@ -455,7 +455,8 @@ def test_site_in_a_browser_over_http(browser, served, made, hostile):
 
 
 def test_help_states_each_default_once(capsys, monkeypatch):
-    from test_cli import test_help_states_each_default_once_and_none_for_switches as help_check
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "tests", "cli"))
+    from test_arguments import test_help_states_each_default_once_and_none_for_switches as help_check
 
     monkeypatch.syspath_prepend(ROOT)
     help_check("atlas", capsys)

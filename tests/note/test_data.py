@@ -80,5 +80,6 @@ def test_keras_loader_failure_says_how_to_work_offline(monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
-    with pytest.raises(InputError, match="--data"):
+    with pytest.raises(InputError, match="pass path= to a Keras-layout npz") as error:
         data.load("fashion_mnist", None)
+    assert "pass --data PATH to a Keras-layout npz" in error.value.on_command_line()
