@@ -37,7 +37,7 @@ def ours(image, steps: int, octaves: int, step_size: float, tile: int) -> None:
 
     networks.WEIGHTS = None
     view = loading.load("mobilenet_v2", "")
-    dream.dream(view, image, LAYERS, octaves, 1.4, ascent.Settings(steps, step_size, 0, 0.0), tile, log=lambda line: None)
+    dream.ascend_octaves(view, image, LAYERS, octaves, 1.4, ascent.AscentSettings(steps, step_size, 0, 0.0), tile, log=lambda line: None)
 
 
 def keras_io(image, steps: int, octaves: int, step_size: float, tile: int) -> None:

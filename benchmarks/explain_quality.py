@@ -41,7 +41,7 @@ def main() -> None:
     _, test = data.load("mnist", data.data_path(args.data))
     chosen = np.concatenate([np.where(test.y == digit)[0][:args.per_class] for digit in range(10)])
     x = data.to_inputs(test.x[chosen], (28, 28, 1))
-    settings = attribution.Settings(lime_samples=args.lime_samples)
+    settings = attribution.ExplainSettings(lime_samples=args.lime_samples)
     print(f"{len(x)} test digits ({args.per_class} of each class)\n")
     completeness, sanity = {}, {}
     for name in ("cnn", "dnn"):

@@ -136,7 +136,7 @@ def main() -> None:
             if recipe == "lucid":
                 pictures = lucid(view, layer, filters, args.size, args.steps)
             else:
-                settings = ascent.Settings(args.steps, 0.02, 1, 0.1, 0)
+                settings = ascent.AscentSettings(args.steps, 0.02, 1, 0.1, 0)
                 pictures, _ = render.filter_patterns(view, layer, filters, args.size, settings, param=recipe)
             rows[recipe] = figures(view, layer, filters, pictures, time.perf_counter() - start)
             if args.out_dir:

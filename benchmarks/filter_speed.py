@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         layers = args.layer.split(",") if args.layer else view.conv_layer_names()
         view.check_layers(layers)
         count = {layer: min(args.filters or view.filters(layer), view.filters(layer)) for layer in layers}
-        settings = ascent.Settings(steps=args.steps)
+        settings = ascent.AscentSettings(steps=args.steps)
         timings = {"batched": [], "loop": []}
         for repeat in range(args.repeats):
             for name, run in (

@@ -148,7 +148,7 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             cached, else the numbers).
         progress: whether to show a progress bar and print the lines (a widget in Jupyter, a bar in a terminal).
         log: where each line goes (default: print, or nowhere with progress=False).
-        **how: each method's settings, as explain.py's flags of the same names (settings.Explain): samples (50) and
+        **how: each method's settings, as explain.py's flags of the same names (settings.ExplainSettings): samples (50) and
             noise (0.15 of the pixel range) for SmoothGrad; steps (64) for Integrated Gradients; baseline ("black",
             "white", "grey" or "blur": where Integrated Gradients starts and what occlusion's patch shows); layer
             (Grad-CAM's, default the last conv layer); patch and stride (occlusion's, default a seventh of the shorter
@@ -169,7 +169,7 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     log = lines(log, progress)
     view = view_of(model, input_range, preprocess, head, output, maps=False)
     the_head = view.head
-    chosen = settings.make(settings.Explain, "explain", how)
+    chosen = settings.make(settings.ExplainSettings, "explain", how)
     layer = attribution.gradcam_layer(view, chosen.layer)
     methods = methods_of(view, methods, layer, log)
     names = view.class_names(class_names)
@@ -193,9 +193,9 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
                        names, the_head)
 
 
-def ascent_settings(chosen: settings.Pictures | settings.Dream) -> ascent.Settings:
+def ascent_settings(chosen: settings.PictureSettings | settings.DreamSettings) -> ascent.AscentSettings:
     """How to ascend, from picture or dream settings: the step and the regularisers."""
-    return ascent.Settings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+    return ascent.AscentSettings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
 
 
 def parameterisation(view: View, asked: str | None) -> str:
@@ -289,7 +289,7 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             line saying how to add them).
         examples_whole: show whole inputs with the unit's receptive field boxed, instead of crops of the field.
         log: where each line goes (default: print, or nowhere with progress=False).
-        **how: the ascent's settings, as visualize_filters.py's flags of the same names (settings.Pictures): size (28,
+        **how: the ascent's settings, as visualize_filters.py's flags of the same names (settings.PictureSettings): size (28,
             the canvas side), param ("fourier" or "pixels"; default by the channels), steps (200), step_size (0.02),
             jitter (1), blur (0.1), seed (0).
 
@@ -303,7 +303,7 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             pictures; an unknown setting in `how` or a bad value; a model the tools do not take (see view_of).
     """
     view = view_of(model, input_range, preprocess)
-    chosen = settings.make(settings.Pictures, "filter_pictures", how)
+    chosen = settings.make(settings.PictureSettings, "filter_pictures", how)
     filters = checked_filters(view, layer, filters, settings.MAX_FILTERS)
     need = view.smallest_side([layer])
     if chosen.size < need:
@@ -349,7 +349,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
             False: the raw pixels without them, the bottom row.
         class_names: a name per class, for the labels.
         progress: whether to show a progress bar.
-        **how: the ascent's settings, as filter_pictures' (settings.Pictures): size, param, steps, step_size, jitter,
+        **how: the ascent's settings, as filter_pictures' (settings.PictureSettings): size, param, steps, step_size, jitter,
             blur, seed.
 
     Returns:
@@ -363,7 +363,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     """
     view = view_of(model, input_range, preprocess, head, output)
     the_head = view.head
-    chosen = settings.make(settings.Pictures, "class_pictures", how)
+    chosen = settings.make(settings.PictureSettings, "class_pictures", how)
     if classes is None:
         if the_head.classes > settings.MAX_CLASSES:
             raise InputError(f"{view.label} has {the_head.classes} classes: choose some with ",
@@ -409,7 +409,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
         progress: whether to show a progress bar and print the lines.
         frames: keep the picture through each octave's steps in .frames (about 30 in all), as --gif draws them.
         log: where each line goes (default: print, or nowhere with progress=False).
-        **how: the dream's settings, as deep_dream.py's flags of the same names (settings.Dream): octaves (3),
+        **how: the dream's settings, as deep_dream.py's flags of the same names (settings.DreamSettings): octaves (3),
             octave_scale (1.4), steps (20 an octave), step_size (0.005), jitter (0), blur (0.0), seed (0), max_loss (end
             an octave once every picture's loss passes it; None: never), tile (1024 pixels a side), max_side (shrink a
             larger picture to this; None: its own size).
@@ -426,7 +426,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     """
     log = lines(log, progress)
     view = view_of(model, input_range, preprocess)
-    chosen = settings.make(settings.Dream, "deep_dream", how)
+    chosen = settings.make(settings.DreamSettings, "deep_dream", how)
     settings.check_octave_scale(chosen.octave_scale)
     weights = dream_layers(view, layers)
     one = np.ndim(image) == 3
@@ -447,7 +447,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
         + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
     kept = [] if frames else None
     with Bar(chosen.steps * chosen.octaves, "dream", "step", progress) as bar:
-        dreamed = dream.dream(view, pixels, weights, chosen.octaves, chosen.octave_scale, steps, chosen.tile, chosen.max_loss,
+        dreamed = dream.ascend_octaves(view, pixels, weights, chosen.octaves, chosen.octave_scale, steps, chosen.tile, chosen.max_loss,
                               log, kept, on_step=bar.advance)
     return Dream(dreamed[0] if one else dreamed, pixels[0] if one else pixels, weights, kept)
 

@@ -14,7 +14,22 @@ if TYPE_CHECKING:  # for the annotations only: both modules import TensorFlow
 
 @dataclasses.dataclass
 class Explanation:
-    """cn.explain's answer: one (N, H, W) map per method, and what was explained."""
+    """cn.explain's answer: one (N, H, W) map per method, and what was explained; cn.plot draws it.
+
+    Attributes:
+        images: (N, H, W, C) pixels 0..1, the pictures as explained (resized to the model's size when it takes one).
+        maps: {method: (N, H, W)} a map per picture for each method run: signed (for the class above 0, against it
+            below) for integrated_gradients, occlusion and lime; magnitudes, 0 and up, for the others.
+        classes: (N,) the class explained for each picture.
+        probabilities: (N,) the probability of that class (a regression's value).
+        predicted: (N,) the most probable class.
+        outputs: (N, classes) every class's probability.
+        layer: Grad-CAM's layer, or None when Grad-CAM did not run.
+        completeness: (N,) Integrated Gradients' completeness error, |sum of the map - (score(x) - score(baseline))|
+            over |score(x) - score(baseline)|, when it ran; else None.
+        class_names: a name per class, as the titles show them.
+        head: what the model's output is (softmax, logits, sigmoid or regression) and how its scores are read.
+    """
 
     images: np.ndarray  # (N, H, W, C), pixels 0..1, as explained
     maps: dict[str, np.ndarray]  # {method: (N, H, W)}
@@ -45,7 +60,24 @@ class Explanation:
 
 @dataclasses.dataclass
 class Pictures:
-    """Pictures found by gradient ascent: cn.filter_pictures' (one per filter) or cn.class_pictures' (one per class)."""
+    """Pictures found by gradient ascent: cn.filter_pictures' (one per filter) or cn.class_pictures' (one per class).
+
+    Read .filters and .activations for filter pictures, .classes and .probabilities for class pictures: each pair is
+    .indices and .scores under the name that fits. cn.plot draws them.
+
+    Attributes:
+        images: (F, H, W, C) pixels 0..1, a picture per filter or class.
+        indices: the filters or classes, in order.
+        scores: (F,) each filter's mean activation for its picture, or each class's probability (a regression's value).
+        title: the figure's title.
+        labels: what each picture is called in a figure.
+        layer: the filters' layer; None for class pictures.
+        frames: with frames=True, the pictures every few steps, (F, H, W, C) each; else None.
+        examples: filter pictures with examples: the inputs that excite each filter most and least (for each filter,
+            the inputs' indices, activations and the strongest unit's place, the receptive field, the crops shown).
+        optimised: (F,) each picture's strongest unit, the response its examples are ranked by.
+        optimised_score: (F,) what the ascent scores each picture (beside examples.best_mean), before any ReLU.
+    """
 
     images: np.ndarray  # (F, H, W, C), pixels 0..1
     indices: list[int]  # the filters or classes, in order
@@ -60,24 +92,35 @@ class Pictures:
 
     @property
     def filters(self) -> list[int]:
+        """The filters drawn, in order (filter pictures)."""
         return self.indices
 
     @property
     def classes(self) -> list[int]:
+        """The classes drawn, in order (class pictures)."""
         return self.indices
 
     @property
     def activations(self) -> np.ndarray:
+        """(F,) each filter's mean activation for its picture (filter pictures)."""
         return self.scores
 
     @property
     def probabilities(self) -> np.ndarray:
+        """(K,) the model's probability of each class for its picture, a regression's value (class pictures)."""
         return self.scores
 
 
 @dataclasses.dataclass
 class Dream:
-    """cn.deep_dream's answer: the dreamed picture(s) beside the original(s); np.asarray(result) is the dreamed picture."""
+    """cn.deep_dream's answer: the dreamed picture(s) beside the original(s); np.asarray(result) is the dreamed picture.
+
+    Attributes:
+        image: the dreamed picture, (H, W, C) for one picture, (N, H, W, C) for several; pixels 0..1.
+        original: the picture(s) dreamed on, the same shape (shrunk or inverted first when asked).
+        layers: {layer: weight}, the layers the dream amplified and their weights.
+        frames: with frames=True, (N, h, w, C) arrays through each octave's steps, about 30 in all; else None.
+    """
 
     image: np.ndarray  # (H, W, C) for one picture, (N, H, W, C) for several; pixels 0..1
     original: np.ndarray  # the same shape

@@ -47,7 +47,7 @@ class Recipe:
 
 
 @dataclass(frozen=True)
-class Pictures:
+class PictureSettings:
     """Filter and class pictures: visualize_filters.py's flags, cn.filter_pictures' and cn.class_pictures' keywords."""
 
     size: int = rule(28, "positive")  # canvas side (conv layers take any size; a model of one size uses its own)
@@ -60,7 +60,7 @@ class Pictures:
 
 
 @dataclass(frozen=True)
-class Dream:
+class DreamSettings:
     """Deep dream: deep_dream.py's flags and cn.deep_dream's keywords."""
 
     octaves: int = rule(3, "positive")
@@ -76,7 +76,7 @@ class Dream:
 
 
 @dataclass(frozen=True)
-class Explain:
+class ExplainSettings:
     """How each attribution method runs: explain.py's flags and cn.explain's keywords. None patch and stride are scaled to the image."""
 
     samples: int = rule(50, "positive")  # SmoothGrad's noisy copies

@@ -9,7 +9,7 @@ from cnn_note.attribution.methods import (
                                           SIGNED,
                                           Gradients,
                                           Probabilities,
-                                          Settings,
+                                          ExplainSettings,
                                           baseline,
                                           explain,
                                           gradcam,
@@ -21,5 +21,5 @@ from cnn_note.attribution.methods import (
                                           shift_agreement,
 )
 
-__all__ = ["METHODS", "SIGNED", "Gradients", "Probabilities", "Settings", "baseline", "explain", "gradcam", "gradcam_layer",
+__all__ = ["METHODS", "SIGNED", "Gradients", "Probabilities", "ExplainSettings", "baseline", "explain", "gradcam", "gradcam_layer",
            "gradient", "integrated_gradients", "occlusion", "positions", "shift_agreement"]

@@ -21,7 +21,7 @@ from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
 from cnn_note.optvis.objectives import pick
-from cnn_note.settings import Explain as Settings
+from cnn_note.settings import ExplainSettings
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime")
 SIGNED = ("integrated_gradients", "occlusion", "lime")  # the others are magnitudes, 0 and up
@@ -86,13 +86,13 @@ class Gradients:
         return np.stack(totals)
 
 
-def gradient(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
+def gradient(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = ExplainSettings(), tick=None) -> np.ndarray:
     """|d score / d pixel|, the largest over channels (Simonyan et al. 2014)."""
     _, grads = Gradients(view, *images.shape[1:3])(images, classes)
     return np.abs(grads).max(axis=-1)
 
 
-def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
+def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = ExplainSettings(), tick=None) -> np.ndarray:
     """The gradient map averaged over noisy copies (Smilkov et al. 2017); the noise is a share of each image's range."""
     rng = np.random.default_rng(settings.seed)
     sigma = settings.noise * (images.max(axis=(1, 2, 3)) - images.min(axis=(1, 2, 3)))
@@ -117,7 +117,7 @@ def baseline(images: np.ndarray, kind: str) -> np.ndarray:
     return np.full_like(images, value)
 
 
-def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(),
+def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = ExplainSettings(),
                          tick=None) -> tuple[np.ndarray, np.ndarray]:
     """Sundararajan et al. 2017 by the trapezoid rule, summed over channels; also each image's completeness error.
 
@@ -138,7 +138,7 @@ def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, se
     return attributions, error
 
 
-def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
+def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = ExplainSettings(), tick=None) -> np.ndarray:
     """Selvaraju et al. 2017: ReLU of the layer's channels weighted by their mean gradient, resized to the image."""
     layer = gradcam_layer(view, settings.layer)
     if layer is None:
@@ -164,7 +164,7 @@ def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: Setti
                            for i in range(0, len(images), batch)])
 
 
-def patch_and_stride(height: int, width: int, settings: Settings) -> tuple[int, int]:
+def patch_and_stride(height: int, width: int, settings: ExplainSettings) -> tuple[int, int]:
     """Occlusion's patch side (a seventh of the shorter side unless set) and stride (half the patch unless set)."""
     patch = settings.patch or max(2, min(height, width) // 7)
     if patch > min(height, width):
@@ -178,7 +178,7 @@ def positions(length: int, patch: int, stride: int) -> list[int]:
     return starts if starts[-1] == length - patch else starts + [length - patch]
 
 
-def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
+def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = ExplainSettings(), tick=None) -> np.ndarray:
     """Zeiler and Fergus 2014: the drop in the class probability when a patch covers a pixel, averaged over such patches.
 
     The patch shows the baseline (black by default): on MNIST black is the absence of ink, where
@@ -211,7 +211,7 @@ def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Set
     return on_copy(images, settings.max_side, at_size)
 
 
-def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: Settings = Settings(), tick=None) -> np.ndarray:
+def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = ExplainSettings(), tick=None) -> np.ndarray:
     """LIME (Ribeiro et al. 2016) with the lime package: each superpixel's weight in a local linear model of the probability.
 
     Superpixels come from scikit-image's quickshift with LIME's own settings, kernel 4 (for
@@ -277,7 +277,7 @@ def on_copy(images: np.ndarray, max_side: int, method: Callable[[np.ndarray], np
     return tf.image.resize(maps[..., None].astype("float32"), (height, width), method="bilinear").numpy()[..., 0]
 
 
-def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[str], settings: Settings = Settings(),
+def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[str], settings: ExplainSettings = ExplainSettings(),
             log: Callable[[str], None] = print,
             tick: Callable[[float], None] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """{method: maps (N, H, W)} for the methods asked, in order, and Integrated Gradients' completeness error per image

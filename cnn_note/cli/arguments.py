@@ -137,7 +137,7 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_ascent_arguments(parser: argparse.ArgumentParser, defaults, per: str) -> None:
     """The gradient-ascent flags shared by visualize_filters.py and deep_dream.py, with each script's defaults
-    (settings.Pictures or settings.Dream)."""
+    (settings.PictureSettings or settings.DreamSettings)."""
     parser.add_argument("--steps", type=positive_int, default=defaults.steps, help=f"ascent steps {per}")
     parser.add_argument("--step-size", type=positive_float, default=defaults.step_size, help="mean pixel change per step (pixels are 0..1)")
     parser.add_argument("--jitter", type=nonnegative_int, default=defaults.jitter, help="random shift in pixels each step (0: off)")

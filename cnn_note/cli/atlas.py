@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from cnn_note.cli import arguments
-from cnn_note.settings import CLASS_INPUTS, CONNECTIONS, EXAMPLES, PARAMS, Pictures
+from cnn_note.settings import CLASS_INPUTS, CONNECTIONS, EXAMPLES, PARAMS, PictureSettings
 
 PROG = "atlas.py"
 MODEL = "results/cnn/model.keras"
@@ -36,10 +36,10 @@ def parse_args(argv: list[str] | None):
                         help="rank these inputs: a folder of pictures or an .npz of images (default: the MNIST test set "
                              "for a 1-channel model; none for a colour one)")
     arguments.add_data_argument(parser)
-    parser.add_argument("--param", choices=PARAMS, default=Pictures.param,
+    parser.add_argument("--param", choices=PARAMS, default=PictureSettings.param,
                         help="what the ascent moves (default: fourier for colour models, pixels for grey ones)")
-    parser.add_argument("--size", type=arguments.positive_int, default=Pictures.size, help="canvas side of each unit's pictures")
-    arguments.add_ascent_arguments(parser, Pictures, per="per picture")
+    parser.add_argument("--size", type=arguments.positive_int, default=PictureSettings.size, help="canvas side of each unit's pictures")
+    arguments.add_ascent_arguments(parser, PictureSettings, per="per picture")
     parser.add_argument("--class-inputs", type=arguments.nonnegative_int, default=CLASS_INPUTS,
                         help="inputs each unit's contribution to each class is averaged over")
     parser.add_argument("--connections", type=arguments.nonnegative_int, default=CONNECTIONS,
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> str | None:
         if args.list_layers:
             print(api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output).layer_table())
             return None
-        how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
+        how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
         plan = atlas.plan(args.model, args.out, args.layers.split(",") if args.layers else None,
                           input_range=args.input_range, preprocess=args.preprocess, head=args.head, output=args.output,
                           class_names=args.class_names, examples=args.examples, examples_from=args.examples_from,

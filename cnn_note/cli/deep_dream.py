@@ -17,7 +17,7 @@ import numpy as np
 
 from cnn_note import settings
 from cnn_note.cli import arguments
-from cnn_note.settings import Dream
+from cnn_note.settings import DreamSettings
 
 PROG = "deep_dream.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
@@ -32,15 +32,15 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--layers", default=None,
                         help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n, "
                              "when there are at most 4; else three at a third, half and two thirds of the depth)")
-    parser.add_argument("--octaves", type=arguments.positive_int, default=Dream.octaves, help="scales to dream at, smallest first")
-    parser.add_argument("--octave-scale", type=arguments.positive_float, default=Dream.octave_scale, help="size ratio between octaves (at least 1)")
-    arguments.add_ascent_arguments(parser, Dream, per="per octave")
-    parser.add_argument("--max-loss", type=arguments.positive_float, default=Dream.max_loss,
+    parser.add_argument("--octaves", type=arguments.positive_int, default=DreamSettings.octaves, help="scales to dream at, smallest first")
+    parser.add_argument("--octave-scale", type=arguments.positive_float, default=DreamSettings.octave_scale, help="size ratio between octaves (at least 1)")
+    arguments.add_ascent_arguments(parser, DreamSettings, per="per octave")
+    parser.add_argument("--max-loss", type=arguments.positive_float, default=DreamSettings.max_loss,
                         help="end an octave once every image's loss passes this (default: never)")
-    parser.add_argument("--tile", type=arguments.positive_int, default=Dream.tile,
+    parser.add_argument("--tile", type=arguments.positive_int, default=DreamSettings.tile,
                         help="score the image in tiles of at most this many pixels a side, shifted at random each step: "
                              "memory depends on the tile, not on the picture")
-    parser.add_argument("--max-side", type=arguments.positive_int, default=Dream.max_side,
+    parser.add_argument("--max-side", type=arguments.positive_int, default=DreamSettings.max_side,
                         help="shrink a larger picture to this longer side first (default: keep its size)")
     parser.add_argument("--gif", action="store_true", help="also write <name>.gif: the picture through each octave's steps")
     arguments.add_data_argument(parser)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             return {}
         weights = api.dream_layers(view, args.layers)
         if picture is not None:
-            images, labels = imaging.to_pixels(picture, view.channels)[0][None], None
+            images, labels = imaging.pixels_of(picture, view.channels)[0][None], None
             names = [os.path.splitext(os.path.basename(args.image))[0]]
         else:
             _, test = data.load("mnist", data.data_path(args.data))
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             names = [f"digit_{i}" for i in args.index]
             digits = data.to_inputs(test.x[args.index], (*data.IMAGE_SHAPE, 1))
             images, labels = np.repeat(digits, view.channels, axis=-1), test.y[args.index]
-        how = {key: getattr(args, key) for key in Dream.__dataclass_fields__}
+        how = {key: getattr(args, key) for key in DreamSettings.__dataclass_fields__}
         found = api.deep_dream(view, images, weights, invert=args.invert and picture is not None, frames=args.gif,
                                progress=sys.stdout.isatty(), log=print, **how)
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             for name, label, p, q in zip(names, labels, before, after):
                 print(f"{name} (label {label}): predicted {p.argmax()} at {p.max():.1%} > {q.argmax()} at {q.max():.1%}")
         for name, original, result in zip(names, found.original, found.image):
-            writing.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream(original, result, name))
+            writing.save_figure(os.path.join(args.out_dir, f"{name}.png"), figures.dream_figure(original, result, name))
             writing.save_image(os.path.join(args.out_dir, f"{name}_dream.png"), result)
         for index, name in enumerate(names if args.gif else []):
             # A digit's 28 pixels are enlarged (nearest) to about 256; a photo's frames are already up to 512.

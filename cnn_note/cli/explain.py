@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from cnn_note.cli import arguments
-from cnn_note.settings import BASELINES, Explain
+from cnn_note.settings import BASELINES, ExplainSettings
 
 PROG = "explain.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
@@ -41,19 +41,19 @@ def parse_args(argv: list[str] | None):
                         help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
                              "(default: every method that applies; gradcam needs a 4-D layer)")
     parser.add_argument("--layer", default=None, help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
-    parser.add_argument("--samples", type=arguments.positive_int, default=Explain.samples, help="SmoothGrad's noisy copies per image")
-    parser.add_argument("--noise", type=arguments.fraction, default=Explain.noise, help="SmoothGrad's noise, a share of the image's pixel range")
-    parser.add_argument("--steps", type=arguments.positive_int, default=Explain.steps, help="Integrated Gradients' steps from the baseline")
-    parser.add_argument("--baseline", choices=BASELINES, default=Explain.baseline,
+    parser.add_argument("--samples", type=arguments.positive_int, default=ExplainSettings.samples, help="SmoothGrad's noisy copies per image")
+    parser.add_argument("--noise", type=arguments.fraction, default=ExplainSettings.noise, help="SmoothGrad's noise, a share of the image's pixel range")
+    parser.add_argument("--steps", type=arguments.positive_int, default=ExplainSettings.steps, help="Integrated Gradients' steps from the baseline")
+    parser.add_argument("--baseline", choices=BASELINES, default=ExplainSettings.baseline,
                         help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
                              "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
     parser.add_argument("--patch", type=arguments.positive_int, default=None,
                         help="occlusion's square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
     parser.add_argument("--stride", type=arguments.positive_int, default=None, help="occlusion's step between patches (default: half the patch)")
-    parser.add_argument("--lime-samples", type=arguments.positive_int, default=Explain.lime_samples, help="LIME's perturbed copies per image")
-    parser.add_argument("--max-side", type=arguments.positive_int, default=Explain.max_side,
+    parser.add_argument("--lime-samples", type=arguments.positive_int, default=ExplainSettings.lime_samples, help="LIME's perturbed copies per image")
+    parser.add_argument("--max-side", type=arguments.positive_int, default=ExplainSettings.max_side,
                         help="occlusion and LIME work on a copy of a larger picture shrunk to this side, and map back")
-    parser.add_argument("--seed", type=arguments.nonnegative_int, default=Explain.seed, help="seed for SmoothGrad's noise and LIME")
+    parser.add_argument("--seed", type=arguments.nonnegative_int, default=ExplainSettings.seed, help="seed for SmoothGrad's noise and LIME")
     parser.add_argument("--max-figures", type=arguments.nonnegative_int, default=MAX_FIGURES,
                         help="draw the first this many images' figures (every map is in attributions.npz)")
     arguments.add_data_argument(parser)
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
             images, labels, keys = photos(view, pictures, args.image, args.shift)
         else:
             images, labels, keys = digits(view, args)
-        how = {name: getattr(args, name) for name in settings.Explain.__dataclass_fields__}
+        how = {name: getattr(args, name) for name in settings.ExplainSettings.__dataclass_fields__}
         saved = {}
         for group in same_size(images):
             batch = np.stack([images[i] for i in group])
@@ -146,7 +146,7 @@ def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarr
 
     if shift:
         raise arguments.InputError("--shift moves MNIST digits: leave it out with --image")
-    images = [api.model_size(view, imaging.to_pixels(picture, view.channels)[0][None], name=path)[0]
+    images = [api.model_size(view, imaging.pixels_of(picture, view.channels)[0][None], name=path)[0]
               for picture, path in zip(pictures, paths)]
     keys = [os.path.splitext(os.path.basename(path))[0] for path in paths]
     if len(set(keys)) < len(keys):

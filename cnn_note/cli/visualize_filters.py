@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from cnn_note.cli import arguments
-from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PARAMS, Pictures
+from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PARAMS, PictureSettings
 
 PROG = "visualize_filters.py"
 MODEL = os.path.join("results", "cnn", "model.keras")
@@ -34,12 +34,12 @@ def parse_args(argv: list[str] | None):
                         help="layer(s) to show, comma-separated (default: every conv layer when there are at most 4, else three)")
     parser.add_argument("--filters", type=arguments.int_list, default=None,
                         help=f"filter indices such as 0,3,7 or 0-15 (default: all, at most the first {MAX_FILTERS})")
-    parser.add_argument("--param", choices=PARAMS, default=Pictures.param,
+    parser.add_argument("--param", choices=PARAMS, default=PictureSettings.param,
                         help="what the ascent moves: a Fourier-basis picture with decorrelated colour under random moves, as in Distill's "
                              "Feature Visualization, or the pixels with jitter and blur (default: fourier for colour models, "
                              "pixels for grey ones such as the note's CNN)")
-    arguments.add_ascent_arguments(parser, Pictures, per="per image")
-    parser.add_argument("--size", type=arguments.positive_int, default=Pictures.size, help="canvas side for the filter images (conv layers take any size)")
+    arguments.add_ascent_arguments(parser, PictureSettings, per="per image")
+    parser.add_argument("--size", type=arguments.positive_int, default=PictureSettings.size, help="canvas side for the filter images (conv layers take any size)")
     parser.add_argument("--classes", type=arguments.int_list, default=None,
                         help=f"classes to draw, such as 0-9 (default: all when the model has at most {MAX_CLASSES})")
     parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
             picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
         names = view.class_names(args.class_names)
         source = api.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
-        how = {key: getattr(args, key) for key in Pictures.__dataclass_fields__}
+        how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
         arrays, drawn = {}, {}
 
         for layer, filters in chosen.items():

@@ -432,7 +432,7 @@ def from_path(path: str, channels: int, size: tuple[int, int] | None, log: Calla
         log(f"examples: {skipped} of {len(files)} files in {path} are not pictures and were skipped")
 
     def read(index: int) -> np.ndarray:
-        pixels, _ = imaging.to_pixels(imaging.open_image(os.path.join(path, readable[index])), channels)
+        pixels, _ = imaging.pixels_of(imaging.open_image(os.path.join(path, readable[index])), channels)
         target = size or imaging.within(pixels.shape[:2], SCAN_SIDE)
         return pixels if pixels.shape[:2] == target else imaging.resize_area(pixels, target)
 

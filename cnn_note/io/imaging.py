@@ -58,7 +58,7 @@ def open_image(path: str) -> Image.Image:
         raise InputError(f"{path} is truncated or damaged ({error}): save it again") from None
 
 
-def to_pixels(image: Image.Image, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
+def pixels_of(image: Image.Image, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
     """A picture as pixels 0..1 (H, W, channels), shrunk to `max_side` if given and larger; also a note when shrunk.
 
     16-bit greyscale is scaled from 0..65535; a grey picture for a 3-channel model is repeated
@@ -74,5 +74,5 @@ def to_pixels(image: Image.Image, channels: int, max_side: int | None = None) ->
 
 
 def load_image(path: str, channels: int, max_side: int | None = None) -> tuple[np.ndarray, str | None]:
-    """open_image, then to_pixels."""
-    return to_pixels(open_image(path), channels, max_side)
+    """open_image, then pixels_of."""
+    return pixels_of(open_image(path), channels, max_side)

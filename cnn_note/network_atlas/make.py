@@ -57,7 +57,7 @@ def default_out(view: View, model) -> str:
     return os.path.join("results", "atlas", re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "model")
 
 
-def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.Pictures) -> dict[str, np.ndarray]:
+def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.PictureSettings) -> dict[str, np.ndarray]:
     """Units first .. first + count - 1 of `layer`: the pictures that maximise and minimise each one's mean activation,
     and those activations, ascended together by cn.filter_pictures' code (render.filter_patterns) as one batch."""
     param = api.parameterisation(view, chosen.param)
@@ -71,7 +71,7 @@ def piece_pictures(view: View, layer: str, first: int, count: int, chosen: setti
 
 
 def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
-                 chosen: settings.Pictures) -> tuple[str, int, dict]:
+                 chosen: settings.PictureSettings) -> tuple[str, int, dict]:
     """A Ray task: one piece of a layer's units (see piece_pictures)."""
     return layer, first, piece_pictures(on_ray.worker_view(model, suffix, convention), layer, first, count, chosen)
 
@@ -99,7 +99,7 @@ class Plan:
     layers: list[str]
     keys: dict[str, str]  # layer -> its file name (see slug)
     piece: int  # units ascended together (see PIECE)
-    chosen: settings.Pictures
+    chosen: settings.PictureSettings
     examples: int
     source: dataset_examples.Source | None
     class_inputs: int
@@ -144,7 +144,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
          log: Callable[[str], None] = print, **how) -> Plan:
     """Check every input and settle what the atlas holds; writes nothing."""
     view = api.view_of(model, input_range, preprocess, head, output)
-    chosen = settings.make(settings.Pictures, "atlas", how)
+    chosen = settings.make(settings.PictureSettings, "atlas", how)
     for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(f"{name}={value!r}: it must be a whole number of at least 0")
@@ -419,7 +419,7 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
             ("auto", "host:6379" or "ray://host:10001"); None: in this process.
         progress: whether to show progress bars and print the lines.
         log: where each line goes (default: print, or nowhere with progress=False).
-        **how: the pictures' settings, as filter_pictures' (settings.Pictures): size, param, steps, step_size, jitter,
+        **how: the pictures' settings, as filter_pictures' (settings.PictureSettings): size, param, steps, step_size, jitter,
             blur, seed.
 
     Returns:

@@ -28,7 +28,7 @@ MAX_VALUES = 2**31 - 1  # TensorFlow's CPU kernels index a tensor with 32 bits: 
 
 
 @dataclass(frozen=True)
-class Settings:
+class AscentSettings:
     """How to ascend: the step and the regularisers that keep pictures readable (0 switches one off)."""
 
     steps: int = 100
@@ -125,7 +125,7 @@ def make_fourier_step(objective: Objective, height: int, width: int, moves: tran
     return compile_steps(score, advance)
 
 
-def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: Settings, pictures: Callable,
+def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: AscentSettings, pictures: Callable,
           on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
     """Call `step` (from compile_steps) until `settings.steps` steps have run; returns the final state.
 
@@ -148,7 +148,7 @@ def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings:
     return state
 
 
-def ascend(step: Callable, images: np.ndarray, settings: Settings, on_progress: Callable | None = None,
+def ascend(step: Callable, images: np.ndarray, settings: AscentSettings, on_progress: Callable | None = None,
            stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
     """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images (see drive())."""
     rng = np.random.default_rng(settings.seed)
@@ -166,7 +166,7 @@ def ascend(step: Callable, images: np.ndarray, settings: Settings, on_progress: 
     return state[0].numpy()
 
 
-def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width: int, settings: Settings,
+def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width: int, settings: AscentSettings,
                    on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
     """`settings.steps` Adam steps on height x width Fourier-basis pictures from `spectra` (parameterisation.start); pixels 0..1.
 
@@ -232,7 +232,7 @@ def tiled_gradient(gradient: Callable, images: tf.Tensor, tile: int, shift: tupl
     return total, tf.roll(tf.concat(rows, axis=1), [-shift[0], -shift[1]], axis=[1, 2])
 
 
-def ascend_tiled(gradient: Callable, images: np.ndarray, settings: Settings, tile: int,
+def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSettings, tile: int,
                  stop_above: float | None = None, on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`settings.steps` ascent steps on images of any size, scored tile by tile (see tiled_gradient).
 

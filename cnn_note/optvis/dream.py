@@ -60,8 +60,8 @@ def check_size(height: int, width: int, octaves: int, scale: float, need: int) -
 
 
 
-def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
-          settings: ascent.Settings, tile: int = 1024, max_loss: float | None = None,
+def ascend_octaves(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
+          settings: ascent.AscentSettings, tile: int = 1024, max_loss: float | None = None,
           log: Callable[[str], None] = print, frames: list | None = None, on_step: Callable[[], None] | None = None) -> np.ndarray:
     """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
 
@@ -70,7 +70,7 @@ def dream(view: View, images: np.ndarray, weights: dict[str, float], octaves: in
     at most FRAME_SIDE pixels a side, are appended to it, one (B, h, w, C) array a frame.
     `on_step()` is called after every step.
     """
-    gradient = ascent.make_tile_gradient(objectives.dream(view.features(list(weights)), list(weights.values())))
+    gradient = ascent.make_tile_gradient(objectives.dream_loss(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
     frame_shape = within(images.shape[1:3], FRAME_SIDE)
     every = max(1, settings.steps * octaves // 30)

@@ -94,7 +94,7 @@ def class_score(scores: keras.Model, classes: Sequence[int]) -> Objective:
     return objective
 
 
-def dream(features: keras.Model, weights: Sequence[float]) -> Objective:
+def dream_loss(features: keras.Model, weights: Sequence[float]) -> Objective:
     """Deep dream: sum over layers of weight x mean(a^2), so what a layer sees is amplified either sign."""
     weights = [float(weight) for weight in weights]
 

@@ -17,7 +17,7 @@ def batch_size(view: View, layer: str, count: int, size: int) -> int:
     return view.batch([layer], size, size, count, f"--size {size}: a {size}x{size} picture of {layer}", "use a smaller --size")
 
 
-def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.Settings,
+def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.AscentSettings,
                     on_progress: Callable | None = None, chunk: int | None = None, param: str = "pixels",
                     frames: list | None = None, every: int = ascent.STEPS_PER_CALL,
                     negative: bool = False, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +57,7 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
     return np.concatenate(images), np.concatenate(scores)
 
 
-def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.Settings,
+def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.AscentSettings,
                    on_progress: Callable | None = None, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
     """Ascend each class's score (see heads.Head) from the same start; returns images and the probability of each."""
     classes = list(classes)
@@ -91,7 +91,7 @@ def pixels(param: str, starts: np.ndarray, height: int, width: int) -> np.ndarra
     return starts
 
 
-def run(param: str, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.Settings,
+def run(param: str, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.AscentSettings,
         on_progress: Callable | None = None, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
     """The ascent for `param` from `starts`: pictures, pixels 0..1."""
     if param == "fourier":

@@ -77,7 +77,7 @@ def feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], title: str, col
     return image_grid(tiles, titles, f"{title}: input and the layers' outputs (brighter = stronger match)", columns, cmap="viridis")
 
 
-def dream(original: np.ndarray, dreamed: np.ndarray, title: str) -> Figure:
+def dream_figure(original: np.ndarray, dreamed: np.ndarray, title: str) -> Figure:
     """Original | dreamed | difference averaged over colours (red: brighter, blue: darker), side by side."""
     # Each panel is about 300 pixels wide: drawing a 4000-pixel photo at full size would only cost memory.
     stride = max(1, math.ceil(max(original.shape[:2]) / 600))
@@ -142,7 +142,7 @@ def explanation_rows(rows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], 
     columns = 1 + max(len(maps) for _, _, maps in rows)
     figure, axes = _subplots(len(rows), columns, figsize=(2.2 * columns, 2.3 * len(rows) + 0.4), squeeze=False, layout="constrained")
     for ax_row, (label, image, maps) in zip(axes, rows):
-        # As in dream(): about 300 pixels a panel is all a figure can show of a large photo.
+        # As in dream_figure(): about 300 pixels a panel is all a figure can show of a large photo.
         stride = max(1, math.ceil(max(image.shape[:2]) / 300))
         image = image[::stride, ::stride]
         faint = image.mean(axis=-1)
@@ -292,7 +292,7 @@ def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.n
             ax.set_title("dreamed", fontsize=9)
             ax.axis("off")
             return ax
-        return dream(original, dreamed, ", ".join(f"{name}={weight:g}" for name, weight in result.layers.items()))
+        return dream_figure(original, dreamed, ", ".join(f"{name}={weight:g}" for name, weight in result.layers.items()))
     if isinstance(result, dict) and result and all(np.ndim(maps) == 3 for maps in result.values()):
         if ax is not None:
             name, maps = next(iter(result.items()))

@@ -9,7 +9,7 @@ from PIL import Image
 
 from cnn_note import attribution
 from cnn_note.attribution import faithfulness
-from cnn_note.attribution.methods import Settings
+from cnn_note.attribution.methods import ExplainSettings
 from cnn_note.backend import keras, tf
 from cnn_note.cli import explain
 from cnn_note.core.views import View
@@ -44,7 +44,7 @@ def test_gradient_of_a_linear_score_is_the_weights_magnitude_largest_over_channe
 def test_integrated_gradients_of_a_linear_score_from_black_is_weights_times_input_exactly():
     model = linear_model()
     x, classes = images(3), np.array([2, 0, 1])
-    maps, error = attribution.integrated_gradients(View.of(model, maps=False), x, classes, Settings(steps=8))
+    maps, error = attribution.integrated_gradients(View.of(model, maps=False), x, classes, ExplainSettings(steps=8))
     for map_, image, cls in zip(maps, x, classes):
         np.testing.assert_allclose(map_, (weights_of(model, cls) * image)[..., 0], rtol=1e-5, atol=1e-7)
     assert error.max() < 1e-5  # completeness to float precision
@@ -52,7 +52,7 @@ def test_integrated_gradients_of_a_linear_score_from_black_is_weights_times_inpu
 
 def test_integrated_gradients_completeness_holds_for_a_real_network(random_cnn_file):
     view = View.of(models.load_trained(random_cnn_file, "x"), maps=False)
-    _, error = attribution.integrated_gradients(view, images(2, 28, 28), np.array([3, 5]), Settings(baseline="blur"))
+    _, error = attribution.integrated_gradients(view, images(2, 28, 28), np.array([3, 5]), ExplainSettings(baseline="blur"))
     assert error.max() < 0.05
 
 
@@ -60,7 +60,7 @@ def test_occlusion_of_a_patch_is_the_probability_drop_computed_by_hand():
     model = linear_model()
     view = View.of(model, maps=False)
     x, cls = images(1), 1
-    maps = attribution.occlusion(view, x, np.array([cls]), Settings(patch=3, stride=3))
+    maps = attribution.occlusion(view, x, np.array([cls]), ExplainSettings(patch=3, stride=3))
     before = model(x).numpy()[0, cls]
     # 6x5 with a 3-pixel patch every 3: rows start at 0, 3 and columns at 0, 2 (the last flush with the edge).
     for top, left in [(0, 0), (3, 0)]:
@@ -106,14 +106,14 @@ def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
     model = rgb_residual_model()
     x = images(1, 90, 120, 3)
     view = View.of(model, maps=False)
-    maps = attribution.occlusion(view, x, np.array([0]), Settings(max_side=40))
+    maps = attribution.occlusion(view, x, np.array([0]), ExplainSettings(max_side=40))
     assert maps.shape == (1, 90, 120) and np.isfinite(maps).all()
     # The same as occluding the 30x40 copy by hand and enlarging its map: the model saw the small picture only.
     small = tf.image.resize(x, (30, 40), method="area").numpy()
-    by_hand = attribution.occlusion(view, small, np.array([0]), Settings(max_side=512))
+    by_hand = attribution.occlusion(view, small, np.array([0]), ExplainSettings(max_side=512))
     np.testing.assert_allclose(maps[0], tf.image.resize(by_hand[..., None].astype("float32"), (90, 120)).numpy()[0, ..., 0],
                                rtol=1e-5, atol=1e-7)
-    full = attribution.occlusion(view, x, np.array([0]), Settings(max_side=512))
+    full = attribution.occlusion(view, x, np.array([0]), ExplainSettings(max_side=512))
     assert not np.allclose(maps, full, atol=1e-4)
 
 
@@ -140,7 +140,7 @@ def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_
     chosen = [int(np.where(test.y == digit)[0][k]) for k in range(2) for digit in range(10)]
     x = data.to_inputs(test.x[chosen], (28, 28, 1))
     classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
-    maps, _ = attribution.explain(view, x, classes, list(attribution.METHODS), Settings(lime_samples=300), log=lambda line: None)
+    maps, _ = attribution.explain(view, x, classes, list(attribution.METHODS), ExplainSettings(lime_samples=300), log=lambda line: None)
     random = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.random_order(len(x), 784), insertion=False)).mean()
     for method, values in maps.items():
         deletion = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.most_first(values), insertion=False)).mean()

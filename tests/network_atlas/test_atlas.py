@@ -491,7 +491,7 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
     keras.utils.set_random_seed(4)
     inputs = keras.Input((12, 12, 1))
     view = cn.view_of(keras.Model(inputs, keras.layers.Conv2D(10, 3, name="c")(inputs)))
-    chosen = settings.Pictures(size=12, steps=3)
+    chosen = settings.PictureSettings(size=12, steps=3)
     pieces = [piece_pictures(view, "c", first, min(PIECE, 10 - first), chosen) for first in range(0, 10, PIECE)]
     drawn = cn.filter_pictures(view, "c", chunk=PIECE, examples=0, progress=False, size=12, steps=3)
     assert np.array_equal(np.concatenate([piece["image"] for piece in pieces]), drawn.images)

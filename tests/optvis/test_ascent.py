@@ -18,7 +18,7 @@ def cnn():
 def rises(objective, images, steps=8, **settings):
     step = ascent.make_step(objective)
     before = objective(tf.constant(images)).numpy()
-    after_images = ascent.ascend(step, images, ascent.Settings(steps=steps, **settings))
+    after_images = ascent.ascend(step, images, ascent.AscentSettings(steps=steps, **settings))
     after = objective(tf.constant(after_images)).numpy()
     return before, after
 
@@ -48,16 +48,16 @@ def test_class_logit_rises(cnn):
 
 
 def test_dream_loss_rises_on_a_non_square_image(cnn):
-    objective = objectives.dream(cnn.features(["conv1", "conv2"]), [1.0, 2.0])
+    objective = objectives.dream_loss(cnn.features(["conv1", "conv2"]), [1.0, 2.0])
     images = np.random.default_rng(0).random((1, 45, 31, 1)).astype("float32")
     before, after = rises(objective, images, jitter=0, blur=0.0)
     assert after[0] > before[0]
 
 
 def test_step_is_traced_once_per_shape_not_per_step(cnn):
-    step = ascent.make_step(objectives.dream(cnn.features(["conv1"]), [1.0]))
+    step = ascent.make_step(objectives.dream_loss(cnn.features(["conv1"]), [1.0]))
     for size, steps in ((28, 5), (28, ascent.STEPS_PER_CALL * 2 + 3), (40, 5)):
-        ascent.ascend(step, ascent.start_images(2, size, size), ascent.Settings(steps=steps, step_size=0.001 * steps))
+        ascent.ascend(step, ascent.start_images(2, size, size), ascent.AscentSettings(steps=steps, step_size=0.001 * steps))
     assert step.experimental_get_tracing_count() == 2
 
 
@@ -66,10 +66,10 @@ def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
     step = ascent.make_step(objective)
     start = ascent.start_images(2, 28, 28)
     seen = []
-    ascent.ascend(step, start, ascent.Settings(steps=ascent.STEPS_PER_CALL + 7), lambda done, values, images: seen.append(done))
+    ascent.ascend(step, start, ascent.AscentSettings(steps=ascent.STEPS_PER_CALL + 7), lambda done, values, images: seen.append(done))
     assert seen == [ascent.STEPS_PER_CALL, ascent.STEPS_PER_CALL + 7]
-    one = ascent.ascend(step, start, ascent.Settings(steps=1))
-    stopped = ascent.ascend(step, start, ascent.Settings(steps=40), lambda done, values, images: seen.append(done), stop_above=-1e9)
+    one = ascent.ascend(step, start, ascent.AscentSettings(steps=1))
+    stopped = ascent.ascend(step, start, ascent.AscentSettings(steps=40), lambda done, values, images: seen.append(done), stop_above=-1e9)
     np.testing.assert_array_equal(stopped, one)
     assert seen[-1] == 1
 
@@ -78,7 +78,7 @@ def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
     step = ascent.make_step(objectives.filter_mean(cnn, "conv1", [0, 1]))
 
     def run(seed):
-        return ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.Settings(steps=5, seed=seed))
+        return ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.AscentSettings(steps=5, seed=seed))
 
     first, again, other = run(0), run(0), run(1)
     np.testing.assert_array_equal(first, again)

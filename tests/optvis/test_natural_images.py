@@ -48,7 +48,7 @@ def test_the_value_before_the_relu_for_relu_convs_relu_layers_and_relu_activatio
 @pytest.mark.parametrize("param, margin, steps", [("pixels", 0.4, 60), ("fourier", 0.1, 100)])
 def test_no_filter_stays_grey_when_ascended_before_the_relu(param, margin, steps):
     view = View.of(relu_model(silent=3, margin=margin))
-    settings = ascent.Settings(steps=steps, step_size=0.05, seed=0)
+    settings = ascent.AscentSettings(steps=steps, step_size=0.05, seed=0)
     _, after_relu = render.filter_patterns(view, "conv", list(range(8)), 24, settings, param=param)
     assert (after_relu > 0).all(), after_relu  # reported after the ReLU, as ever
     # Ascended after the ReLU instead, a filter silent on the start has no gradient and stays at 0.
@@ -82,7 +82,7 @@ def test_moves_keep_a_picture_still_when_zero_and_repeat_with_the_seed():
 
 def test_fourier_ascent_raises_filters_and_classes_and_keeps_pixels_unclipped():
     view = View.of(rgb_residual_model())
-    settings = ascent.Settings(steps=40, seed=0)
+    settings = ascent.AscentSettings(steps=40, seed=0)
     objective = objectives.filter_mean(view, "add", [0, 3, 5], before_relu=True)
     starts = render.start("fourier", 3, 32, 32, 3, 0)
     before = objective(tf.constant(render.pixels("fourier", starts, 32, 32))).numpy()
