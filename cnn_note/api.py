@@ -12,113 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from cnn_note import attribution, dataset_examples, settings
+from cnn_note.attribution import choice
 from cnn_note.backend import keras
 from cnn_note.core import checks
-from cnn_note.core.loading import load
+from cnn_note.core.inputs import model_size, pictures_of, view_of
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
-from cnn_note.io.progress import Bar, keras_verbosity, show_figures_inline
+from cnn_note.io.progress import Bar, keras_verbosity, log_lines, show_figures_inline
 from cnn_note.note import data, models, training
-from cnn_note.optvis import ascent, dream, render
+from cnn_note.optvis import ascent, dream, parameterisation, render
 from cnn_note.plots import figures
 from cnn_note.results import Dream, Explanation, Pictures
-
-
-def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
-            output: str | int | None = None, maps: bool = True) -> View:
-    """The model as the look-inside tools see it: a View, which every call here takes in place of a model.
-
-    Viewing a model once and passing the View to several calls reads a file or builds a network only once.
-
-    Args:
-        model: a keras.Model in memory (Sequential or functional, a base network nested in a fine-tuned one included),
-            a model file (.keras or legacy .h5), a keras.applications network by name ("vgg16", "inception_v3", ...:
-            built with its ImageNet weights, which Keras downloads once), or a View, returned as it is.
-        input_range: the model's own pixel range (low, high) when it is not 0..1, such as (0, 255) for the TensorFlow
-            tutorials' models; as --input-range. The tools always work on pixels 0..1 and map them to it.
-        preprocess: the keras.applications name whose preprocess_input the model expects (a fine-tuned network saved
-            as a file); as --preprocess. A network by name gets its own.
-        head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
-        output: the output to score, by its layer's name or its index, for a model with several.
-        maps: whether the model must have a layer with a (batch, height, width, channels) output; False (as explain
-            uses) also takes a model on flat vectors of a square's pixels, such as the note's DNN.
-
-    Returns:
-        View: the model seen through pixels 0..1: its layers at any input size, class scores and probabilities, and
-            batches that fit the memory free.
-
-    Raises:
-        InputError: not a model, a missing or damaged model file, an unknown network name, a model with several
-            inputs, channels first, weights that are not finite, no 4-D layer (with maps=True), or the --layout note
-            CNN, whose maps have no image axes.
-    """
-    if isinstance(model, View):
-        return model
-    return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output)
-
-
-def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:
-    """Pictures as float32 (N, H, W, C) for the view, checked: rank, channels, finite pixels 0..1, not empty."""
-    try:
-        pixels = np.asarray(images, dtype="float32")
-    except (TypeError, ValueError) as error:
-        raise InputError(f"{what} are not numbers ({error}): give a numpy array or tensor of pixels 0..1") from None
-    if pixels.ndim == 3:
-        pixels = pixels[None]
-    if pixels.ndim != 4 or pixels.shape[-1] != view.channels or (one and len(pixels) != 1):
-        shape = f"(H, W, {view.channels})" if one else f"(N, H, W, {view.channels}) or (H, W, {view.channels}) for one picture"
-        raise InputError(f"{what} have shape {pixels.shape}: {view.label} takes {view.channels}-channel pictures, {shape}")
-    if not len(pixels):
-        raise InputError(f"{what} hold no picture: give at least one")
-    if not np.isfinite(pixels).all():
-        raise InputError(f"{what} hold NaN or infinite pixels: give finite pixels 0..1")
-    if pixels.min() < -1e-3 or pixels.max() > 1 + 1e-3:
-        raise InputError(f"{what} have pixels from {pixels.min():g} to {pixels.max():g}, not 0..1: divide 0..255 pictures by 255 "
-                         "(the model's own range goes in input_range=, or preprocess=)")
-    return pixels
-
-
-def lines(log: Callable[[str], None] | None, progress: bool) -> Callable[[str], None]:
-    """Where a call's progress lines go: `log` when given, else print, or nowhere when progress is off."""
-    return log or (print if progress else (lambda line: None))
-
-
-def model_size(view: View, pixels: np.ndarray, log: Callable[[str], None] = print, name: str = "the pictures") -> np.ndarray:
-    """Pictures resized to the model's own size when it takes only one, with a line."""
-    if view.size and pixels.shape[1:3] != view.size:
-        log(f"{name}: {pixels.shape[2]}x{pixels.shape[1]} resized to the model's {view.size[1]}x{view.size[0]}")
-        pixels = imaging.resize_area(pixels, view.size)
-    return pixels
-
-
-def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None, log: Callable[[str], None] = print) -> list[str]:
-    """The methods to run: those asked (a list, or comma-separated), else all; Grad-CAM needs a 4-D layer (skipped with a
-    line when defaulted, refused when asked); an unknown, doubled or empty choice is refused."""
-    methods = list(attribution.METHODS) if asked is None else \
-        [name.strip() for name in (asked.split(",") if isinstance(asked, str) else asked)]
-    if not any(methods):
-        raise InputError(Argument("methods", python=f"methods={asked!r}"), f" is empty: name at least one of {', '.join(attribution.METHODS)}")
-    unknown = [name for name in methods if name not in attribution.METHODS]
-    if unknown:
-        raise InputError(f"unknown method {unknown[0]!r} in ", Argument("methods"), f": choose from {', '.join(attribution.METHODS)}")
-    twice = next((name for index, name in enumerate(methods) if name in methods[:index]), None)
-    if twice:
-        raise InputError(Argument("methods"), f" names {twice} twice: give each method once")
-    if "gradcam" in methods and layer is None:
-        if asked is not None:
-            raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none "
-                             "(a DNN's layers are vectors): leave gradcam out of ", Argument("methods"))
-        log(f"gradcam: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
-        methods.remove("gradcam")
-    return methods
 
 
 def explain(model, images, classes=None, methods: Sequence[str] | str | None = None, *, input_range=None, preprocess=None,
@@ -166,12 +76,12 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             names that are not one per class; an unknown setting in `how` or a bad value; a model the tools do not take
             (see view_of).
     """
-    log = lines(log, progress)
+    log = log_lines(log, progress)
     view = view_of(model, input_range, preprocess, head, output, maps=False)
     the_head = view.head
     chosen = settings.make(settings.ExplainSettings, "explain", how)
     layer = attribution.gradcam_layer(view, chosen.layer)
-    methods = methods_of(view, methods, layer, log)
+    methods = choice.methods_of(view, methods, layer, log)
     names = view.class_names(class_names)
     pixels = model_size(view, pictures_of(images, view), log)
     outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels)
@@ -191,76 +101,6 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
         maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.advance)
     return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
                        names, the_head)
-
-
-def ascent_settings(chosen: settings.PictureSettings | settings.DreamSettings) -> ascent.AscentSettings:
-    """How to ascend, from picture or dream settings: the step and the regularisers."""
-    return ascent.AscentSettings(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
-
-
-def parameterisation(view: View, asked: str | None) -> str:
-    """What the ascent moves: as asked, else Fourier-basis pictures for a colour model and pixels for a grey one."""
-    return asked or ("fourier" if view.channels == 3 else "pixels")
-
-
-def checked_filters(view: View, layer: str, filters: Sequence[int] | None, cap: int | None = None) -> list[int]:
-    """The filters asked for, checked against the layer, else all of them (the first `cap` when given)."""
-    view.check_layers([layer])
-    if filters is None:
-        return list(range(min(view.filters(layer), cap or view.filters(layer))))
-    filters = [int(index) for index in np.atleast_1d(filters)]
-    render.check_filters(view, layer, filters)
-    return filters
-
-
-def example_source(view: View, examples_from=None, count: int = settings.EXAMPLES, log: Callable[[str], None] = print,
-                   mnist: str | None = None) -> dataset_examples.Source | None:
-    """Where `count` dataset examples a filter come from: `examples_from` (a folder of pictures, an .npz of images, an
-    array, or a Source), else the MNIST test set (load_mnist(mnist)) for a 1-channel model, else None, with a line saying
-    how to add them. Fewer inputs than `count` are refused."""
-    source = _source(view, examples_from, log, mnist)
-    if source is not None and count > len(source):
-        raise InputError(Argument("examples", count), f" is more than the {len(source)} inputs: use at most {len(source)}")
-    return source
-
-
-def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | None) -> dataset_examples.Source | None:
-    if isinstance(examples_from, dataset_examples.Source):
-        return examples_from
-    if examples_from is None and view.channels != 1:
-        log("examples: none for a colour model without pictures to rank: give examples_from= (--examples-from) a folder "
-            "of pictures or an .npz of images")
-        return None
-    if examples_from is None:
-        _, test = load_mnist(mnist)
-        return dataset_examples.from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
-    if isinstance(examples_from, (str, os.PathLike)):
-        if not os.path.exists(examples_from):
-            raise InputError(Argument("examples_from", os.fspath(examples_from)), " not found: give a folder of pictures or an .npz of images")
-        return dataset_examples.from_path(os.fspath(examples_from), view.channels, view.size, log)
-    return dataset_examples.from_array(np.asarray(examples_from), view.channels, "examples_from", view.size)
-
-
-def dataset_examples_of(model, chosen: dict[str, Sequence[int]], examples: int = settings.EXAMPLES, examples_from=None,
-                        whole: bool = False, *, input_range=None, preprocess=None, progress: bool = True,
-                        log: Callable[[str], None] | None = None, scanned: tuple | None = None) -> dict[str, dataset_examples.Examples]:
-    """For every {layer: filters}, in one pass over the inputs (see example_source), the `examples` inputs whose strongest
-    response is highest and the `examples` whose weakest is lowest; {} when there are no inputs to rank. `scanned`: that
-    pass already made (dataset_examples.merged of shards' scans, as the atlas makes them with Ray)."""
-    log = lines(log, progress)
-    view = view_of(model, input_range, preprocess)
-    chosen = {layer: checked_filters(view, layer, filters, settings.MAX_FILTERS) for layer, filters in chosen.items()}
-    if examples < 0 or isinstance(examples, bool) or not isinstance(examples, int):
-        raise InputError(f"examples={examples!r}: it must be a whole number of at least 0 (0: none)")
-    source = example_source(view, examples_from, examples, log) if examples else None
-    if source is None:
-        return {}
-    start = time.perf_counter()
-    with Bar(len(source), "examples", "picture", progress) as bar:
-        found = dataset_examples.find(view, chosen, source, examples, whole, bar.advance, scanned)
-    seconds = time.perf_counter() - start
-    log(f"examples: {source.description} ranked for {', '.join(chosen)} in {seconds:.1f} s")
-    return {layer: dataclasses.replace(examples_of_layer, seconds=seconds) for layer, examples_of_layer in found.items()}
 
 
 def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, input_range=None, preprocess=None,
@@ -304,12 +144,12 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     """
     view = view_of(model, input_range, preprocess)
     chosen = settings.make(settings.PictureSettings, "filter_pictures", how)
-    filters = checked_filters(view, layer, filters, settings.MAX_FILTERS)
+    filters = render.chosen_filters(view, layer, filters, settings.MAX_FILTERS)
     need = view.smallest_side([layer])
     if chosen.size < need:
         raise InputError(Argument("size", chosen.size), f" is too small for {layer}: use at least {need}")
-    param = parameterisation(view, chosen.param)
-    steps = ascent_settings(chosen)
+    param = parameterisation.choose(view.channels, chosen.param)
+    steps = ascent.AscentSettings.of(chosen)
     kept = [] if frames else None
     with Bar(chosen.steps, layer, "step", progress) as bar:
         images, activations = render.filter_patterns(
@@ -318,16 +158,8 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             every=max(1, chosen.steps // 30) if frames else ascent.STEPS_PER_CALL)
     found = Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
                      [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept)
-    ranked = dataset_examples_of(view, {layer: filters}, examples, examples_from, examples_whole, progress=progress, log=log)
-    return with_examples(view, found, ranked.get(layer))
-
-
-def with_examples(view: View, found: Pictures, examples: dataset_examples.Examples | None) -> Pictures:
-    """Filter pictures with their dataset examples, and each picture's strongest unit to hold beside the examples'."""
-    if examples is None:
-        return found
-    strongest, score = dataset_examples.responses(view, found.layer, found.filters, found.images)
-    return dataclasses.replace(found, examples=examples, optimised=strongest, optimised_score=score)
+    ranked = dataset_examples.ranked(view, {layer: filters}, examples, examples_from, examples_whole, progress=progress, log=log)
+    return dataset_examples.with_examples(view, found, ranked.get(layer))
 
 
 def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=None, preprocess=None, head: str = "auto",
@@ -374,8 +206,8 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     if bad:
         raise InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{the_head.classes - 1}")
     names = view.class_names(class_names)
-    param = parameterisation(view, chosen.param) if prior else "pixels"
-    steps = ascent_settings(chosen) if prior else dataclasses.replace(ascent_settings(chosen), jitter=0, blur=0.0)
+    param = parameterisation.choose(view.channels, chosen.param) if prior else "pixels"
+    steps = ascent.AscentSettings.of(chosen) if prior else dataclasses.replace(ascent.AscentSettings.of(chosen), jitter=0, blur=0.0)
     with Bar(chosen.steps, "classes", "step", progress) as bar:
         images, confidence = render.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),
                                                      param)
@@ -424,7 +256,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
             wrong shape or channels, not finite, or not 0..1; an octave_scale below 1, an unknown setting in `how` or
             a bad value; a model the tools do not take (see view_of).
     """
-    log = lines(log, progress)
+    log = log_lines(log, progress)
     view = view_of(model, input_range, preprocess)
     chosen = settings.make(settings.DreamSettings, "deep_dream", how)
     settings.check_octave_scale(chosen.octave_scale)
@@ -442,7 +274,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     tile = min(chosen.tile, max(pixels.shape[1:3]))
     ascent.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(pixels), 1,
                          f"a {tile}x{tile} tile of {len(pixels)} image(s)", "use a smaller --tile")
-    steps = ascent_settings(chosen)
+    steps = ascent.AscentSettings.of(chosen)
     log(f"dreaming {len(pixels)} image(s) of {pixels.shape[1]}x{pixels.shape[2]} with {view.label} on "
         + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
     kept = [] if frames else None
@@ -561,7 +393,7 @@ def train(model: keras.Model, mnist: tuple, *, progress: bool = True, **recipe) 
             classes; an unknown setting in `recipe` or a bad value.
     """
     chosen = settings.make(settings.Recipe, "train", recipe)
-    check_digit_model(model)
+    _check_digit_model(model)
     train_split, test_split = mnist
     config = training.Config(**dataclasses.asdict(chosen), verbose=keras_verbosity() if progress else 0)
     shape = model.input_shape[1:]
@@ -570,7 +402,7 @@ def train(model: keras.Model, mnist: tuple, *, progress: bool = True, **recipe) 
     return training.fit(model, config, *prepared)
 
 
-def check_digit_model(model) -> None:
+def _check_digit_model(model) -> None:
     """One line unless `model` is a keras.Model of one input that takes 28x28 digits (flat, (28, 28, 1) or (1, 28, 28))
     and gives 10 outputs, as the note's recipe trains."""
     fix = "give cn.build_cnn(), cn.build_dnn() or a model like them"

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from conftest import run_script
 
 import cnn_note as cn
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import writing
-from conftest import run_script
 
 
 def test_an_argument_is_a_keyword_in_python_and_a_flag_on_the_command_line():

@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         if not args.list_layers:
             writing.ensure_writable(args.out_dir)
         from cnn_note import api, attribution, settings
+        from cnn_note.attribution import choice
         from cnn_note.io import imaging
         from cnn_note.plots import figures
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         if head.describe(view.label):
             print(head.describe(view.label))
         names = view.class_names(args.class_names)
-        methods = api.methods_of(view, args.methods, attribution.gradcam_layer(view, args.layer))
+        methods = choice.methods_of(view, args.methods, attribution.gradcam_layer(view, args.layer))
         check_target(args.target, head.classes, bool(pictures))
 
         if pictures:
@@ -141,12 +142,12 @@ def digits(view, args) -> tuple[list[np.ndarray], list[int], list[str]]:
 
 def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarray], list[None], list[str]]:
     """The pictures as the model's pixels; resized to the model's own size when it takes only one."""
-    from cnn_note import api
+    from cnn_note.core import inputs
     from cnn_note.io import imaging
 
     if shift:
         raise arguments.InputError("--shift moves MNIST digits: leave it out with --image")
-    images = [api.model_size(view, imaging.pixels_of(picture, view.channels)[0][None], name=path)[0]
+    images = [inputs.model_size(view, imaging.pixels_of(picture, view.channels)[0][None], name=path)[0]
               for picture, path in zip(pictures, paths)]
     keys = [os.path.splitext(os.path.basename(path))[0] for path in paths]
     if len(set(keys)) < len(keys):

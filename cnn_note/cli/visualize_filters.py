@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None) -> dict:
 
         if not args.list_layers:
             writing.ensure_writable(args.out_dir)
-        from cnn_note import api
+        from cnn_note import api, dataset_examples
         from cnn_note.io import imaging
         from cnn_note.note import data, reporting
-        from cnn_note.optvis import render
+        from cnn_note.optvis import parameterisation, render
         from cnn_note.plots import figures
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
         layers = args.layer.split(",") if args.layer else view.default_layers()
         view.check_layers(layers)
         # Everything is checked before the first ascent: a bad flag never costs a long wait.
-        chosen = {layer: api.checked_filters(view, layer, args.filters, MAX_FILTERS) for layer in layers}
+        chosen = {layer: render.chosen_filters(view, layer, args.filters, MAX_FILTERS) for layer in layers}
         need = view.smallest_side(layers)
         if args.size < need:
             raise arguments.InputError(f"--size {args.size} is too small for {', '.join(layers)}: use at least {need}")
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
             digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
             picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
         names = view.class_names(args.class_names)
-        source = api.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
+        source = dataset_examples.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
         arrays, drawn = {}, {}
 
@@ -119,11 +119,11 @@ def main(argv: list[str] | None = None) -> dict:
 
         if source is not None:
             # One pass over the inputs for every layer's filters.
-            ranked = api.dataset_examples_of(view, chosen, args.examples, source, args.examples_whole,
+            ranked = dataset_examples.ranked(view, chosen, args.examples, source, args.examples_whole,
                                              progress=sys.stdout.isatty(), log=print)
             found_examples = {}
             for layer, found in drawn.items():
-                found = api.with_examples(view, found, ranked[layer])
+                found = dataset_examples.with_examples(view, found, ranked[layer])
                 writing.save_image(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.examples_sheet(
                     layer, found.filters, found.images, found.optimised, found.examples))
                 found_examples.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
             start = time.perf_counter()
             prior = api.class_pictures(view, classes, class_names=names, **how)
             free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
-            param = api.parameterisation(view, args.param)
+            param = parameterisation.choose(view.channels, args.param)
             writing.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
                 np.concatenate([prior.images, free.images]), prior.labels + free.labels,
                 f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 
 
 def in_notebook() -> bool:
@@ -32,6 +33,11 @@ def show_figures_inline() -> None:
     shell = get_ipython()
     if not any(draws_figures(kind) for kind in ("image/png", "image/svg+xml", "image/jpeg", "application/pdf")):
         select_figure_formats(shell, {"png"})
+
+
+def log_lines(log: Callable[[str], None] | None, progress: bool) -> Callable[[str], None]:
+    """Where a call's progress lines go: `log` when given, else print, or nowhere when progress is off."""
+    return log or (print if progress else (lambda line: None))
 
 
 def keras_verbosity() -> int:

@@ -26,11 +26,14 @@ import numpy as np
 
 from cnn_note import api, dataset_examples, settings
 from cnn_note.backend import keras
+from cnn_note.core import inputs
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import writing
+from cnn_note.io.progress import log_lines
 from cnn_note.network_atlas import on_ray, wiring
-from cnn_note.optvis import render
+from cnn_note.optvis import ascent, parameterisation, render
+from cnn_note.results import Pictures
 
 HISTOGRAM_BINS = 30
 # Units ascended together, in pieces that start at multiples of PIECE: a unit's batch, and so its pictures to the last
@@ -60,8 +63,8 @@ def default_out(view: View, model) -> str:
 def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.PictureSettings) -> dict[str, np.ndarray]:
     """Units first .. first + count - 1 of `layer`: the pictures that maximise and minimise each one's mean activation,
     and those activations, ascended together by cn.filter_pictures' code (render.filter_patterns) as one batch."""
-    param = api.parameterisation(view, chosen.param)
-    steps = api.ascent_settings(chosen)
+    param = parameterisation.choose(view.channels, chosen.param)
+    steps = ascent.AscentSettings.of(chosen)
     found = {}
     for prefix, negative in (("", False), ("negative_", True)):
         images, activations = render.filter_patterns(view, layer, range(first, first + count), chosen.size, steps,
@@ -143,7 +146,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
          data: str | None = None, class_inputs: int = settings.CLASS_INPUTS, connections: int = settings.CONNECTIONS,
          log: Callable[[str], None] = print, **how) -> Plan:
     """Check every input and settle what the atlas holds; writes nothing."""
-    view = api.view_of(model, input_range, preprocess, head, output)
+    view = inputs.view_of(model, input_range, preprocess, head, output)
     chosen = settings.make(settings.PictureSettings, "atlas", how)
     for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -164,7 +167,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     if examples and odd is not None:
         raise InputError(f"layer {odd} has a name TensorFlow refuses in predict, which the dataset scan uses (letters, "
                          "digits and _ . / > - only): give ", Argument("examples", 0), " for an atlas without examples, or rename the layer")
-    source = api.example_source(view, examples_from, examples, log, mnist=data) if examples else None
+    source = dataset_examples.example_source(view, examples_from, examples, log, mnist=data) if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
                 "preprocess": preprocess, "head": head, "output": output, "layers": layers,
                 "pictures": dataclasses.asdict(chosen), "examples": examples,
@@ -289,7 +292,7 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
             work.run(worker_scan, [(units, shared, first, stop, plan.examples) for first, stop in shards], scanned_shard)
         scanned = dataset_examples.merged(parts[first] for first, _ in shards)
         log(f"examples: {len(parts)} shards of {SHARD_INPUTS} inputs scanned with Ray in {time.perf_counter() - start:.1f} s")
-    ranked = api.dataset_examples_of(view, units, plan.examples, source, progress=progress and not work, log=log,
+    ranked = dataset_examples.ranked(view, units, plan.examples, source, progress=progress and not work, log=log,
                                      scanned=scanned)
     edges = histogram_edges(ranked)
     if work:
@@ -301,7 +304,7 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
     arrays, optimised = {}, {}
     for layer in plan.layers:
         images, = unit_arrays(plan, layer, units[layer], "image")
-        drawn = api.with_examples(view, api.Pictures(images, units[layer], pictures[layer]["activation"], "", [], layer),
+        drawn = dataset_examples.with_examples(view, Pictures(images, units[layer], pictures[layer]["activation"], "", [], layer),
                                   ranked[layer])
         optimised[layer] = drawn.optimised
         arrays.update(ranked[layer].arrays(), **{f"{layer}_optimised": drawn.optimised,
@@ -432,7 +435,7 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
             an atlas made with other settings; a View with `ray`, Ray not installed, or no cluster at the address; a
             model the tools do not take (see view_of). Nothing is written then.
     """
-    log = api.lines(log, progress)
+    log = log_lines(log, progress)
     chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
                   class_names=class_names, examples=examples, examples_from=examples_from, data=data,
                   class_inputs=class_inputs, connections=connections, log=log, **how)

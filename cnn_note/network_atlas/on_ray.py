@@ -13,7 +13,7 @@ import socket
 import tempfile
 from collections.abc import Callable
 
-from cnn_note import api
+from cnn_note.core import inputs
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 
@@ -29,9 +29,9 @@ def worker_view(model: bytes | str, suffix: str, convention: tuple) -> View:
                 path = os.path.join(folder, f"model{suffix}")
                 with open(path, "wb") as file:
                     file.write(model)
-                _WORKER_VIEWS[key] = api.view_of(path, *convention)
+                _WORKER_VIEWS[key] = inputs.view_of(path, *convention)
         else:
-            _WORKER_VIEWS[key] = api.view_of(model, *convention)
+            _WORKER_VIEWS[key] = inputs.view_of(model, *convention)
     return _WORKER_VIEWS[key]
 
 

@@ -37,6 +37,12 @@ class AscentSettings:
     blur: float = 0.1
     seed: int = 0
 
+    @classmethod
+    def of(cls, chosen) -> AscentSettings:
+        """How to ascend, from picture or dream settings (settings.PictureSettings, settings.DreamSettings): the step and
+        the regularisers."""
+        return cls(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
+
 
 def normalize(grads: tf.Tensor) -> tf.Tensor:
     """Scale each image's gradient to a mean absolute value of 1, so step_size is in pixel units."""

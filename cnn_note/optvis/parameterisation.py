@@ -39,3 +39,8 @@ def to_pixels(spectra: tf.Tensor, height: int, width: int) -> tf.Tensor:
     if images.shape[-1] == 3:
         images = tf.tensordot(images, tf.constant(COLOR.T), axes=1)
     return tf.sigmoid(images)
+
+
+def choose(channels: int, asked: str | None) -> str:
+    """What the ascent moves: as asked, else Fourier-basis pictures for a colour model and pixels for a grey one."""
+    return asked or ("fourier" if channels == 3 else "pixels")

@@ -112,3 +112,13 @@ def check_filters(view: View, layer: str, filters: Sequence[int]) -> None:
     bad = [index for index in filters if not 0 <= index < count]
     if bad:
         raise InputError(f"filter index {bad[0]} is out of range: {layer} has filters 0..{count - 1}")
+
+
+def chosen_filters(view: View, layer: str, filters: Sequence[int] | None, cap: int | None = None) -> list[int]:
+    """The filters asked for, checked against the layer, else all of them (the first `cap` when given)."""
+    view.check_layers([layer])
+    if filters is None:
+        return list(range(min(view.filters(layer), cap or view.filters(layer))))
+    filters = [int(index) for index in np.atleast_1d(filters)]
+    check_filters(view, layer, filters)
+    return filters

@@ -302,7 +302,7 @@ def test_a_relu_layer_is_ranked_before_its_relu_its_bottom_examples_negative(tmp
     np.savez(tmp_path / "pictures.npz", images=images)
     pixels = images[..., None] / 255.0
     model = relu_cross_model()
-    found = api.dataset_examples_of(model, {"cross": [0]}, 4, str(tmp_path / "pictures.npz"), progress=False)["cross"]
+    found = dataset_examples.ranked(api.view_of(model), {"cross": [0]}, 4, str(tmp_path / "pictures.npz"), progress=False)["cross"]
     assert (found.bottom_activations < 0).all() and (found.top_activations > 0).all()
     check_against_the_layer(found.arrays(), "cross", model, list(pixels), 4,
                             outputs=[linear_cross(picture)[..., None] for picture in pixels])
@@ -334,7 +334,7 @@ def test_pictures_over_512_pixels_are_ranked_on_a_512_copy_and_whole_examples_ke
     full = (np.lib.stride_tricks.sliding_window_view(big / 255.0, (3, 3)) * CHECKER).sum(axis=(-2, -1))
     scanned = (np.lib.stride_tricks.sliding_window_view(copy, (3, 3)) * CHECKER).sum(axis=(-2, -1))
     assert full.max() == 5 and abs(scanned.max() - full.max()) > 1  # the two differ: the check can tell them apart
-    found = api.dataset_examples_of(model, {"checker": [0]}, 4, str(folder), whole=True, progress=False)["checker"]
+    found = dataset_examples.ranked(api.view_of(model), {"checker": [0]}, 4, str(folder), whole=True, progress=False)["checker"]
     slot = list(found.top[0]).index(0)  # a_big.png sorts first
     y, x = found.top_positions[0, slot]
     assert y < scanned.shape[0] and x < scanned.shape[1]
@@ -360,7 +360,7 @@ def test_an_npz_of_pictures_over_512_pixels_is_ranked_on_the_512_copy_too(tmp_pa
     np.savez(tmp_path / "big.npz", images=big)
     copy = (big[0].astype("float64") / 255).reshape(384, 2, 512, 2).mean(axis=(1, 3))
     scanned = (np.lib.stride_tricks.sliding_window_view(copy, (3, 3)) * CHECKER).sum(axis=(-2, -1))
-    found = api.dataset_examples_of(model, {"checker": [0]}, 1, str(tmp_path / "big.npz"), progress=False)["checker"]
+    found = dataset_examples.ranked(api.view_of(model), {"checker": [0]}, 1, str(tmp_path / "big.npz"), progress=False)["checker"]
     y, x = found.top_positions[0, 0]
     assert found.top[0, 0] == 0 and y < scanned.shape[0] and x < scanned.shape[1]
     np.testing.assert_allclose(found.top_activations[0, 0], scanned.max(), rtol=1e-5)

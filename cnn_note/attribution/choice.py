@@ -1,0 +1,31 @@
+"""Which attribution methods run: those asked, checked, with Grad-CAM left out where the model has no maps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from cnn_note.attribution.methods import METHODS
+from cnn_note.core.views import View
+from cnn_note.errors import Argument, InputError
+
+
+def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None, log: Callable[[str], None] = print) -> list[str]:
+    """The methods to run: those asked (a list, or comma-separated), else all; Grad-CAM needs a 4-D layer (skipped with a
+    line when defaulted, refused when asked); an unknown, doubled or empty choice is refused."""
+    methods = list(METHODS) if asked is None else \
+        [name.strip() for name in (asked.split(",") if isinstance(asked, str) else asked)]
+    if not any(methods):
+        raise InputError(Argument("methods", python=f"methods={asked!r}"), f" is empty: name at least one of {', '.join(METHODS)}")
+    unknown = [name for name in methods if name not in METHODS]
+    if unknown:
+        raise InputError(f"unknown method {unknown[0]!r} in ", Argument("methods"), f": choose from {', '.join(METHODS)}")
+    twice = next((name for index, name in enumerate(methods) if name in methods[:index]), None)
+    if twice:
+        raise InputError(Argument("methods"), f" names {twice} twice: give each method once")
+    if "gradcam" in methods and layer is None:
+        if asked is not None:
+            raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none "
+                             "(a DNN's layers are vectors): leave gradcam out of ", Argument("methods"))
+        log(f"gradcam: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
+        methods.remove("gradcam")
+    return methods

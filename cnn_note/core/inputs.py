@@ -1,0 +1,74 @@
+"""What the user hands the tools: a model (as a View) and pictures (as float32 pixels 0..1), checked once here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from cnn_note.core.loading import load
+from cnn_note.core.views import View
+from cnn_note.errors import InputError
+from cnn_note.io import imaging
+
+
+def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
+            output: str | int | None = None, maps: bool = True) -> View:
+    """The model as the look-inside tools see it: a View, which every call here takes in place of a model.
+
+    Viewing a model once and passing the View to several calls reads a file or builds a network only once.
+
+    Args:
+        model: a keras.Model in memory (Sequential or functional, a base network nested in a fine-tuned one included),
+            a model file (.keras or legacy .h5), a keras.applications network by name ("vgg16", "inception_v3", ...:
+            built with its ImageNet weights, which Keras downloads once), or a View, returned as it is.
+        input_range: the model's own pixel range (low, high) when it is not 0..1, such as (0, 255) for the TensorFlow
+            tutorials' models; as --input-range. The tools always work on pixels 0..1 and map them to it.
+        preprocess: the keras.applications name whose preprocess_input the model expects (a fine-tuned network saved
+            as a file); as --preprocess. A network by name gets its own.
+        head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
+        output: the output to score, by its layer's name or its index, for a model with several.
+        maps: whether the model must have a layer with a (batch, height, width, channels) output; False (as explain
+            uses) also takes a model on flat vectors of a square's pixels, such as the note's DNN.
+
+    Returns:
+        View: the model seen through pixels 0..1: its layers at any input size, class scores and probabilities, and
+            batches that fit the memory free.
+
+    Raises:
+        InputError: not a model, a missing or damaged model file, an unknown network name, a model with several
+            inputs, channels first, weights that are not finite, no 4-D layer (with maps=True), or the --layout note
+            CNN, whose maps have no image axes.
+    """
+    if isinstance(model, View):
+        return model
+    return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output)
+
+
+def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:
+    """Pictures as float32 (N, H, W, C) for the view, checked: rank, channels, finite pixels 0..1, not empty."""
+    try:
+        pixels = np.asarray(images, dtype="float32")
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{what} are not numbers ({error}): give a numpy array or tensor of pixels 0..1") from None
+    if pixels.ndim == 3:
+        pixels = pixels[None]
+    if pixels.ndim != 4 or pixels.shape[-1] != view.channels or (one and len(pixels) != 1):
+        shape = f"(H, W, {view.channels})" if one else f"(N, H, W, {view.channels}) or (H, W, {view.channels}) for one picture"
+        raise InputError(f"{what} have shape {pixels.shape}: {view.label} takes {view.channels}-channel pictures, {shape}")
+    if not len(pixels):
+        raise InputError(f"{what} hold no picture: give at least one")
+    if not np.isfinite(pixels).all():
+        raise InputError(f"{what} hold NaN or infinite pixels: give finite pixels 0..1")
+    if pixels.min() < -1e-3 or pixels.max() > 1 + 1e-3:
+        raise InputError(f"{what} have pixels from {pixels.min():g} to {pixels.max():g}, not 0..1: divide 0..255 pictures by 255 "
+                         "(the model's own range goes in input_range=, or preprocess=)")
+    return pixels
+
+
+def model_size(view: View, pixels: np.ndarray, log: Callable[[str], None] = print, name: str = "the pictures") -> np.ndarray:
+    """Pictures resized to the model's own size when it takes only one, with a line."""
+    if view.size and pixels.shape[1:3] != view.size:
+        log(f"{name}: {pixels.shape[2]}x{pixels.shape[1]} resized to the model's {view.size[1]}x{view.size[0]}")
+        pixels = imaging.resize_area(pixels, view.size)
+    return pixels

@@ -1,0 +1,76 @@
+"""Dataset examples for a choice of units: where the inputs come from, one ranked pass over them, attached to pictures."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from cnn_note import settings
+from cnn_note.core.views import View
+from cnn_note.dataset_examples.scan import Examples, Source, find, from_array, from_path, responses
+from cnn_note.errors import Argument, InputError
+from cnn_note.io.progress import Bar, log_lines
+from cnn_note.note import data
+from cnn_note.optvis.render import chosen_filters
+from cnn_note.results import Pictures
+
+
+def example_source(view: View, examples_from=None, count: int = settings.EXAMPLES, log: Callable[[str], None] = print,
+                   mnist: str | None = None) -> Source | None:
+    """Where `count` dataset examples a filter come from: `examples_from` (a folder of pictures, an .npz of images, an
+    array, or a Source), else the MNIST test set (load_mnist(mnist)) for a 1-channel model, else None, with a line saying
+    how to add them. Fewer inputs than `count` are refused."""
+    source = _source(view, examples_from, log, mnist)
+    if source is not None and count > len(source):
+        raise InputError(Argument("examples", count), f" is more than the {len(source)} inputs: use at most {len(source)}")
+    return source
+
+
+def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | None) -> Source | None:
+    if isinstance(examples_from, Source):
+        return examples_from
+    if examples_from is None and view.channels != 1:
+        log("examples: none for a colour model without pictures to rank: give examples_from= (--examples-from) a folder "
+            "of pictures or an .npz of images")
+        return None
+    if examples_from is None:
+        _, test = data.load("mnist", data.data_path(mnist))
+        return from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
+    if isinstance(examples_from, (str, os.PathLike)):
+        if not os.path.exists(examples_from):
+            raise InputError(Argument("examples_from", os.fspath(examples_from)), " not found: give a folder of pictures or an .npz of images")
+        return from_path(os.fspath(examples_from), view.channels, view.size, log)
+    return from_array(np.asarray(examples_from), view.channels, "examples_from", view.size)
+
+
+def ranked(view: View, chosen: dict[str, Sequence[int]], examples: int = settings.EXAMPLES, examples_from=None,
+                        whole: bool = False, *, input_range=None, preprocess=None, progress: bool = True,
+                        log: Callable[[str], None] | None = None, scanned: tuple | None = None) -> dict[str, Examples]:
+    """For every {layer: filters}, in one pass over the inputs (see example_source), the `examples` inputs whose strongest
+    response is highest and the `examples` whose weakest is lowest; {} when there are no inputs to rank. `scanned`: that
+    pass already made (dataset_examples.merged of shards' scans, as the atlas makes them with Ray)."""
+    log = log_lines(log, progress)
+    chosen = {layer: chosen_filters(view, layer, filters, settings.MAX_FILTERS) for layer, filters in chosen.items()}
+    if examples < 0 or isinstance(examples, bool) or not isinstance(examples, int):
+        raise InputError(f"examples={examples!r}: it must be a whole number of at least 0 (0: none)")
+    source = example_source(view, examples_from, examples, log) if examples else None
+    if source is None:
+        return {}
+    start = time.perf_counter()
+    with Bar(len(source), "examples", "picture", progress) as bar:
+        found = find(view, chosen, source, examples, whole, bar.advance, scanned)
+    seconds = time.perf_counter() - start
+    log(f"examples: {source.description} ranked for {', '.join(chosen)} in {seconds:.1f} s")
+    return {layer: dataclasses.replace(examples_of_layer, seconds=seconds) for layer, examples_of_layer in found.items()}
+
+
+def with_examples(view: View, found: Pictures, examples: Examples | None) -> Pictures:
+    """Filter pictures with their dataset examples, and each picture's strongest unit to hold beside the examples'."""
+    if examples is None:
+        return found
+    strongest, score = responses(view, found.layer, found.filters, found.images)
+    return dataclasses.replace(found, examples=examples, optimised=strongest, optimised_score=score)
