@@ -19,12 +19,12 @@ import numpy as np
 from cnn_note import attribution, dataset_examples, settings
 from cnn_note.attribution import choice
 from cnn_note.backend import keras
-from cnn_note.core import checks
+from cnn_note.core import batching, checks
 from cnn_note.core.inputs import model_size, pictures_of, view_of
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
-from cnn_note.io.progress import Bar, keras_verbosity, log_lines, show_figures_inline
+from cnn_note.io.progress import Bar, Callbacks, Frames, keras_verbosity, log_lines, show_figures_inline
 from cnn_note.note import data, models, training
 from cnn_note.optvis import ascent, dream, parameterisation, render
 from cnn_note.plots import figures
@@ -98,7 +98,7 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     wanted = np.broadcast_to(wanted, predicted.shape).astype(predicted.dtype)
     chosen = dataclasses.replace(chosen, layer=layer)
     with Bar(len(methods) * len(pixels), "explain", "picture", progress) as bar:
-        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.advance)
+        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.on_progress)
     return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
                        names, the_head)
 
@@ -150,14 +150,14 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
         raise InputError(Argument("size", chosen.size), f" is too small for {layer}: use at least {need}")
     param = parameterisation.choose(view.channels, chosen.param)
     steps = ascent.AscentSettings.of(chosen)
-    kept = [] if frames else None
-    with Bar(chosen.steps, layer, "step", progress) as bar:
+    chunk = chunk or render.batch_size(view, layer, len(filters), chosen.size)
+    kept = Frames() if frames else None
+    with Bar(chosen.steps * -(-len(filters) // chunk), layer, "step", progress) as bar:
         images, activations = render.filter_patterns(
-            view, layer, filters, chosen.size, steps, lambda done, values, pictures: bar.to(done),
-            chunk or render.batch_size(view, layer, len(filters), chosen.size), param, kept,
+            view, layer, filters, chosen.size, steps, Callbacks([bar, kept]), chunk, param,
             every=max(1, chosen.steps // 30) if frames else ascent.STEPS_PER_CALL)
     found = Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
-                     [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept)
+                     [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept and kept.frames)
     ranked = dataset_examples.ranked(view, {layer: filters}, examples, examples_from, examples_whole, progress=progress, log=log)
     return dataset_examples.with_examples(view, found, ranked.get(layer))
 
@@ -209,7 +209,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     param = parameterisation.choose(view.channels, chosen.param) if prior else "pixels"
     steps = ascent.AscentSettings.of(chosen) if prior else dataclasses.replace(ascent.AscentSettings.of(chosen), jitter=0, blur=0.0)
     with Bar(chosen.steps, "classes", "step", progress) as bar:
-        images, confidence = render.class_patterns(view, classes, chosen.size, steps, lambda done, values, pictures: bar.to(done),
+        images, confidence = render.class_patterns(view, classes, chosen.size, steps, bar,
                                                      param)
     return Pictures(images, classes, confidence, f"What the model thinks each class looks like (class: {the_head.measure})",
                     [f"{names[c]}: {the_head.format(p)}" for c, p in zip(classes, confidence)])
@@ -272,16 +272,16 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     if chosen.tile < 2 * need:
         raise InputError(Argument("tile", chosen.tile), f" is too small for {', '.join(weights)}: use at least {2 * need}")
     tile = min(chosen.tile, max(pixels.shape[1:3]))
-    ascent.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(pixels), 1,
-                         f"a {tile}x{tile} tile of {len(pixels)} image(s)", "use a smaller --tile")
+    batching.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(pixels), 1,
+                           f"a {tile}x{tile} tile of {len(pixels)} image(s)", "use a smaller --tile")
     steps = ascent.AscentSettings.of(chosen)
     log(f"dreaming {len(pixels)} image(s) of {pixels.shape[1]}x{pixels.shape[2]} with {view.label} on "
         + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
-    kept = [] if frames else None
+    kept = Frames() if frames else None
     with Bar(chosen.steps * chosen.octaves, "dream", "step", progress) as bar:
-        dreamed = dream.ascend_octaves(view, pixels, weights, chosen.octaves, chosen.octave_scale, steps, chosen.tile, chosen.max_loss,
-                              log, kept, on_step=bar.advance)
-    return Dream(dreamed[0] if one else dreamed, pixels[0] if one else pixels, weights, kept)
+        dreamed = dream.ascend_octaves(view, pixels, weights, chosen.octaves, chosen.octave_scale, steps, chosen.tile,
+                                       chosen.max_loss, log, Callbacks([bar, kept]))
+    return Dream(dreamed[0] if one else dreamed, pixels[0] if one else pixels, weights, kept and kept.frames)
 
 
 def feature_maps(model, image, layers: Sequence[str] | None = None, *, input_range=None, preprocess=None) -> dict[str, np.ndarray]:

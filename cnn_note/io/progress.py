@@ -1,10 +1,18 @@
-"""Progress bars that suit where the code runs: tqdm's widget in Jupyter, Keras' bar in a terminal, one plain line when piped."""
+"""How work reports as it goes: one callback protocol, the progress bar and the animation's frames among its callbacks.
+
+A computation that takes a while (an ascent, a dream, a pass over a dataset, explaining a batch) is handed one
+Callback and tells it three things: a run begins, some work is done (and, at the moments an animation wants, the
+pictures as they are), the work ends. Bar draws progress where the code runs (tqdm's widget in Jupyter, Keras' bar in a
+terminal, one plain line when piped); Frames keeps the pictures for a GIF; Callbacks hands the news to several.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 
 def in_notebook() -> bool:
@@ -48,7 +56,75 @@ def keras_verbosity() -> int:
     return 1 if in_notebook() or sys.stdout.isatty() else 2
 
 
-class Bar:
+class Callback:
+    """What a long computation tells as it goes; subclass it and override what you need (every hook does nothing here).
+
+    The producer calls on_begin() as each run of pictures starts (each chunk of filters ascends as a run of its own),
+    on_progress(count, pictures) as work gets done, and on_end() once, when all is done.
+    """
+
+    def on_begin(self) -> None:
+        """A run of pictures begins: the pictures offered next are of other units than those before."""
+
+    def on_progress(self, count: float, pictures: Callable[[], np.ndarray] | None = None) -> None:
+        """`count` more units of work done (steps, pictures; 0 for a snapshot); `pictures()`, offered at the moments an
+        animation wants, gives the pictures as they are now, (B, H, W, C), pixels 0..1 (a call, as a copy costs)."""
+
+    def on_end(self) -> None:
+        """The work is done (or stopped)."""
+
+    def __enter__(self) -> Callback:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.on_end()
+
+
+class Callbacks(Callback):
+    """Several callbacks heard as one, in order; None entries are left out."""
+
+    def __init__(self, callbacks: Sequence[Callback | None]) -> None:
+        self.callbacks = [callback for callback in callbacks if callback is not None]
+
+    def on_begin(self) -> None:
+        for callback in self.callbacks:
+            callback.on_begin()
+
+    def on_progress(self, count: float, pictures: Callable[[], np.ndarray] | None = None) -> None:
+        for callback in self.callbacks:
+            callback.on_progress(count, pictures)
+
+    def on_end(self) -> None:
+        for callback in self.callbacks:
+            callback.on_end()
+
+
+NO_CALLBACK = Callback()  # hears nothing: the default where no one listens
+
+
+class Frames(Callback):
+    """Keeps the pictures offered, for an animation: `frames` is one (B, H, W, C) array a moment, the runs' pictures of
+    that moment joined (the chunks of a layer's filters, ascended one after another, become one frame a moment)."""
+
+    def __init__(self) -> None:
+        self.runs: list[list[np.ndarray]] = []
+
+    def on_begin(self) -> None:
+        self.runs.append([])
+
+    def on_progress(self, count: float, pictures: Callable[[], np.ndarray] | None = None) -> None:
+        if pictures is not None:
+            if not self.runs:
+                self.on_begin()
+            self.runs[-1].append(np.asarray(pictures()))
+
+    @property
+    def frames(self) -> list[np.ndarray]:
+        """The pictures at each moment, the runs joined along the batch."""
+        return [np.concatenate(moment) for moment in zip(*self.runs)]
+
+
+class Bar(Callback):
     """A bar over `total` units of work (steps, pictures), or nothing at all when not `shown`."""
 
     def __init__(self, total: float, what: str, unit: str = "step", shown: bool = True) -> None:
@@ -67,9 +143,10 @@ class Bar:
 
             self._keras = keras.utils.Progbar(total, unit_name=unit, verbose=keras_verbosity())
 
-    def advance(self, count: float = 1) -> None:
+    def on_progress(self, count: float = 1, pictures: Callable[[], np.ndarray] | None = None) -> None:
         """`count` more units done."""
-        self.to(self.done + count)
+        if count:
+            self.to(self.done + count)
 
     def to(self, done: float) -> None:
         """`done` units done in all."""
@@ -79,12 +156,6 @@ class Bar:
             self._keras.update(done)
         self.done = done
 
-    def close(self) -> None:
+    def on_end(self) -> None:
         if self._tqdm is not None:
             self._tqdm.close()
-
-    def __enter__(self) -> Bar:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

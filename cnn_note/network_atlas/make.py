@@ -26,7 +26,7 @@ import numpy as np
 
 from cnn_note import api, dataset_examples, settings
 from cnn_note.backend import keras
-from cnn_note.core import inputs
+from cnn_note.core import batching, inputs
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import writing
@@ -197,11 +197,10 @@ def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
     todo = {}
     for layer in plan.layers:
         count = plan.view.filters(layer)
-        for first in range(0, count, plan.piece):
-            missing = [unit for unit in range(first, min(first + plan.piece, count))
-                       if not os.path.exists(unit_file(plan, layer, unit))]
+        for piece in batching.batches(count, plan.piece):
+            missing = [unit for unit in range(piece.start, piece.stop) if not os.path.exists(unit_file(plan, layer, unit))]
             if missing:
-                todo[layer, first] = missing
+                todo[layer, piece.start] = missing
     return todo
 
 
@@ -221,7 +220,7 @@ def histogram_counts(view: View, chosen: dict[str, list[int]], pictures, edges: 
     second pass over the inputs: the scan keeps the top N only. Counts of shards add up to the whole set's."""
     model = view.responses(list(chosen))
     counts = {layer: np.zeros((len(chosen[layer]), edges[layer].shape[1] - 1), np.int64) for layer in chosen}
-    for _, batch in dataset_examples.batched(pictures, dataset_examples.fitting(view, list(chosen), dataset_examples.MAX_BATCH)):
+    for _, batch in dataset_examples.batched(pictures, view, list(chosen), dataset_examples.MAX_BATCH):
         outputs = model.predict_on_batch(np.stack(batch).astype("float32"))
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         for layer, maps in zip(chosen, outputs):
@@ -235,8 +234,7 @@ def histogram_counts(view: View, chosen: dict[str, list[int]], pictures, edges: 
 def most_sure(view: View, source: dataset_examples.Source, count: int, shown: int) -> tuple[np.ndarray, np.ndarray]:
     """For each class, the `shown` inputs among the first `count` it gives the highest probability, and those: (classes, shown)."""
     probabilities = np.concatenate([view.probabilities(np.stack(batch).astype("float32"))
-                                    for _, batch in dataset_examples.batched(source.pictures(),
-                                                                             dataset_examples.fitting(view, None, 256), count)])
+                                    for _, batch in dataset_examples.batched(source.pictures(), view, None, 256, limit=count)])
     order = np.argsort(-probabilities, axis=0, kind="stable")[:shown].T
     return order, np.take_along_axis(probabilities.T, order, axis=1)
 
@@ -279,7 +277,7 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
     from cnn_note.note import reporting
 
     view, source = plan.view, plan.source
-    shards = [(first, min(first + SHARD_INPUTS, len(source))) for first in range(0, len(source), SHARD_INPUTS)]
+    shards = [(part.start, part.stop) for part in batching.batches(len(source), SHARD_INPUTS)]
     scanned, shared = None, None
     if work:
         start, parts = time.perf_counter(), {}
@@ -287,7 +285,7 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
         with Bar(len(source), "examples", "picture", progress) as bar:
             def scanned_shard(result: tuple) -> None:
                 parts[result[0]] = result[1]
-                bar.advance(min(SHARD_INPUTS, len(source) - result[0]))
+                bar.on_progress(min(SHARD_INPUTS, len(source) - result[0]))
 
             work.run(worker_scan, [(units, shared, first, stop, plan.examples) for first, stop in shards], scanned_shard)
         scanned = dataset_examples.merged(parts[first] for first, _ in shards)
@@ -344,7 +342,7 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
             def arrived(layer: str, first: int, found: dict) -> None:
                 for unit in todo[layer, first]:  # the piece's units already written stay as they are
                     save_unit(plan, layer, unit, {key: value[unit - first] for key, value in found.items()})
-                    bar.advance()
+                    bar.on_progress()
 
             if work:
                 work.run(worker_piece, [(layer, first, min(plan.piece, view.filters(layer) - first), plan.chosen)

@@ -18,13 +18,13 @@ import numpy as np
 
 from cnn_note.backend import tf
 from cnn_note.errors import Argument, InputError
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import parameterisation, transforms
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 
 STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
 FOURIER_LEARNING_RATE = 0.05  # Lucid's Adam rate for Fourier-basis pictures
-MAX_VALUES = 2**31 - 1  # TensorFlow's CPU kernels index a tensor with 32 bits: a larger one crashes the process
 
 
 @dataclass(frozen=True)
@@ -132,13 +132,13 @@ def make_fourier_step(objective: Objective, height: int, width: int, moves: tran
 
 
 def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: AscentSettings, pictures: Callable,
-          on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
+          callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
     """Call `step` (from compile_steps) until `settings.steps` steps have run; returns the final state.
 
-    `extra(steps_done)` gives each call's extra inputs and `pictures(state)` the pictures, for
-    `on_progress(steps_done, scores, pictures)`, called after every call into TensorFlow, at most
-    `every` steps apart (fewer for an animation's frames; the steps are the same). With
-    `stop_above`, ascent ends once every picture's score has passed it.
+    `extra(steps_done)` gives each call's extra inputs and `pictures(state)` the pictures, offered to
+    `callback.on_progress(steps, pictures)` after every call into TensorFlow, at most `every` steps apart
+    (fewer for an animation's frames; the steps are the same). With `stop_above`, ascent ends once every
+    picture's score has passed it.
     """
     limit = tf.constant(stop_above or np.inf, tf.float32)
     done = 0
@@ -147,14 +147,13 @@ def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings:
         state, values, ran = step(state, extra(done), tf.constant(count), limit)
         check_finite(values.numpy(), done)
         done += int(ran)
-        if on_progress is not None:
-            on_progress(done, values.numpy(), pictures(state))
+        callback.on_progress(int(ran), lambda state=state: pictures(state))
         if int(ran) < count:
             break
     return state
 
 
-def ascend(step: Callable, images: np.ndarray, settings: AscentSettings, on_progress: Callable | None = None,
+def ascend(step: Callable, images: np.ndarray, settings: AscentSettings, callback: Callback = NO_CALLBACK,
            stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
     """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images (see drive())."""
     rng = np.random.default_rng(settings.seed)
@@ -168,12 +167,12 @@ def ascend(step: Callable, images: np.ndarray, settings: AscentSettings, on_prog
         return tf.constant(shifts[done:done + STEPS_PER_CALL], tf.int32), step_size, blur
 
     state = drive(step, (tf.constant(images, tf.float32),), extra, settings, lambda state: state[0].numpy(),
-                  on_progress, stop_above, every)
+                  callback, stop_above, every)
     return state[0].numpy()
 
 
 def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width: int, settings: AscentSettings,
-                   on_progress: Callable | None = None, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
+                   callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
     """`settings.steps` Adam steps on height x width Fourier-basis pictures from `spectra` (parameterisation.start); pixels 0..1.
 
     Only steps and seed of `settings` apply: the moves and the rate are Lucid's. See drive() for the rest.
@@ -185,7 +184,7 @@ def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width
         return parameterisation.to_pixels(state[0], height, width).numpy()
 
     state = drive(make_fourier_step(objective, height, width), (spectra, tf.zeros_like(spectra), tf.zeros_like(spectra)),
-                  lambda done: (seed, tf.constant(done)), settings, pictures, on_progress, stop_above, every)
+                  lambda done: (seed, tf.constant(done)), settings, pictures, callback, stop_above, every)
     return pictures(state)
 
 
@@ -239,11 +238,13 @@ def tiled_gradient(gradient: Callable, images: tf.Tensor, tile: int, shift: tupl
 
 
 def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSettings, tile: int,
-                 stop_above: float | None = None, on_step: Callable | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 stop_above: float | None = None, callback: Callback = NO_CALLBACK,
+                 snapshot: Callable[[int, tf.Tensor], Callable | None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`settings.steps` ascent steps on images of any size, scored tile by tile (see tiled_gradient).
 
-    Returns the images and their scores before the first step and after the last; `on_step(steps_done, images)`
-    is called after every step.
+    Returns the images and their scores before the first step and after the last. After every step,
+    `callback.on_progress(1, pictures)`, where `snapshot(steps_done, images)` gives the pictures to offer at that
+    step (or None: not a moment to show).
     """
     rng = np.random.default_rng(settings.seed)
     x = tf.constant(images, tf.float32)
@@ -258,32 +259,8 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSetting
         if stop_above is not None and values.min() > stop_above:
             return x.numpy(), first, values
         x = update(x, grads, settings.step_size, settings.blur)
-        if on_step is not None:
-            on_step(step + 1, x)
+        callback.on_progress(1, snapshot(step + 1, x) if snapshot else None)
     return x.numpy(), first, tiled_gradient(gradient, x, tile, (0, 0))[0]
-
-
-def memory_budget() -> int:
-    """Bytes of memory the ascent may use: half of what the system has free now (4 GiB where that cannot be read)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            free = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemAvailable:"))
-    except (OSError, StopIteration, ValueError):
-        free = 8 << 30
-    return free // 2
-
-
-def fitting_batch(bytes_each: int, count: int, what: str, fix: str, values_each: int = 1) -> int:
-    """How many of `count` images go through a model at once: within the memory budget, and no tensor of the batch
-    (`values_each` values per image in the largest) past MAX_VALUES; one line and the fix when not even one fits."""
-    budget = memory_budget()
-    if bytes_each > budget:
-        raise InputError(f"{what} needs about {bytes_each / 2**30:.1f} GiB of working memory, more than the "
-                         f"{budget / 2**30:.1f} GiB this machine can spare: {fix}")
-    if values_each > MAX_VALUES:
-        raise InputError(f"{what} makes a tensor of {values_each:,} values, more than TensorFlow's kernels can index "
-                         f"({MAX_VALUES:,}): {fix}")
-    return max(1, min(count, budget // bytes_each, MAX_VALUES // values_each))
 
 
 def start_images(count: int, height: int, width: int, seed: int = 0, channels: int = 1) -> np.ndarray:

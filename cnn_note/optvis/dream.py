@@ -11,6 +11,7 @@ import numpy as np
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.imaging import resize, within
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import ascent, objectives
 
 FRAME_SIDE = 512  # an animation's frames: enough to see the dream grow, small enough for a GIF of a few MiB
@@ -62,37 +63,35 @@ def check_size(height: int, width: int, octaves: int, scale: float, need: int) -
 
 def ascend_octaves(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
           settings: ascent.AscentSettings, tile: int = 1024, max_loss: float | None = None,
-          log: Callable[[str], None] = print, frames: list | None = None, on_step: Callable[[], None] | None = None) -> np.ndarray:
+          log: Callable[[str], None] = print, callback: Callback = NO_CALLBACK) -> np.ndarray:
     """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
 
     Each step scores the image in tiles of at most `tile` pixels a side, so memory depends on the
-    tile, not on the image. With a `frames` list, the pictures every few steps (about 30 in all),
-    at most FRAME_SIDE pixels a side, are appended to it, one (B, h, w, C) array a frame.
-    `on_step()` is called after every step.
+    tile, not on the image. `callback` hears of every step, and is offered the pictures at the start,
+    every few steps (about 30 in all) and at the end, at most FRAME_SIDE pixels a side (for io.progress.Frames).
     """
     gradient = ascent.make_tile_gradient(objectives.dream_loss(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
     frame_shape = within(images.shape[1:3], FRAME_SIDE)
     every = max(1, settings.steps * octaves // 30)
 
-    def record(step: int, pictures) -> None:
-        if frames is not None and step % every == 0:
-            frames.append(resize(pictures, frame_shape))
-        if on_step is not None and step:
-            on_step()
+    def snapshot(step: int, pictures) -> Callable[[], np.ndarray] | None:
+        """The pictures, a frame's size, at every `every`-th step of an octave; None at the others."""
+        return (lambda: resize(pictures, frame_shape)) if step % every == 0 else None
 
     original, dreamed = images, resize(images, shapes[0])
     shrunk = dreamed
-    record(0, images)
+    callback.on_progress(0, snapshot(0, images))
     for number, shape in enumerate(shapes, start=1):
         start = time.perf_counter()
         dreamed = resize(dreamed, shape)
-        dreamed, before, after = ascent.ascend_tiled(gradient, dreamed, settings, tile, stop_above=max_loss, on_step=record)
+        dreamed, before, after = ascent.ascend_tiled(gradient, dreamed, settings, tile, stop_above=max_loss, callback=callback,
+                                                      snapshot=snapshot)
         # Shrinking lost fine detail; add back the difference between the sharp and the blurred original.
         sharp = resize(original, shape)
         dreamed = np.clip(dreamed + sharp - resize(shrunk, shape), 0.0, 1.0)
         shrunk = sharp
         log(f"octave {number}/{len(shapes)} {shape[0]}x{shape[1]}: loss {before.mean():.3f} -> {after.mean():.3f} "
             f"in {time.perf_counter() - start:.2f} s")
-    record(0, dreamed)
+    callback.on_progress(0, snapshot(0, dreamed))
     return dreamed

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from cnn_note.backend import tf
+from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import InputError
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import ascent, objectives, parameterisation, transforms
 
 
@@ -18,47 +20,37 @@ def batch_size(view: View, layer: str, count: int, size: int) -> int:
 
 
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.AscentSettings,
-                    on_progress: Callable | None = None, chunk: int | None = None, param: str = "pixels",
-                    frames: list | None = None, every: int = ascent.STEPS_PER_CALL,
+                    callback: Callback = NO_CALLBACK, chunk: int | None = None, param: str = "pixels",
+                    every: int = ascent.STEPS_PER_CALL,
                     negative: bool = False, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Ascend every requested filter of `layer` from one start each; returns images and final mean activations.
 
     The filters ascend together, one image each, `chunk` at a time (default: as many as fit in
     memory), on pixels or (param "fourier") on Fourier-basis pictures. A layer that ends in a ReLU
-    is ascended before it; the activation returned is always the layer's own output's. With a
-    `frames` list, every filter's picture at the start and every `every` steps is appended to it,
-    one (filters, H, W, C) array a frame. With `negative`, the pictures minimise the mean instead (Lucid's "negative").
+    is ascended before it; the activation returned is always the layer's own output's. Each chunk is
+    a run for `callback` (Callback.on_begin), offered its pictures at the start and every `every`
+    steps (io.progress.Frames joins the chunks' into frames of every filter). With `negative`, the pictures minimise the mean instead (Lucid's "negative").
     `offset`: these filters start as rows offset, offset + 1, ... of a longer list's starts (an atlas's piece of a layer).
     """
     filters = list(filters)
     chunk = chunk or batch_size(view, layer, len(filters), size)
     starts = start(param, offset + len(filters), size, size, view.channels, settings.seed)[offset:]
-    images, scores, chunk_frames = [], [], []
-    for first in range(0, len(filters), chunk):
+    images, scores = [], []
+    for first in (part.start for part in batching.batches(len(filters), chunk)):
         part = filters[first:first + chunk]
         objective = objectives.filter_mean(view, layer, part, before_relu=True)
         if negative:  # the same ascent of the opposite score: the picture the filter responds to least
             objective = (lambda images, score=objective: -score(images))
-        progress = on_progress
-        if frames is not None:  # each chunk's pictures at each call, joined into whole frames once all have run
-            seen = [pixels(param, starts[first:first + chunk], size, size)]
-            chunk_frames.append(seen)
-
-            def progress(done: int, values: np.ndarray, pictures: np.ndarray, seen: list = seen) -> None:
-                seen.append(pictures)
-                if on_progress is not None:
-                    on_progress(done, values, pictures)
-
-        done = run(param, objective, starts[first:first + chunk], size, size, settings, progress, every)
+        callback.on_begin()
+        callback.on_progress(0, lambda first=first: pixels(param, starts[first:first + chunk], size, size))
+        done = run(param, objective, starts[first:first + chunk], size, size, settings, callback, every)
         images.append(done)
         scores.append(objectives.filter_mean(view, layer, part)(tf.constant(done)).numpy())
-    if frames is not None:
-        frames.extend(np.concatenate(step) for step in zip(*chunk_frames))
     return np.concatenate(images), np.concatenate(scores)
 
 
 def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.AscentSettings,
-                   on_progress: Callable | None = None, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
+                   callback: Callback = NO_CALLBACK, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
     """Ascend each class's score (see heads.Head) from the same start; returns images and the probability of each."""
     classes = list(classes)
     # Lucid's moves add a grey border on every side; a model of one input size gets a canvas that much smaller,
@@ -70,8 +62,8 @@ def class_patterns(view: View, classes: Sequence[int], size: int, settings: asce
     scores = view.class_scores()
     chunk = view.batch(None, *full, len(classes), f"a {full[0]}x{full[1]} class picture", "use a smaller --size")
     images = np.concatenate([run(param, objectives.class_score(scores, part), np.repeat(starts, len(part), axis=0), height, width,
-                                 settings, on_progress)
-                             for part in (classes[first:first + chunk] for first in range(0, len(classes), chunk))])
+                                 settings, callback)
+                             for part in (classes[piece] for piece in batching.batches(len(classes), chunk))])
     images = np.pad(images, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=0.5)
     confidence = view.probabilities(images)[np.arange(len(classes)), classes]
     return images, confidence
@@ -92,11 +84,11 @@ def pixels(param: str, starts: np.ndarray, height: int, width: int) -> np.ndarra
 
 
 def run(param: str, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.AscentSettings,
-        on_progress: Callable | None = None, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
+        callback: Callback = NO_CALLBACK, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
     """The ascent for `param` from `starts`: pictures, pixels 0..1."""
     if param == "fourier":
-        return ascent.ascend_fourier(objective, starts, height, width, settings, on_progress, every=every)
-    return ascent.ascend(ascent.make_step(objective), starts, settings, on_progress, every=every)
+        return ascent.ascend_fourier(objective, starts, height, width, settings, callback, every=every)
+    return ascent.ascend(ascent.make_step(objective), starts, settings, callback, every=every)
 
 
 def feature_maps(view: View, image: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:

@@ -5,6 +5,7 @@ import pytest
 
 from cnn_note.backend import keras, tf
 from cnn_note.core.views import View
+from cnn_note.io.progress import Callback
 from cnn_note.note import models
 from cnn_note.optvis import ascent, objectives
 
@@ -65,13 +66,23 @@ def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
     objective = objectives.filter_mean(cnn, "conv1", [0, 1])
     step = ascent.make_step(objective)
     start = ascent.start_images(2, 28, 28)
-    seen = []
-    ascent.ascend(step, start, ascent.AscentSettings(steps=ascent.STEPS_PER_CALL + 7), lambda done, values, images: seen.append(done))
-    assert seen == [ascent.STEPS_PER_CALL, ascent.STEPS_PER_CALL + 7]
+    class Heard(Callback):  # what the one callback protocol tells: steps done, and the pictures offered
+        def __init__(self):
+            self.counts, self.pictures = [], []
+
+        def on_progress(self, count, pictures=None):
+            self.counts.append(count)
+            self.pictures.append(pictures())
+
+    heard = Heard()
+    final = ascent.ascend(step, start, ascent.AscentSettings(steps=ascent.STEPS_PER_CALL + 7), heard)
+    assert heard.counts == [ascent.STEPS_PER_CALL, 7]
+    np.testing.assert_array_equal(heard.pictures[-1], final)  # the last pictures offered are the result
     one = ascent.ascend(step, start, ascent.AscentSettings(steps=1))
-    stopped = ascent.ascend(step, start, ascent.AscentSettings(steps=40), lambda done, values, images: seen.append(done), stop_above=-1e9)
+    stopped_early = Heard()
+    stopped = ascent.ascend(step, start, ascent.AscentSettings(steps=40), stopped_early, stop_above=-1e9)
     np.testing.assert_array_equal(stopped, one)
-    assert seen[-1] == 1
+    assert stopped_early.counts == [1]
 
 
 def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
