@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", default=None, help="ascent steps per picture (default: atlas.py's)")
     parser.add_argument("--examples", default=None, help="examples per unit (default: atlas.py's)")
     args = parser.parse_args(argv)
-    from cnn_note.note import reporting
+    from cnn_note.io.machine import machine
 
     with tempfile.TemporaryDirectory() as folder:
         model, what = model_file(args, folder)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         with np.load(os.path.join(folder, "one", "patterns.npz")) as a, np.load(os.path.join(folder, "ray", "patterns.npz")) as b:
             same = all(np.array_equal(a[key], b[key]) for key in a.files)
             units = sum(len(a[key]) for key in a.files if key.endswith("_filters"))
-    print(f"{what}: {units} units, on {reporting.machine()['processor']} ({os.cpu_count()} cores)")
+    print(f"{what}: {units} units, on {machine()['processor']} ({os.cpu_count()} cores)")
     print(f"one process: {one:.1f} s ({60 * units / one:.1f} units a minute, {one / units:.2f} s a unit)")
     print(f"--ray:       {spread:.1f} s ({60 * units / spread:.1f} units a minute)")
     print(f"ratio --ray / one process: {spread / one:.2f}; identical pictures: {same}")

@@ -72,13 +72,8 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
             images, labels = imaging.pixels_of(picture, view.channels)[0][None], None
             names = [os.path.splitext(os.path.basename(args.image))[0]]
         else:
-            _, test = data.load("mnist", data.data_path(args.data))
-            bad = [i for i in args.index if not 0 <= i < len(test.x)]
-            if bad:
-                raise arguments.InputError(f"--index {bad[0]} is out of range: the test set has images 0..{len(test.x) - 1}")
+            images, labels = data.test_digits(args.index, args.data, view.channels)
             names = [f"digit_{i}" for i in args.index]
-            digits = data.to_inputs(test.x[args.index], (*data.IMAGE_SHAPE, 1))
-            images, labels = np.repeat(digits, view.channels, axis=-1), test.y[args.index]
         how = {key: getattr(args, key) for key in DreamSettings.__dataclass_fields__}
         found = api.deep_dream(view, images, weights, invert=args.invert and picture is not None, frames=args.gif,
                                progress=sys.stdout.isatty(), log=print, **how)

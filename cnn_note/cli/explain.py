@@ -128,16 +128,11 @@ def digits(view, args) -> tuple[list[np.ndarray], list[int], list[str]]:
     """The MNIST test digits asked for, as the model's pixels, with their labels and names."""
     from cnn_note.note import data, distortions
 
-    _, test = data.load("mnist", data.data_path(args.data))
-    bad = [i for i in args.index if not 0 <= i < len(test.x)]
-    if bad:
-        raise arguments.InputError(f"--index {bad[0]} is out of range: the test set has images 0..{len(test.x) - 1}")
-    raw = test.x[args.index]
+    images, labels = data.test_digits(args.index, args.data, view.channels)
     if args.shift:
-        raw = distortions.shift(raw, *args.shift)
-    images = np.repeat(data.to_inputs(raw, (*data.IMAGE_SHAPE, 1)), view.channels, axis=-1)
+        images = distortions.shift(images, *args.shift)
     suffix = f"_shifted_{args.shift[0]}_{args.shift[1]}" if args.shift else ""
-    return list(images), [int(y) for y in test.y[args.index]], [f"digit_{i}{suffix}" for i in args.index]
+    return list(images), [int(y) for y in labels], [f"digit_{i}{suffix}" for i in args.index]
 
 
 def photos(view, pictures: list, paths: list[str], shift) -> tuple[list[np.ndarray], list[None], list[str]]:

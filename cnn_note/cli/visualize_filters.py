@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
             writing.ensure_writable(args.out_dir)
         from cnn_note import api, dataset_examples
         from cnn_note.io import imaging
-        from cnn_note.note import data, reporting
+        from cnn_note.note import data
         from cnn_note.optvis import parameterisation, render
         from cnn_note.plots import figures
 
@@ -92,11 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
             picture, _ = imaging.load_image(args.image, view.channels)
             name = os.path.basename(args.image)
         else:
-            _, test = data.load("mnist", data.data_path(args.data))
-            if args.index >= len(test.x):
-                raise arguments.InputError(f"--index {args.index} is out of range: the test set has images 0..{len(test.x) - 1}")
-            digit = data.to_inputs(test.x[args.index:args.index + 1], (*data.IMAGE_SHAPE, 1))[0]
-            picture, name = np.repeat(digit, view.channels, axis=-1), f"test digit #{args.index} (label {test.y[args.index]})"
+            digits, labels = data.test_digits([args.index], args.data, view.channels)
+            picture, name = digits[0], f"test digit #{args.index} (label {labels[0]})"
         names = view.class_names(args.class_names)
         source = dataset_examples.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
@@ -109,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
             if args.gif:
                 writing.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
                                  [figures.mosaic(frame, figures.grid_columns(len(filters))) for frame in found.frames])
-            arrays.update({f"{layer}_images": squeezed(found.images), f"{layer}_filters": filters,
+            arrays.update({f"{layer}_images": writing.squeezed(found.images), f"{layer}_filters": filters,
                            f"{layer}_activations": found.activations})
             capped = args.filters is None and len(filters) < view.filters(layer)
             more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
@@ -121,21 +118,14 @@ def main(argv: list[str] | None = None) -> dict:
             # One pass over the inputs for every layer's filters.
             ranked = dataset_examples.ranked(view, chosen, args.examples, source, args.examples_whole,
                                              progress=sys.stdout.isatty(), log=print)
-            found_examples = {}
+            drawn = {layer: dataset_examples.with_examples(view, found, ranked[layer]) for layer, found in drawn.items()}
             for layer, found in drawn.items():
-                found = dataset_examples.with_examples(view, found, ranked[layer])
                 writing.save_image(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.examples_sheet(
                     layer, found.filters, found.images, found.optimised, found.examples))
-                found_examples.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
-                                                                  f"{layer}_optimised_score": found.optimised_score})
                 print(f"{layer}: optimised pictures against the best input, median over {len(found.filters)} filters: "
                       + compare("mean activation", found.optimised_score, found.examples.best_mean) + "; "
                       + compare("strongest unit", found.optimised, found.examples.top_activations[:, 0]))
-            # The scan's time is this machine's: the npz says which machine, as REPORT.md's Run table does for each stage.
-            writing.save_npz(os.path.join(args.out_dir, "examples.npz"),
-                             {**found_examples, "inputs": np.array(source.names or [source.description]),
-                              "scan_seconds": np.array(next(iter(ranked.values())).seconds),
-                              "processor": np.array(reporting.machine()["processor"])})
+            writing.save_npz(os.path.join(args.out_dir, "examples.npz"), dataset_examples.examples_arrays(drawn, source))
 
         if min(picture.shape[:2]) >= need:
             maps = api.feature_maps(view, picture, layers)
@@ -153,8 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
                 np.concatenate([prior.images, free.images]), prior.labels + free.labels,
                 f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "
                 "bottom: no prior", len(classes)))
-            arrays.update(classes=classes, classes_images=squeezed(prior.images), classes_confidence=prior.probabilities,
-                          classes_unregularised_images=squeezed(free.images),
+            arrays.update(classes=classes, classes_images=writing.squeezed(prior.images), classes_confidence=prior.probabilities,
+                          classes_unregularised_images=writing.squeezed(free.images),
                           classes_unregularised_confidence=free.probabilities)
             print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
                   f"confidence min {prior.probabilities.min():.4f} with prior, {free.probabilities.min():.4f} without")
@@ -197,11 +187,6 @@ def compare(what: str, optimised: np.ndarray, best: np.ndarray) -> str:
     """How the optimised pictures' responses stand against the best input's, filter by filter."""
     return (f"{what} {np.median(optimised):.2f} against {np.median(best):.2f} "
             f"(higher for {int((optimised > best).sum())} of {len(best)})")
-
-
-def squeezed(images: np.ndarray) -> np.ndarray:
-    """(N, H, W, 1) as (N, H, W), as render.npz has always held grey pictures; colour stays (N, H, W, 3)."""
-    return images[..., 0] if images.shape[-1] == 1 else images
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from cnn_note import settings
 from cnn_note.core.views import View
 from cnn_note.dataset_examples.scan import Examples, Source, find, from_array, from_path, responses
 from cnn_note.errors import Argument, InputError
+from cnn_note.io.machine import machine
 from cnn_note.io.progress import Bar, log_lines
 from cnn_note.note import data
 from cnn_note.optvis.render import chosen_filters
@@ -74,3 +75,15 @@ def with_examples(view: View, found: Pictures, examples: Examples | None) -> Pic
         return found
     strongest, score = responses(view, found.layer, found.filters, found.images)
     return dataclasses.replace(found, examples=examples, optimised=strongest, optimised_score=score)
+
+
+def examples_arrays(drawn: dict[str, Pictures], source: Source, more: dict[str, dict] | None = None) -> dict[str, np.ndarray]:
+    """What examples.npz holds: every layer's examples (Examples.arrays) and its optimised pictures' strongest units, any
+    `more` arrays of the layer, then the inputs' names, the scan's seconds and the processor it took them on."""
+    arrays = {}
+    for layer, found in drawn.items():
+        arrays.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
+                                                  f"{layer}_optimised_score": found.optimised_score}, **(more or {}).get(layer, {}))
+    # The scan's time is this machine's: the npz says which machine, as REPORT.md's Run table does for each stage.
+    return {**arrays, "inputs": np.array(source.names or [source.description]),
+            "scan_seconds": np.array(next(iter(drawn.values())).examples.seconds), "processor": np.array(machine()["processor"])}

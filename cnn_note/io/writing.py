@@ -115,3 +115,8 @@ def save_model(path: str, model) -> None:
     """Save a Keras model atomically."""
     with atomic_path(path) as tmp:
         model.save(tmp)
+
+
+def squeezed(images):
+    """Pictures as the .npz files hold them: grey (N, H, W, 1) as (N, H, W), colour as (N, H, W, 3)."""
+    return images[..., 0] if images.shape[-1] == 1 else images

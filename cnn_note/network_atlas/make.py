@@ -239,11 +239,6 @@ def most_sure(view: View, source: dataset_examples.Source, count: int, shown: in
     return order, np.take_along_axis(probabilities.T, order, axis=1)
 
 
-def squeezed(images: np.ndarray) -> np.ndarray:
-    """(N, H, W, 1) as (N, H, W), as visualize_filters.py saves grey pictures in render.npz."""
-    return images[..., 0] if images.shape[-1] == 1 else images
-
-
 def unit_arrays(plan: Plan, layer: str, units: list[int], *keys: str) -> list[np.ndarray]:
     """The named arrays of a layer's units, read from their files and stacked: one layer's at a time, never every layer's."""
     found = []
@@ -259,8 +254,8 @@ def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, dict[st
         for layer in plan.layers:
             images, activations, negative_images, negative_activations = unit_arrays(
                 plan, layer, units[layer], "image", "activation", "negative_image", "negative_activation")
-            yield from ((f"{layer}_images", squeezed(images)), (f"{layer}_filters", np.array(units[layer])),
-                        (f"{layer}_activations", activations), (f"{layer}_negative_images", squeezed(negative_images)),
+            yield from ((f"{layer}_images", writing.squeezed(images)), (f"{layer}_filters", np.array(units[layer])),
+                        (f"{layer}_activations", activations), (f"{layer}_negative_images", writing.squeezed(negative_images)),
                         (f"{layer}_negative_activations", negative_activations))
 
     writing.save_npz(os.path.join(plan.out, "patterns.npz"), arrays())
@@ -274,7 +269,6 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
     (merged exactly: the union's top N is the whole set's, and counts add up); examples.npz. Returns the examples, the
     histogram (counts, edges) and each optimised picture's strongest unit, by layer."""
     from cnn_note.io.progress import Bar
-    from cnn_note.note import reporting
 
     view, source = plan.view, plan.source
     shards = [(part.start, part.stop) for part in batching.batches(len(source), SHARD_INPUTS)]
@@ -299,19 +293,12 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
         counts = {layer: sum(part[layer] for part in found) for layer in units}
     else:
         counts = histogram_counts(view, units, source.pictures(), edges)
-    arrays, optimised = {}, {}
-    for layer in plan.layers:
-        images, = unit_arrays(plan, layer, units[layer], "image")
-        drawn = dataset_examples.with_examples(view, Pictures(images, units[layer], pictures[layer]["activation"], "", [], layer),
-                                  ranked[layer])
-        optimised[layer] = drawn.optimised
-        arrays.update(ranked[layer].arrays(), **{f"{layer}_optimised": drawn.optimised,
-                                                 f"{layer}_optimised_score": drawn.optimised_score,
-                                                 f"{layer}_histogram": counts[layer], f"{layer}_histogram_edges": edges[layer]})
-    writing.save_npz(os.path.join(plan.out, "examples.npz"), {
-        **arrays, "inputs": np.array(source.names or [source.description]),
-        "scan_seconds": np.array(next(iter(ranked.values())).seconds), "processor": np.array(reporting.machine()["processor"])})
-    return ranked, {layer: (counts[layer], edges[layer]) for layer in units}, optimised
+    drawn = {layer: dataset_examples.with_examples(
+        view, Pictures(unit_arrays(plan, layer, units[layer], "image")[0], units[layer], pictures[layer]["activation"], "", [], layer),
+        ranked[layer]) for layer in plan.layers}
+    histograms = {layer: {f"{layer}_histogram": counts[layer], f"{layer}_histogram_edges": edges[layer]} for layer in plan.layers}
+    writing.save_npz(os.path.join(plan.out, "examples.npz"), dataset_examples.examples_arrays(drawn, source, histograms))
+    return ranked, {layer: (counts[layer], edges[layer]) for layer in units}, {layer: found.optimised for layer, found in drawn.items()}
 
 
 def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,

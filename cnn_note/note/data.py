@@ -108,3 +108,14 @@ def one_hot(y: np.ndarray) -> np.ndarray:
     from cnn_note.backend import keras
 
     return keras.utils.to_categorical(y, NUM_CLASSES).astype("float32")
+
+
+def test_digits(indices: list[int], path: str | None = None, channels: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST test digits by index, as a model of `channels` channels takes them: pixels 0..1 (N, 28, 28, channels), and
+    their labels. `path` as load's; an index outside the test set is refused in one line."""
+    _, test = load("mnist", data_path(path))
+    bad = [i for i in indices if not 0 <= i < len(test.x)]
+    if bad:
+        raise InputError(Argument("index", bad[0]), f" is out of range: the test set has images 0..{len(test.x) - 1}")
+    digits = to_inputs(test.x[indices], (*IMAGE_SHAPE, 1))
+    return np.repeat(digits, channels, axis=-1), test.y[indices]

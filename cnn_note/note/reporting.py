@@ -6,6 +6,7 @@ import json
 import os
 
 from cnn_note.io import writing
+from cnn_note.io.machine import machine
 from cnn_note.note.training import NOTE, Config, Run, float32_copy, metrics
 from cnn_note.plots import figures
 
@@ -91,19 +92,6 @@ def acc_line(name: str, values: dict, count: int) -> str:
         return f"{name}: {values['mean']:.4f}"
     return (f"{name}: {values['mean']:.4f} ± {values['std']:.4f} "
             f"(mean ± std over {count} seeds; min {values['min']:.4f}, max {values['max']:.4f})")
-
-
-def machine() -> dict[str, str]:
-    """What this ran on: processor, cores, system."""
-    import platform
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"processor": cpu, "cores": str(os.cpu_count()), "system": platform.platform()}
 
 
 def record_run(results_dir: str, seconds: dict[str, float], failed: list[str], command: str) -> dict[str, dict]:
