@@ -1,4 +1,5 @@
-"""README.md and README.zh-TW.md cannot drift apart: the same commands, the same headline numbers, each linked to the other."""
+"""README.md and README.zh-TW.md cannot drift apart: the same commands, the same headline numbers, each linked to the
+other; and both stay true: the test command is what CI runs, every link finds its file, every installed command is named."""
 
 import os
 import re
@@ -42,6 +43,35 @@ def test_both_readmes_show_the_same_headline_numbers_as_the_report():
 def test_each_readme_links_to_the_other_at_the_top():
     assert "(README.zh-TW.md)" in read("README.md").split("\n## ", 1)[0]
     assert "(README.md)" in read("README.zh-TW.md").split("\n## ", 1)[0]
+
+
+def test_the_readmes_test_command_is_what_ci_runs():
+    with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as handle:
+        ci = [line for line in handle.read().splitlines() if line.strip() and not line.startswith("#")][-1]
+    assert "ruff check ." in ci and "mkdocs build --strict" in ci and "python -m pytest" in ci
+    for name in ("README.md", "README.zh-TW.md"):
+        lines = read(name).splitlines()
+        assert f"    {ci}" in lines, (name, ci)
+        assert '    python -m pytest -m "not slow"' in lines, name  # and the quick subset
+
+
+def test_the_readmes_links_find_their_files():
+    for name in ("README.md", "README.zh-TW.md"):
+        text = read(name)
+        assert len(text.splitlines()) < 200, name  # the guides live in docs/; the README says where
+        targets = {link.split("#")[0] for link in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in link}
+        assert {"docs/index.md", "docs/reference/index.md", "notebooks/tour.ipynb"} <= targets, name
+        missing = sorted(target for target in targets if target and not os.path.exists(os.path.join(ROOT, target)))
+        assert not missing, (name, missing)
+
+
+def test_both_readmes_name_every_installed_command():
+    with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as handle:
+        scripts = handle.read().split("[project.scripts]", 1)[1].split("\n[", 1)[0]
+    installed = re.findall(r"^([a-z][\w-]*) = ", scripts, re.M)
+    assert len(installed) == 8
+    for name in ("README.md", "README.zh-TW.md"):
+        assert [command for command in installed if f"`{command}`" not in read(name)] == [], name
 
 
 def test_the_chinese_readme_keeps_the_notes_own_wording():
