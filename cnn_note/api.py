@@ -144,10 +144,7 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     """
     view = view_of(model, input_range, preprocess)
     chosen = settings.make(settings.PictureSettings, "filter_pictures", how)
-    filters = render.chosen_filters(view, layer, filters, settings.MAX_FILTERS)
-    need = view.smallest_side([layer])
-    if chosen.size < need:
-        raise InputError(Argument("size", chosen.size), f" is too small for {layer}: use at least {need}")
+    filters = render.planned(view, [layer], filters, chosen.size, settings.MAX_FILTERS)[layer]
     param = parameterisation.choose(view.channels, chosen.param)
     steps = ascent.AscentSettings.of(chosen)
     chunk = chunk or render.batch_size(view, layer, len(filters), chosen.size)
@@ -217,8 +214,9 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
 
 def dream_layers(view: View, layers: dict[str, float] | str | None) -> dict[str, float]:
     """Dream layers and weights: a {name: weight} dict, deep_dream.py's `conv1=1,conv2=2`, or None for the view's default."""
-    if isinstance(layers, dict):
-        return dream.parse_layers(",".join(f"{name}={weight}" for name, weight in layers.items()), view)
+    if isinstance(layers, dict):  # by name as given, whatever the names hold; quoted in a refusal as deep_dream.py's text
+        text = ",".join(f"{name}={weight}" for name, weight in layers.items())
+        return dream.checked_weights([(str(name), str(weight)) for name, weight in layers.items()], text, view)
     return dream.parse_layers(layers, view)
 
 

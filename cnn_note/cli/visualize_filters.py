@@ -4,7 +4,7 @@ By default the note's CNN from train_cnn.py; --model takes any Keras image model
 keras.applications network by name. Writes to results/filters/: <layer>.png (one tile per
 filter, filter index and final mean activation under each, filters in index order, row by row),
 feature_maps.png (a picture and the chosen layers' outputs), classes.png (an image per class,
-with and without the prior), render.npz (the raw arrays), <layer>_examples.png and
+with and without the prior), patterns.npz (the raw arrays), <layer>_examples.png and
 examples.npz (each filter's picture beside the inputs that excite it most and least, the MNIST
 test digits by default, each cut to what its unit sees) and, with --gif, <layer>.gif (the ascent
 as an animation). Colour models ascend Fourier-basis pictures under random moves, as in
@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Draw filter render, a picture's feature maps and class patterns; returns what was drawn."""
+    """Draw filter pictures, a picture's feature maps and class pictures; returns the arrays of patterns.npz."""
     args = parse_args(argv)
     with arguments.reported_errors(PROG):
         from cnn_note.io import writing
@@ -70,88 +70,118 @@ def main(argv: list[str] | None = None) -> dict:
         if not args.list_layers:
             writing.ensure_writable(args.out_dir)
         from cnn_note import api, dataset_examples
-        from cnn_note.io import imaging
-        from cnn_note.note import data
-        from cnn_note.optvis import parameterisation, render
-        from cnn_note.plots import figures
+        from cnn_note.optvis import render
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
         if args.list_layers:
             print(view.layer_table())
             return {}
-        layers = args.layer.split(",") if args.layer else view.default_layers()
-        view.check_layers(layers)
         # Everything is checked before the first ascent: a bad flag never costs a long wait.
-        chosen = {layer: render.chosen_filters(view, layer, args.filters, MAX_FILTERS) for layer in layers}
-        need = view.smallest_side(layers)
-        if args.size < need:
-            raise arguments.InputError(f"--size {args.size} is too small for {', '.join(layers)}: use at least {need}")
-        chunks = {layer: render.batch_size(view, layer, len(filters), args.size) for layer, filters in chosen.items()}
+        layers = args.layer.split(",") if args.layer else view.default_layers()
+        chosen = render.planned(view, layers, args.filters, args.size, MAX_FILTERS)
         classes = check_classes(view, args.classes, args.head != "auto" or args.output is not None)
-        if args.image:
-            picture, _ = imaging.load_image(args.image, view.channels)
-            name = os.path.basename(args.image)
-        else:
-            digits, labels = data.test_digits([args.index], args.data, view.channels)
-            picture, name = digits[0], f"test digit #{args.index} (label {labels[0]})"
+        picture, name = feature_map_picture(view, args)
         names = view.class_names(args.class_names)
         source = dataset_examples.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
-        arrays, drawn = {}, {}
 
-        for layer, filters in chosen.items():
-            start = time.perf_counter()
-            found = drawn[layer] = api.filter_pictures(view, layer, filters, frames=args.gif, chunk=chunks[layer], examples=0, **how)
-            writing.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.plot(found))
-            if args.gif:
-                writing.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
-                                 [figures.mosaic(frame, figures.grid_columns(len(filters))) for frame in found.frames])
-            arrays.update({f"{layer}_images": writing.squeezed(found.images), f"{layer}_filters": filters,
+        arrays, drawn = {}, {layer: filter_pictures(view, layer, filters, args, how) for layer, filters in chosen.items()}
+        for layer, found in drawn.items():
+            arrays.update({f"{layer}_images": writing.squeezed(found.images), f"{layer}_filters": found.filters,
                            f"{layer}_activations": found.activations})
-            capped = args.filters is None and len(filters) < view.filters(layer)
-            more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
-            print(f"{layer}: {len(filters)} filters x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
-                  f"mean activation {found.activations.mean():.3f} (min {found.activations.min():.3f}, "
-                  f"max {found.activations.max():.3f}){more}")
-
         if source is not None:
-            # One pass over the inputs for every layer's filters.
-            ranked = dataset_examples.ranked(view, chosen, args.examples, source, args.examples_whole,
-                                             progress=sys.stdout.isatty(), log=print)
-            drawn = {layer: dataset_examples.with_examples(view, found, ranked[layer]) for layer, found in drawn.items()}
-            for layer, found in drawn.items():
-                writing.save_image(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.examples_sheet(
-                    layer, found.filters, found.images, found.optimised, found.examples))
-                print(f"{layer}: optimised pictures against the best input, median over {len(found.filters)} filters: "
-                      + compare("mean activation", found.optimised_score, found.examples.best_mean) + "; "
-                      + compare("strongest unit", found.optimised, found.examples.top_activations[:, 0]))
-            writing.save_npz(os.path.join(args.out_dir, "examples.npz"), dataset_examples.examples_arrays(drawn, source))
-
-        if min(picture.shape[:2]) >= need:
-            maps = api.feature_maps(view, picture, layers)
-            maps = {layer: layer_maps[..., chosen[layer][:50]] for layer, layer_maps in maps.items()}
-            writing.save_figure(os.path.join(args.out_dir, "feature_maps.png"), figures.feature_maps(picture, maps, name))
-        else:
-            print(f"feature maps: skipped, {name} is smaller than the {need} pixels {', '.join(layers)} need (give --image)")
-
+            dataset_examples_for(view, chosen, drawn, source, args)
+        feature_maps(view, picture, name, chosen, args)
         if classes:
-            start = time.perf_counter()
-            prior = api.class_pictures(view, classes, class_names=names, **how)
-            free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
-            param = parameterisation.choose(view.channels, args.param)
-            writing.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
-                np.concatenate([prior.images, free.images]), prior.labels + free.labels,
-                f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "
-                "bottom: no prior", len(classes)))
-            arrays.update(classes=classes, classes_images=writing.squeezed(prior.images), classes_confidence=prior.probabilities,
-                          classes_unregularised_images=writing.squeezed(free.images),
-                          classes_unregularised_confidence=free.probabilities)
-            print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
-                  f"confidence min {prior.probabilities.min():.4f} with prior, {free.probabilities.min():.4f} without")
-
+            arrays.update(class_pictures(view, classes, names, args, how))
         writing.save_npz(os.path.join(args.out_dir, "patterns.npz"), arrays)
         print(f"pictures written to {args.out_dir}/")
     return arrays
+
+
+def feature_map_picture(view, args) -> tuple[np.ndarray, str]:
+    """The picture for feature_maps.png, and what it is called: --image, else MNIST test digit --index."""
+    from cnn_note.io import imaging
+    from cnn_note.note import data
+
+    if args.image:
+        return imaging.load_image(args.image, view.channels)[0], os.path.basename(args.image)
+    digits, labels = data.test_digits([args.index], args.data, view.channels)
+    return digits[0], f"test digit #{args.index} (label {labels[0]})"
+
+
+def filter_pictures(view, layer: str, filters: list[int], args, how: dict):
+    """One layer's filter pictures: <layer>.png (and .gif), and the line saying how they went."""
+    from cnn_note import api
+    from cnn_note.io import writing
+    from cnn_note.plots import figures
+
+    start = time.perf_counter()
+    found = api.filter_pictures(view, layer, filters, frames=args.gif, examples=0, **how)
+    writing.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.plot(found))
+    if args.gif:
+        writing.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
+                         [figures.mosaic(frame, figures.grid_columns(len(filters))) for frame in found.frames])
+    capped = args.filters is None and len(filters) < view.filters(layer)
+    more = f" (the first {len(filters)} of {view.filters(layer)}; --filters picks others)" if capped else ""
+    print(f"{layer}: {len(filters)} filters x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
+          f"mean activation {found.activations.mean():.3f} (min {found.activations.min():.3f}, "
+          f"max {found.activations.max():.3f}){more}")
+    return found
+
+
+def dataset_examples_for(view, chosen: dict, drawn: dict, source, args) -> None:
+    """Every layer's dataset examples, in one pass over the inputs: <layer>_examples.png and examples.npz."""
+    from cnn_note import dataset_examples
+    from cnn_note.io import writing
+    from cnn_note.plots import figures
+
+    ranked = dataset_examples.ranked(view, chosen, args.examples, source, args.examples_whole,
+                                     progress=sys.stdout.isatty(), log=print)
+    drawn = {layer: dataset_examples.with_examples(view, found, ranked[layer]) for layer, found in drawn.items()}
+    for layer, found in drawn.items():
+        writing.save_image(os.path.join(args.out_dir, f"{layer}_examples.png"), figures.examples_sheet(
+            layer, found.filters, found.images, found.optimised, found.examples))
+        print(f"{layer}: optimised pictures against the best input, median over {len(found.filters)} filters: "
+              + compare("mean activation", found.optimised_score, found.examples.best_mean) + "; "
+              + compare("strongest unit", found.optimised, found.examples.top_activations[:, 0]))
+    writing.save_npz(os.path.join(args.out_dir, "examples.npz"), dataset_examples.examples_arrays(drawn, source))
+
+
+def feature_maps(view, picture: np.ndarray, name: str, chosen: dict, args) -> None:
+    """feature_maps.png: the picture and the first 50 maps of each layer; skipped, with a line, when it is too small."""
+    from cnn_note import api
+    from cnn_note.io import writing
+    from cnn_note.plots import figures
+
+    need = view.smallest_side(list(chosen))
+    if min(picture.shape[:2]) < need:
+        print(f"feature maps: skipped, {name} is smaller than the {need} pixels {', '.join(chosen)} need (give --image)")
+        return
+    maps = api.feature_maps(view, picture, list(chosen))
+    maps = {layer: layer_maps[..., chosen[layer][:50]] for layer, layer_maps in maps.items()}
+    writing.save_figure(os.path.join(args.out_dir, "feature_maps.png"), figures.feature_maps(picture, maps, name))
+
+
+def class_pictures(view, classes: list[int], names: list[str], args, how: dict) -> dict:
+    """classes.png: each class's picture with the prior (top) and without (bottom); returns their arrays."""
+    from cnn_note import api
+    from cnn_note.io import writing
+    from cnn_note.optvis import parameterisation
+    from cnn_note.plots import figures
+
+    start = time.perf_counter()
+    prior = api.class_pictures(view, classes, class_names=names, **how)
+    free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
+    param = parameterisation.choose(view.channels, args.param)
+    writing.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
+        np.concatenate([prior.images, free.images]), prior.labels + free.labels,
+        f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "
+        "bottom: no prior", len(classes)))
+    print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
+          f"confidence min {prior.probabilities.min():.4f} with prior, {free.probabilities.min():.4f} without")
+    return dict(classes=classes, classes_images=writing.squeezed(prior.images), classes_confidence=prior.probabilities,
+                classes_unregularised_images=writing.squeezed(free.images), classes_unregularised_confidence=free.probabilities)
 
 
 def check_classes(view, asked: list[int] | None, head_given: bool) -> list[int]:

@@ -9,7 +9,7 @@ import numpy as np
 from cnn_note.backend import tf
 from cnn_note.core import batching
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import ascent, objectives, parameterisation, transforms
 
@@ -114,3 +114,16 @@ def chosen_filters(view: View, layer: str, filters: Sequence[int] | None, cap: i
     filters = [int(index) for index in np.atleast_1d(filters)]
     check_filters(view, layer, filters)
     return filters
+
+
+def planned(view: View, layers: Sequence[str], filters: Sequence[int] | None, size: int, cap: int | None = None) -> dict[str, list[int]]:
+    """The filters of each layer to draw (those asked, else all, the first `cap` at most), with every check made before
+    any ascent: the layers, the indices, the size, and that a picture of each layer fits in memory."""
+    view.check_layers(layers)
+    chosen = {layer: chosen_filters(view, layer, filters, cap) for layer in layers}
+    need = view.smallest_side(list(layers))
+    if size < need:
+        raise InputError(Argument("size", size), f" is too small for {', '.join(layers)}: use at least {need}")
+    for layer, indices in chosen.items():
+        batch_size(view, layer, len(indices), size)
+    return chosen
