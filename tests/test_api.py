@@ -219,7 +219,21 @@ def test_pip_installs_the_package_and_it_imports_from_anywhere(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target",
                            str(target), str(source)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert (target / "cnn_note" / "api.py").exists() and not (target / "explain.py").exists()
+    # Every module of every subpackage, and none of the root scripts, as the checkout lists them.
+    listed = sorted(path.relative_to(source).as_posix() for path in (source / "cnn_note").rglob("*.py"))
+    installed = sorted(path.relative_to(target).as_posix() for path in (target / "cnn_note").rglob("*.py"))
+    assert installed == listed and len(listed) > 40 and not (target / "explain.py").exists()
+    # The commands pyproject.toml names, on PATH (target/bin here), each the script's own main: --help says its flags.
+    import tomllib
+
+    with open(source / "pyproject.toml", "rb") as handle:
+        commands = tomllib.load(handle)["project"]["scripts"]
+    assert len(commands) == 8
+    for command, entry in commands.items():
+        helped = subprocess.run([str(target / "bin" / command), "--help"], capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "PYTHONPATH": str(target)}, cwd=tmp_path)
+        script = entry.rsplit(":", 1)[1]
+        assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {script}.py"), (command, helped.stderr)
     code = "import cnn_note, os; print(cnn_note.__version__, os.path.dirname(cnn_note.__file__))"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -1,0 +1,87 @@
+"""cn.explain: why the model decided, as a map over each picture by each attribution method."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from cnn_note import attribution, settings
+from cnn_note.attribution import choice
+from cnn_note.core.inputs import model_size, pictures_of, view_of
+from cnn_note.errors import Argument, InputError
+from cnn_note.io.progress import Bar, log_lines
+from cnn_note.results import Explanation
+
+
+def explain(model, images, classes=None, methods: Sequence[str] | str | None = None, *, input_range=None, preprocess=None,
+            head: str = "auto", output=None, class_names: list[str] | None = None, progress: bool = True,
+            log: Callable[[str], None] | None = None, **how) -> Explanation:
+    """Why did the model decide this: a map over each picture by each attribution method.
+
+    Every method explains the class score (the logit before a softmax or sigmoid; see `head`): gradient, smoothgrad,
+    integrated_gradients and gradcam through its gradient, occlusion and lime through the probability. Noisy,
+    interpolated and occluded copies go through the model hundreds at a time. A line per method goes to `log`.
+
+    Args:
+        model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of). A model on
+            flat vectors of a square's pixels, the note's DNN, is seen as one on grey square pictures.
+        images: pictures as a numpy array or tensor, pixels 0..1, (N, H, W, C), or (H, W, C) for one. A model that
+            takes one size only gets them resized to it, with a line.
+        classes: the class to explain: one number for every picture, one per picture, or None for each picture's
+            predicted class.
+        methods: the methods to run, a list or a comma-separated string ("gradient,gradcam"): any of gradient,
+            smoothgrad, integrated_gradients, gradcam, occlusion and lime. None: all of them, Grad-CAM left out with a
+            line on a model with no 4-D layer.
+        input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
+        preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
+        head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
+        output: the output to explain, by its layer's name or its index, for a model with several.
+        class_names: a name per class, for the titles (default: ImageNet's for a network by name where Keras has them
+            cached, else the numbers).
+        progress: whether to show a progress bar and print the lines (a widget in Jupyter, a bar in a terminal).
+        log: where each line goes (default: print, or nowhere with progress=False).
+        **how: each method's settings, as explain.py's flags of the same names (settings.ExplainSettings): samples (50) and
+            noise (0.15 of the pixel range) for SmoothGrad; steps (64) for Integrated Gradients; baseline ("black",
+            "white", "grey" or "blur": where Integrated Gradients starts and what occlusion's patch shows); layer
+            (Grad-CAM's, default the last conv layer); patch and stride (occlusion's, default a seventh of the shorter
+            side and half of it); lime_samples (1000); max_side (512: occlusion and LIME work on a copy at most this
+            large and map back); seed (0).
+
+    Returns:
+        Explanation: .maps {method: (N, H, W)}, .classes, .probabilities, .predicted, .outputs, .layer (Grad-CAM's),
+            .completeness (Integrated Gradients' completeness error), and the pictures as explained.
+
+    Raises:
+        InputError: an unknown, doubled or empty method; gradcam asked of a model with no 4-D layer; a class out of
+            range, or not one per picture; pictures of the wrong shape or channels, not finite, or not 0..1; class
+            scores that are not finite numbers; a `head` that does not fit the last layer or an unknown `output`; class
+            names that are not one per class; an unknown setting in `how` or a bad value; a model the tools do not take
+            (see view_of).
+    """
+    log = log_lines(log, progress)
+    view = view_of(model, input_range, preprocess, head, output, maps=False)
+    the_head = view.head
+    chosen = settings.make(settings.ExplainSettings, "explain", how)
+    layer = attribution.gradcam_layer(view, chosen.layer)
+    methods = choice.methods_of(view, methods, layer, log)
+    names = view.class_names(class_names)
+    pixels = model_size(view, pictures_of(images, view), log)
+    outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels)
+    if not np.isfinite(outputs).all():
+        raise InputError(f"{view.label}'s {the_head.measure} is not a finite number for picture "
+                         f"{int(np.flatnonzero(~np.isfinite(outputs).all(axis=1))[0])}: the model overflows on it; check its "
+                         "weights and the pixel range (", Argument("input_range", python="input_range=", flag="input_range=, --input-range"), ")")
+    predicted = outputs.argmax(axis=1)
+    wanted = predicted if classes is None else np.asarray(classes)
+    if wanted.ndim > 1 or wanted.shape not in ((), predicted.shape) or not np.issubdtype(wanted.dtype, np.integer) or \
+            not ((0 <= wanted) & (wanted < the_head.classes)).all():
+        raise InputError(f"classes={classes!r} does not fit: give a class 0..{the_head.classes - 1}, one number or one per "
+                         f"picture ({len(pixels)}), or None for the predicted ones")
+    wanted = np.broadcast_to(wanted, predicted.shape).astype(predicted.dtype)
+    chosen = dataclasses.replace(chosen, layer=layer)
+    with Bar(len(methods) * len(pixels), "explain", "picture", progress) as bar:
+        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.on_progress)
+    return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
+                       names, the_head)
