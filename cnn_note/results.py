@@ -11,6 +11,9 @@ if TYPE_CHECKING:  # for the annotations only: both modules import TensorFlow
     from cnn_note.core.heads import Head
     from cnn_note.dataset_examples.scan import Examples
 
+# The methods whose maps are signed (for the class and against it); the others are magnitudes, 0 and up.
+SIGNED = ("integrated_gradients", "occlusion", "lime")
+
 
 @dataclasses.dataclass
 class Explanation:
