@@ -1,4 +1,4 @@
-"""The atlas as a static web site: plain HTML per page, one style sheet, a few lines of script for the arrow keys.
+"""The atlas as a static web site: the pictures as PNGs, the pages (pages.py's HTML) beside them, one style sheet.
 
 Nothing is fetched: every page is whole in its file and pictures are PNGs beside it, so the site
 works from file:// as from any static server. Every name that comes from the user (layers, classes,
@@ -7,7 +7,6 @@ inputs) is escaped, and every file is named from a layer's index and a slug, nev
 
 from __future__ import annotations
 
-import html
 import os
 
 import numpy as np
@@ -15,75 +14,7 @@ import numpy as np
 from cnn_note import dataset_examples
 from cnn_note.errors import InputError
 from cnn_note.io import writing
-
-STRIP = 8  # units' pictures in each layer's row of the index
-
-STYLE = """*{box-sizing:border-box}
-body{font-family:system-ui,sans-serif;margin:0 auto;padding:8px;max-width:1100px;line-height:1.35;overflow-wrap:anywhere}
-img{max-width:100%;image-rendering:pixelated;background:#888}
-nav{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0}
-.grid{display:flex;flex-wrap:wrap;gap:8px}
-.tile{display:flex;flex-direction:column;align-items:center;font-size:12px;text-decoration:none;color:inherit}
-.tile img{width:72px;height:72px}
-.big img{width:160px;height:160px}
-.scroll{max-width:100%;overflow-x:auto}
-table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-.strip{display:flex;flex-wrap:wrap;gap:2px}.strip img{width:28px;height:28px}
-figure{margin:0}
-.example{position:relative;outline:none}
-.whole{display:none;position:relative;margin-top:4px}
-.example:hover .whole,.example:focus .whole,.example:focus-within .whole{display:inline-block}
-.whole img{width:120px;height:auto}
-.box{position:absolute;border:2px solid #e00;pointer-events:none}
-svg{max-width:100%;height:auto}
-"""
-
-KEYS = """// Arrow keys: left and right to the previous and next unit, up to the layer (or the index).
-document.addEventListener("keydown", function (event) {
-  if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
-  var id = {ArrowLeft: "prev", ArrowRight: "next", ArrowUp: "up"}[event.key];
-  var link = id ? document.getElementById(id) : null;
-  if (link) { window.location.href = link.href; }
-});
-"""
-
-
-def e(text) -> str:
-    """User text, escaped for HTML (attributes too)."""
-    return html.escape(str(text), quote=True)
-
-
-def page(title: str, body: str, root: str = "") -> str:
-    """A whole HTML page: its style sheet and the arrow-key script beside it, `root` the way back to the site's top."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
-            f'<title>{e(title)}</title><link rel="stylesheet" href="{root}style.css"></head>\n'
-            f'<body>\n{body}\n<script src="{root}nav.js"></script>\n</body></html>\n')
-
-
-def link(href: str, text: str, id_: str | None = None) -> str:
-    """An <a> with escaped text (href is ours: built from indices and slugs)."""
-    anchor = f' id="{id_}"' if id_ else ""
-    return f'<a href="{e(href)}"{anchor}>{e(text)}</a>'
-
-
-def histogram_svg(counts: np.ndarray, edges: np.ndarray, marked: float | None) -> str:
-    """An inline SVG of one unit's histogram, a red line where the optimised picture's strongest response falls."""
-    width, height, bins = 300, 110, len(counts)
-    top = max(int(counts.max()), 1)
-    bars = "".join(f'<rect x="{i * width / bins:.1f}" y="{height - 20 - 80 * c / top:.1f}" width="{width / bins - 1:.1f}" '
-                    f'height="{80 * c / top:.1f}" fill="#47a"/>' for i, c in enumerate(counts))
-    line = ""
-    if marked is not None:
-        low, high = float(edges[0]), float(edges[-1])
-        x = min(max((marked - low) / (high - low), 0.0), 1.0) * width
-        beyond = " (off the scale)" if not low <= marked <= high else ""
-        line = (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height - 20}" stroke="#e00" stroke-width="2"/>'
-                f'<text x="{min(x + 3, width - 120):.1f}" y="10" font-size="10" fill="#e00">picture {marked:.2f}{beyond}</text>')
-    labels = (f'<text x="0" y="{height - 5}" font-size="10">{edges[0]:.2f}</text>'
-              f'<text x="{width}" y="{height - 5}" font-size="10" text-anchor="end">{edges[-1]:.2f}</text>')
-    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" role="img" '
-            f'aria-label="histogram of the strongest response">{bars}{line}{labels}</svg>')
+from cnn_note.network_atlas.pages import KEYS, STRIP, STYLE, Example, e, examples_html, histogram_svg, link, nav, page
 
 
 class Site:
@@ -161,20 +92,19 @@ class Site:
     def layer_page(self, number: int) -> None:
         layers, layer = self.plan.layers, self.plan.layers[number]
         key = self.plan.keys[layer]
-        nav = [link("index.html", "index", "up")]
-        if number:
-            nav.insert(0, link(self.plan.keys[layers[number - 1]] + ".html", f"previous layer: {layers[number - 1]}", "prev"))
-        if number + 1 < len(layers):
-            nav.append(link(self.plan.keys[layers[number + 1]] + ".html", f"next layer: {layers[number + 1]}", "next"))
+        links = (link("index.html", "index", "up"),
+                 link(self.plan.keys[layers[number - 1]] + ".html", f"previous layer: {layers[number - 1]}", "prev") if number else None,
+                 link(self.plan.keys[layers[number + 1]] + ".html", f"next layer: {layers[number + 1]}", "next")
+                 if number + 1 < len(layers) else None)
         activations = self.pictures[layer]["activation"]
         tiles = "".join(f'<a class="tile" href="{key}/{unit}.html"><img src="{key}/{unit}.png" alt="unit {unit}">'
                         f"#{unit} {value:.2f}</a>" for unit, value in enumerate(activations))
-        body = (f"<nav>{''.join(nav)}</nav><h1>{e(layer)}</h1><p>Each unit's picture that maximises its mean activation, "
+        body = (f"{nav(*links)}<h1>{e(layer)}</h1><p>Each unit's picture that maximises its mean activation, "
                 f"with that activation. Click one for its page.</p><div class=\"grid\">{tiles}</div>")
         self.save(f"{key}.html", page(layer, body))
 
-    def examples_html(self, layer: str, unit: int, which: str) -> str:
-        """One unit's top or bottom examples: each crop with its activation, the whole input with the field boxed on hover."""
+    def examples(self, layer: str, unit: int, which: str) -> list[Example]:
+        """One unit's top or bottom examples, their crops written beside its page and their whole inputs under inputs/."""
         found = self.ranked[layer]
         key = self.plan.keys[layer]
         indices = found.top[unit] if which == "top" else found.bottom[unit]
@@ -189,14 +119,10 @@ class Site:
             if found.whole:
                 size = picture.shape[:2]
             top, left, bottom, right = found.boxes[unit][offset + slot]
-            box = (f"top:{100 * top / size[0]:.2f}%;left:{100 * left / size[1]:.2f}%;"
-                   f"height:{100 * (bottom - top) / size[0]:.2f}%;width:{100 * (right - left) / size[1]:.2f}%")
+            box = (100 * top / size[0], 100 * left / size[1], 100 * (bottom - top) / size[0], 100 * (right - left) / size[1])
             label = self.plan.source.names[int(index)] if self.plan.source.names else f"input {int(index)}"
-            items.append(f'<figure class="example tile" tabindex="0"><img src="{name}" alt="{e(label)}">'
-                         f"<figcaption>{e(label)}<br>{value:.2f}</figcaption>"
-                         f'<span class="whole"><img src="../{whole}" alt="{e(label)}, whole">'
-                         f'<span class="box" style="{box}"></span></span></figure>')
-        return f'<div class="grid">{"".join(items)}</div>'
+            items.append(Example(name, label, float(value), whole, box))
+        return items
 
     def connections_html(self, layer: str, unit: int) -> str:
         """Incoming and outgoing weights, and the classes the unit pushes up and down most."""
@@ -229,12 +155,9 @@ class Site:
     def unit_page(self, layer: str, unit: int) -> None:
         key, count = self.plan.keys[layer], self.view.filters(layer)
         drawn = self.pictures[layer]
-        nav = [link(f"../{key}.html", f"layer {layer}", "up")]
-        if unit:
-            nav.insert(0, link(f"{unit - 1}.html", f"#{unit - 1}", "prev"))
-        if unit + 1 < count:
-            nav.append(link(f"{unit + 1}.html", f"#{unit + 1}", "next"))
-        body = [f"<nav>{''.join(nav)}</nav><h1>{e(layer)} #{unit}</h1>",
+        links = (link(f"../{key}.html", f"layer {layer}", "up"), link(f"{unit - 1}.html", f"#{unit - 1}", "prev") if unit else None,
+                 link(f"{unit + 1}.html", f"#{unit + 1}", "next") if unit + 1 < count else None)
+        body = [f"{nav(*links)}<h1>{e(layer)} #{unit}</h1>",
                 '<div class="grid">'
                 f'<figure class="tile big"><img src="{unit}.png" alt="maximises unit {unit}">'
                 f'<figcaption>maximises the mean: {drawn["activation"][unit]:.3f}</figcaption></figure>'
@@ -243,8 +166,8 @@ class Site:
         if layer in self.ranked:
             counts, edges = self.counts[layer]
             body += ["<h2>Inputs that excite it most</h2><p>Each cut to what the unit sees; hover or tap for the whole input "
-                     "with the field boxed.</p>", self.examples_html(layer, unit, "top"),
-                     "<h2>Inputs that excite it least</h2>", self.examples_html(layer, unit, "bottom"),
+                     "with the field boxed.</p>", examples_html(self.examples(layer, unit, "top")),
+                     "<h2>Inputs that excite it least</h2>", examples_html(self.examples(layer, unit, "bottom")),
                      f"<h2>Strongest response over all {len(self.plan.source)} inputs</h2>",
                      histogram_svg(counts[unit], edges[unit], float(self.optimised[layer][unit]))]
         body += ["<h2>Connections</h2>", self.connections_html(layer, unit)]
