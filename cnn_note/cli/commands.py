@@ -5,47 +5,24 @@ command here returns None (exit 0) after main() has run; a refused input still e
 """
 
 import importlib
+from collections.abc import Callable
 
 
-def _run(script: str) -> None:
-    importlib.import_module(f"cnn_note.cli.{script}").main()
+def _command(script: str) -> Callable[[], None]:
+    """The entry point of `script` (cnn_note/cli/<script>.py): its main(), its return value dropped."""
+
+    def run() -> None:
+        importlib.import_module(f"cnn_note.cli.{script}").main()
+
+    run.__doc__ = f"cnn-note-{script.replace('_', '-')}: python {script}.py, installed."
+    return run
 
 
-def train_dnn() -> None:
-    """cnn-note-train-dnn: python train_dnn.py."""
-    _run("train_dnn")
-
-
-def train_cnn() -> None:
-    """cnn-note-train-cnn: python train_cnn.py."""
-    _run("train_cnn")
-
-
-def visualize_filters() -> None:
-    """cnn-note-visualize-filters: python visualize_filters.py."""
-    _run("visualize_filters")
-
-
-def deep_dream() -> None:
-    """cnn-note-deep-dream: python deep_dream.py."""
-    _run("deep_dream")
-
-
-def why_cnn() -> None:
-    """cnn-note-why-cnn: python why_cnn.py."""
-    _run("why_cnn")
-
-
-def explain() -> None:
-    """cnn-note-explain: python explain.py."""
-    _run("explain")
-
-
-def atlas() -> None:
-    """cnn-note-atlas: python atlas.py."""
-    _run("atlas")
-
-
-def reproduce() -> None:
-    """cnn-note-reproduce: python reproduce.py."""
-    _run("reproduce")
+train_dnn = _command("train_dnn")
+train_cnn = _command("train_cnn")
+visualize_filters = _command("visualize_filters")
+deep_dream = _command("deep_dream")
+why_cnn = _command("why_cnn")
+explain = _command("explain")
+atlas = _command("atlas")
+reproduce = _command("reproduce")
