@@ -108,7 +108,8 @@ def main() -> None:
                                    "--cap", str(args.cap)],
                                   cwd=ROOT, capture_output=True, text=True)
             lines = done.stdout.strip().splitlines()
-            result = json.loads(lines[-1]) if lines else {"seconds": float("nan"), "peak_mib": float("nan"), "error": f"exit {done.returncode}"}
+            result = json.loads(lines[-1]) if lines else {"seconds": float("nan"), "peak_mib": float("nan"),
+                                                          "error": f"exit {done.returncode}"}
             note = f" ({result['error']} under the {args.cap:g} GiB cap)" if result["error"] else ""
             print(f"| {size} | {f'deep_dream.py, {args.tile}-pixel tiles' if side == 'ours' else 'keras-io, whole image'} "
                   f"| {result['seconds']:.1f}{note} | {result['peak_mib']:.0f} |", flush=True)

@@ -26,8 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from cnn_note import attribution  # noqa: E402
 from cnn_note.attribution import faithfulness
+from cnn_note.core import loading
 from cnn_note.core.views import View  # noqa: E402
-from cnn_note.note import data, models
+from cnn_note.note import data
 
 
 def main() -> None:
@@ -45,7 +46,7 @@ def main() -> None:
     print(f"{len(x)} test digits ({args.per_class} of each class)\n")
     completeness, sanity = {}, {}
     for name in ("cnn", "dnn"):
-        view = View.of(models.load_trained(os.path.join(args.results_dir, name, "model.keras"), "train it first"), name, maps=False)
+        view = View.of(loading.load_trained(os.path.join(args.results_dir, name, "model.keras"), "train it first"), name, maps=False)
         classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
         start = time.perf_counter()
         maps, _ = attribution.explain(view, x, classes, [m for m in attribution.METHODS if name == "cnn" or m != "gradcam"], settings)

@@ -91,11 +91,13 @@ def lucid(view: views.View, layer: str, filters: list[int], size: int, steps: in
         spectrum = tf.Variable(0.01 * rng.standard_normal((1, 3, size, size // 2 + 1, 2)).astype("float32"))
         optimizer = keras.optimizers.Adam(0.05, epsilon=1e-8)
 
+        # A fresh step per filter, called only in this iteration, so it closes over this filter's spectrum, n and optimizer
+        # on purpose (default arguments would make them tf.function arguments and change how it traces).
         @tf.function
         def step(draws):
             with tf.GradientTape() as tape:
-                loss = -tf.reduce_mean(before(lucid_moves(parameterisation.to_pixels(spectrum, size, size), draws))[..., n])
-            optimizer.apply_gradients([(tape.gradient(loss, spectrum), spectrum)])
+                loss = -tf.reduce_mean(before(lucid_moves(parameterisation.to_pixels(spectrum, size, size), draws))[..., n])  # noqa: B023
+            optimizer.apply_gradients([(tape.gradient(loss, spectrum), spectrum)])  # noqa: B023
 
         for _ in range(steps):
             scale = 100 + 2 * (rng.integers(0, 11) - 5)  # 0.90, 0.92, ... 1.10, in hundredths

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layer", default=None, help="layers, comma-separated (default: every conv layer)")
     parser.add_argument("--filters", type=arguments.positive_int, default=None, help="the first N filters of each layer (default: all)")
     parser.add_argument("--size", type=arguments.positive_int, default=28, help="canvas side")
-    parser.add_argument("--steps", type=arguments.positive_int, default=200, help="ascent steps per filter (visualize_filters.py's default)")
+    parser.add_argument("--steps", type=arguments.positive_int, default=200,
+                        help="ascent steps per filter (visualize_filters.py's default)")
     parser.add_argument("--repeats", type=arguments.positive_int, default=3, help="timed runs of each, alternating; medians are compared")
     args = parser.parse_args(argv)
     with arguments.reported_errors("filter_speed.py"):

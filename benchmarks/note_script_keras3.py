@@ -23,14 +23,19 @@ which = sys.argv[2] if len(sys.argv) > 2 else "both"
 (x_train, y_train), (x_test, y_test) = load_mnist_data(10000, sys.argv[1])
 if which in ("dnn", "both"):
     t = time.time()
-    m = Sequential([Input((784,)), Dense(500, activation="relu"), Dense(500, activation="relu"), Dense(500, activation="relu"), Dense(10, activation="softmax")])
+    m = Sequential([Input((784,)), Dense(500, activation="relu"), Dense(500, activation="relu"), Dense(500, activation="relu"),
+                    Dense(10, activation="softmax")])
     m.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     m.fit(x_train, y_train, batch_size=100, epochs=20)
-    print("DNN train", m.evaluate(x_train, y_train)[1], "test", m.evaluate(x_test, y_test)[1], "params", m.count_params(), "secs", round(time.time() - t, 1), flush=True)
+    print("DNN train", m.evaluate(x_train, y_train)[1], "test", m.evaluate(x_test, y_test)[1], "params", m.count_params(),
+          "secs", round(time.time() - t, 1), flush=True)
 if which in ("cnn", "both"):
     t = time.time()
-    xt = x_train.reshape(-1, 28, 28, 1); xs = x_test.reshape(-1, 28, 28, 1)
-    m = Sequential([Input((28, 28, 1)), Conv2D(25, (3, 3)), MaxPooling2D((2, 2)), Conv2D(50, (3, 3)), MaxPooling2D((2, 2)), Flatten(), Dense(100, activation="relu"), Dense(10, activation="softmax")])
+    xt = x_train.reshape(-1, 28, 28, 1)
+    xs = x_test.reshape(-1, 28, 28, 1)
+    m = Sequential([Input((28, 28, 1)), Conv2D(25, (3, 3)), MaxPooling2D((2, 2)), Conv2D(50, (3, 3)), MaxPooling2D((2, 2)), Flatten(),
+                    Dense(100, activation="relu"), Dense(10, activation="softmax")])
     m.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     m.fit(xt, y_train, batch_size=100, epochs=20)
-    print("CNN train", m.evaluate(xt, y_train)[1], "test", m.evaluate(xs, y_test)[1], "params", m.count_params(), "secs", round(time.time() - t, 1), flush=True)
+    print("CNN train", m.evaluate(xt, y_train)[1], "test", m.evaluate(xs, y_test)[1], "params", m.count_params(),
+          "secs", round(time.time() - t, 1), flush=True)

@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from cnn_note.cli import arguments  # noqa: E402
-from cnn_note.note import data
+from cnn_note.note import data  # noqa: E402
 
 NOTE_SCRIPT = os.path.join(ROOT, "benchmarks", "note_script_keras3.py")
 
@@ -31,7 +31,7 @@ NOTE_SCRIPT = os.path.join(ROOT, "benchmarks", "note_script_keras3.py")
 def wall(command: list[str]) -> float:
     """Seconds from start to exit of one process; its output is read and dropped, as a pipe would take it."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"(--jobs 1): {apart / together:.2f}x")
         if args.reproduce:
             done = subprocess.run([sys.executable, "reproduce.py", "--data", path, "--results-dir", os.path.join(scratch, "all")],
-                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  cwd=ROOT, capture_output=True, text=True)
             stages = re.findall(r"^=== (\S+): (?:done|FAILED) in ([0-9.]+) s", done.stdout, re.M)
             print("\n| reproduce.py stage | seconds |\n| --- | ---: |")
             for stage, seconds in stages:

@@ -7,12 +7,43 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # for the annotations only: both modules import TensorFlow
+if TYPE_CHECKING:  # for the annotations only: it imports TensorFlow
     from cnn_note.core.heads import Head
-    from cnn_note.dataset_examples.scan import Examples
 
 # The methods whose maps are signed (for the class and against it); the others are magnitudes, 0 and up.
 SIGNED = ("integrated_gradients", "occlusion", "lime")
+
+
+@dataclasses.dataclass
+class Examples:
+    """One layer's dataset examples: for each filter, the N inputs whose strongest unit is highest (top) and the N whose
+    weakest unit is lowest (bottom), with those units' activations and places."""
+
+    layer: str
+    filters: list[int]
+    top: np.ndarray  # (F, N) input indices
+    top_activations: np.ndarray  # (F, N)
+    top_positions: np.ndarray  # (F, N, 2) the unit's row and column in the layer's map
+    bottom: np.ndarray
+    bottom_activations: np.ndarray
+    bottom_positions: np.ndarray
+    field: tuple[int, int] | None  # the receptive field's (height, width) in input pixels, None where it cannot be told
+    best_mean: np.ndarray | None = None  # (F,) the highest score any input gets from the ascent's objective (mean_score)
+    best_mean_input: np.ndarray | None = None  # (F,) which input
+    seconds: float = 0.0  # the pass over the inputs, shared by every layer scanned with this one
+    whole: bool = False  # the pictures are whole inputs, their units' fields in `boxes`, not crops
+    top_pictures: list = dataclasses.field(default_factory=list)  # [F][N] the crops (or whole inputs) shown
+    bottom_pictures: list = dataclasses.field(default_factory=list)
+    boxes: list = dataclasses.field(default_factory=list)  # [F][2N] (top, left, bottom, right) of each unit in the picture shown
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """examples.npz's entries for this layer."""
+        name = self.layer
+        return {f"{name}_filters": np.array(self.filters), f"{name}_top": self.top, f"{name}_bottom": self.bottom,
+                f"{name}_best_mean": self.best_mean, f"{name}_best_mean_input": self.best_mean_input,
+                f"{name}_top_activations": self.top_activations, f"{name}_bottom_activations": self.bottom_activations,
+                f"{name}_top_positions": self.top_positions, f"{name}_bottom_positions": self.bottom_positions,
+                f"{name}_field": np.array(self.field if self.field else (-1, -1))}
 
 
 @dataclasses.dataclass

@@ -22,6 +22,21 @@ def cnn():
     return cn.build_cnn()
 
 
+def drawn(figure) -> list[np.ndarray]:
+    """Every picture a figure draws: the arrays its images were given."""
+    return [np.asarray(image.get_array()) for ax in figure.axes for image in ax.images]
+
+
+def saved(figure, path) -> np.ndarray:
+    """The figure saved, read back: a PNG of the figure's size in pixels, not of one colour."""
+    figure.savefig(path)
+    with Image.open(path) as png:
+        assert png.format == "PNG" and png.size == tuple(round(side * figure.dpi) for side in figure.get_size_inches())
+        pixels = np.asarray(png.convert("RGB"))
+    assert pixels.std() > 0, path
+    return pixels
+
+
 def digits(count=3, seed=0):
     return np.random.default_rng(seed).random((count, 28, 28, 1)).astype("float32")
 
@@ -53,7 +68,22 @@ def test_explain_on_the_notes_cnn_in_memory_gives_every_map_as_arrays(cnn):
     assert found.classes.shape == found.predicted.shape == found.probabilities.shape == (3,)
     np.testing.assert_array_equal(found.classes, found.predicted)
     np.testing.assert_allclose(found.probabilities, cnn(x).numpy().max(axis=1), rtol=1e-5)
-    assert found.completeness.shape == (3,) and found.completeness.max() < 0.2
+    # Integrated Gradients' completeness, by hand: the class score is the logit before the softmax, from the model's own
+    # layers. The untrained CNN has no biases yet and only ReLU, max-pooling and linear layers, so its logit is positively
+    # homogeneous: along the path from black its gradient is one constant, but at black itself, where every ReLU sits at
+    # 0 and has gradient 0. The trapezoid rule of 8 steps then misses its first point's weight, 1/16, and no more.
+    assert not any(np.any(weight.numpy()) for layer in cnn.layers for weight in layer.weights if "bias" in weight.name)
+
+    def logits(pixels):
+        for layer in cnn.layers[:-1]:  # a Sequential: every layer but the softmax Dense, in order
+            pixels = layer(pixels)
+        return np.asarray(pixels) @ cnn.layers[-1].kernel.numpy() + cnn.layers[-1].bias.numpy()
+
+    change = (logits(x) - logits(np.zeros_like(x)))[np.arange(3), found.classes]
+    error = np.abs(found.maps["integrated_gradients"].sum(axis=(1, 2)) - change) / np.abs(change)
+    np.testing.assert_allclose(found.completeness, error, rtol=1e-3, atol=1e-6)  # the error it reports is the real one
+    assert found.completeness.shape == (3,)
+    np.testing.assert_allclose(error, 1 / 16, atol=1e-4)
     one = cn.explain(cnn, x[0], classes=7, methods=["gradient"], progress=False)
     assert one.maps["gradient"].shape == (1, 28, 28) and list(one.classes) == [7]
     np.testing.assert_allclose(one.maps["gradient"][0], cn.explain(cnn, x, 7, "gradient", progress=False).maps["gradient"][0],
@@ -107,16 +137,25 @@ def test_a_colour_functional_model_with_a_residual_add_in_memory(tmp_path):
     assert maps["stem"].shape == (37, 53, 8) and maps["deep"].shape == (35, 51, 8)
     found = cn.explain(model, photo, methods="gradient,gradcam", progress=False)
     assert found.maps["gradcam"].shape == (1, 37, 53) and found.layer == "deep"
-    for result in (filters, classes, dreamed, found):
+    dream = np.asarray(dreamed)
+    shows = {"filters": (filters, list(filters.images)), "classes": (classes, list(classes.images)),
+             "dream": (dreamed, [photo, dream, (dream - photo).mean(axis=-1)]),
+             "explanation": (found, [photo, *(values[0] for values in found.maps.values())])}
+    for name, (result, pictures) in shows.items():
         figure = cn.plot(result)
-        assert figure.axes and figure.savefig(tmp_path / "f.png") is None
+        shown = drawn(figure)
+        for k, picture in enumerate(pictures):  # each of the result's pictures is drawn, as it is
+            assert any(d.shape == picture.shape and np.allclose(d, picture, atol=1e-6) for d in shown), (name, k)
+        saved(figure, tmp_path / f"{name}.png")
     figure = cn.plot(maps, image=photo)
+    shown = drawn(figure)  # the photo, then every channel of every layer
+    assert len(shown) == 1 + 8 + 8 and np.allclose(shown[0], photo) and np.allclose(shown[-1], maps["deep"][..., 7])
+    saved(figure, tmp_path / "maps.png")
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots()
     assert cn.plot(found, ax=ax, method="gradcam") is ax and len(ax.images) == 2
     plt.close("all")
-    assert figure.axes
 
 
 def test_a_base_network_nested_in_a_fine_tuned_model():

@@ -72,7 +72,8 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     if not np.isfinite(outputs).all():
         raise InputError(f"{view.label}'s {the_head.measure} is not a finite number for picture "
                          f"{int(np.flatnonzero(~np.isfinite(outputs).all(axis=1))[0])}: the model overflows on it; check its "
-                         "weights and the pixel range (", Argument("input_range", python="input_range=", flag="input_range=, --input-range"), ")")
+                         "weights and the pixel range (",
+                         Argument("input_range", python="input_range=", flag="input_range=, --input-range"), ")")
     predicted = outputs.argmax(axis=1)
     wanted = predicted if classes is None else np.asarray(classes)
     if wanted.ndim > 1 or wanted.shape not in ((), predicted.shape) or not np.issubdtype(wanted.dtype, np.integer) or \

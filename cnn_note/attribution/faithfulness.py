@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from cnn_note.attribution.methods import Probabilities
+from cnn_note.attribution.perturbation import Probabilities
 from cnn_note.backend import keras
 from cnn_note.core.views import View
 

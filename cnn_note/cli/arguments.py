@@ -69,7 +69,7 @@ def int_list(text: str) -> list[int]:
                 raise argparse.ArgumentTypeError(f"range {part.strip()} runs backwards: write it low-high, such as {last}-{first}")
             values += list(range(int(first), int(last) + 1)) if dash and first else [int(part)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers or ranges such as 0,3,7 or 0-15, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers or ranges such as 0,3,7 or 0-15, got {text!r}") from None
     return values
 
 
@@ -116,8 +116,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--input-range", type=number_range, default=None, metavar="LOW,HIGH",
                         help="pixel values the model file was trained on (default: 0,1; networks by name use their own)")
     parser.add_argument("--preprocess", default=None, metavar="NETWORK",
-                        help="the model file takes this keras.applications network's preprocess_input (a fine-tuned vgg16, say; default: none)")
-    parser.add_argument("--list-layers", action="store_true", help="print the layers that can be chosen, with their output shapes, and stop")
+                        help="the model file takes this keras.applications network's preprocess_input "
+                             "(a fine-tuned vgg16, say; default: none)")
+    parser.add_argument("--list-layers", action="store_true",
+                        help="print the layers that can be chosen, with their output shapes, and stop")
 
 
 def add_head_arguments(parser: argparse.ArgumentParser) -> None:

@@ -45,8 +45,8 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--connections", type=arguments.nonnegative_int, default=CONNECTIONS,
                         help="strongest incoming and outgoing connections listed per unit")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                        help="make the pictures and the dataset scan as Ray tasks: alone, on a Ray runtime started on this machine; with an "
-                             "address (auto, host:6379, ray://host:10001), on that cluster (default: off, one process)")
+                        help="make the pictures and the dataset scan as Ray tasks: alone, on a Ray runtime started on this machine; "
+                             "with an address (auto, host:6379, ray://host:10001), on that cluster (default: off, one process)")
     parser.add_argument("--out", default=None, metavar="DIR", help="where the atlas goes (default: results/atlas/<model name>/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)

@@ -27,13 +27,15 @@ def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     arguments.add_model_arguments(parser, MODEL)
     parser.add_argument("--index", type=arguments.int_list, default=[0, 1, 2, 3, 4], help="MNIST test digits to dream, such as 7 or 0-4")
-    parser.add_argument("--image", default=None, help="dream this picture file (any size; colour for a colour model; default: MNIST test digits)")
+    parser.add_argument("--image", default=None,
+                        help="dream this picture file (any size; colour for a colour model; default: MNIST test digits)")
     parser.add_argument("--invert", action="store_true", help="invert the picture first (MNIST digits are light on dark)")
     parser.add_argument("--layers", default=None,
                         help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n, "
                              "when there are at most 4; else three at a third, half and two thirds of the depth)")
     parser.add_argument("--octaves", type=arguments.positive_int, default=DreamSettings.octaves, help="scales to dream at, smallest first")
-    parser.add_argument("--octave-scale", type=arguments.positive_float, default=DreamSettings.octave_scale, help="size ratio between octaves (at least 1)")
+    parser.add_argument("--octave-scale", type=arguments.positive_float, default=DreamSettings.octave_scale,
+                        help="size ratio between octaves (at least 1)")
     arguments.add_ascent_arguments(parser, DreamSettings, per="per octave")
     parser.add_argument("--max-loss", type=arguments.positive_float, default=DreamSettings.max_loss,
                         help="end an octave once every image's loss passes this (default: never)")

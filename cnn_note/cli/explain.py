@@ -29,28 +29,36 @@ def parse_args(argv: list[str] | None):
     arguments.add_head_arguments(parser)
     parser.add_argument("--index", type=arguments.int_list, default=list(range(8)), metavar="LIST",
                         help="MNIST test digits to explain, such as 0,17,26 or 0-99 (default: 0-7)")
-    parser.add_argument("--image", nargs="+", default=None, metavar="FILE", help="explain these pictures instead (default: MNIST test digits)")
+    parser.add_argument("--image", nargs="+", default=None, metavar="FILE",
+                        help="explain these pictures instead (default: MNIST test digits)")
     parser.add_argument("--shift", type=arguments.int_pair, default=None, metavar="DY,DX",
                         help="move the MNIST digits DY pixels down and DX right first, as why_cnn.py does (default: none)")
     parser.add_argument("--class", dest="target", default=None, metavar="CLASS",
-                        help="class to explain: a number, or 'label' for each MNIST digit's own label (default: each image's predicted class)")
+                        help="class to explain: a number, or 'label' for each MNIST digit's own label "
+                             "(default: each image's predicted class)")
     parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",
                         help="names for the titles: comma-separated, or a text file with one name a line "
                              "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
     parser.add_argument("--methods", default=None, metavar="LIST",
                         help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
                              "(default: every method that applies; gradcam needs a 4-D layer)")
-    parser.add_argument("--layer", default=None, help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
-    parser.add_argument("--samples", type=arguments.positive_int, default=ExplainSettings.samples, help="SmoothGrad's noisy copies per image")
-    parser.add_argument("--noise", type=arguments.fraction, default=ExplainSettings.noise, help="SmoothGrad's noise, a share of the image's pixel range")
-    parser.add_argument("--steps", type=arguments.positive_int, default=ExplainSettings.steps, help="Integrated Gradients' steps from the baseline")
+    parser.add_argument("--layer", default=None,
+                        help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
+    parser.add_argument("--samples", type=arguments.positive_int, default=ExplainSettings.samples,
+                        help="SmoothGrad's noisy copies per image")
+    parser.add_argument("--noise", type=arguments.fraction, default=ExplainSettings.noise,
+                        help="SmoothGrad's noise, a share of the image's pixel range")
+    parser.add_argument("--steps", type=arguments.positive_int, default=ExplainSettings.steps,
+                        help="Integrated Gradients' steps from the baseline")
     parser.add_argument("--baseline", choices=BASELINES, default=ExplainSettings.baseline,
                         help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
                              "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
     parser.add_argument("--patch", type=arguments.positive_int, default=None,
                         help="occlusion's square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
-    parser.add_argument("--stride", type=arguments.positive_int, default=None, help="occlusion's step between patches (default: half the patch)")
-    parser.add_argument("--lime-samples", type=arguments.positive_int, default=ExplainSettings.lime_samples, help="LIME's perturbed copies per image")
+    parser.add_argument("--stride", type=arguments.positive_int, default=None,
+                        help="occlusion's step between patches (default: half the patch)")
+    parser.add_argument("--lime-samples", type=arguments.positive_int, default=ExplainSettings.lime_samples,
+                        help="LIME's perturbed copies per image")
     parser.add_argument("--max-side", type=arguments.positive_int, default=ExplainSettings.max_side,
                         help="occlusion and LIME work on a copy of a larger picture shrunk to this side, and map back")
     parser.add_argument("--seed", type=arguments.nonnegative_int, default=ExplainSettings.seed, help="seed for SmoothGrad's noise and LIME")

@@ -22,8 +22,10 @@ PROG = "reproduce.py"
 
 def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=arguments.positive_int, default=None, help="training seeds per model (default: 3, or 1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="a small budget for a smoke check (writes to results_quick/ unless --results-dir)")
+    parser.add_argument("--seeds", type=arguments.positive_int, default=None,
+                        help="training seeds per model (default: 3, or 1 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small budget for a smoke check (writes to results_quick/ unless --results-dir)")
     parser.add_argument("--results-dir", default=None, help="where everything goes (default: writing, or results_quick with --quick)")
     parser.add_argument("--stages", default=None, metavar="LIST",
                         help=f"run only these stages, comma-separated, of {', '.join(STAGES)}; the report keeps the others' "
@@ -49,7 +51,8 @@ def stages(results_dir: str, seeds: int, quick: bool, data: list[str]) -> list[t
         ("deep_dream", "deep_dream", ["--model", model, "--out-dir", os.path.join(results_dir, "dream"),
                                       *(["--steps", "3"] if quick else []), *data]),
         ("why_cnn", "why_cnn", ["--results-dir", results_dir, *(["--test-samples", "500"] if quick else []), *data]),
-        ("where_they_look", "reproduce", ["--stages", "where_they_look", "--results-dir", results_dir, *(["--quick"] if quick else []), *data]),
+        ("where_they_look", "reproduce", ["--stages", "where_they_look", "--results-dir", results_dir,
+                                          *(["--quick"] if quick else []), *data]),
     ]
 
 

@@ -12,12 +12,15 @@ from cnn_note.settings import Recipe
 
 def parse_args(model: str, argv: list[str] | None):
     """Flags for one training script; every default is the note's recipe."""
-    parser = arguments.ArgumentParser(prog=f"train_{model}.py", description=f"Train the note's {model.upper()} on MNIST and compare with the note.")
+    parser = arguments.ArgumentParser(prog=f"train_{model}.py",
+                                      description=f"Train the note's {model.upper()} on MNIST and compare with the note.")
     parser.add_argument("--epochs", type=arguments.positive_int, default=Recipe.epochs, help="training epochs")
     parser.add_argument("--batch-size", type=arguments.positive_int, default=Recipe.batch_size, help="images per gradient step")
-    parser.add_argument("--train-samples", type=arguments.positive_int, default=Recipe.train_samples, help="use the first N training images")
+    parser.add_argument("--train-samples", type=arguments.positive_int, default=Recipe.train_samples,
+                        help="use the first N training images")
     parser.add_argument("--seed", type=arguments.nonnegative_int, default=Recipe.seed, help="first random seed")
-    parser.add_argument("--seeds", type=arguments.positive_int, default=1, help="train this many seeds (seed, seed+1, ...) and report mean ± std")
+    parser.add_argument("--seeds", type=arguments.positive_int, default=1,
+                        help="train this many seeds (seed, seed+1, ...) and report mean ± std")
     parser.add_argument("--jobs", type=arguments.positive_int, default=3,
                         help="seeds trained at the same time, each beyond the first in a process of its own; the weights are "
                              "those of one at a time, bit for bit. On 2 cores the CNN's 3 seeds take 90-101 s at once, 122 s one "
@@ -55,8 +58,9 @@ def run(model: str, argv: list[str] | None = None) -> dict:
         from cnn_note.note import reporting, training  # TensorFlow loads here, after the flags are checked
 
         config = training.Config(
-            model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size, train_samples=args.train_samples,
-            seed=args.seed, seeds=args.seeds, jobs=args.jobs, conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
+            model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size,
+            train_samples=args.train_samples, seed=args.seed, seeds=args.seeds, jobs=args.jobs,
+            conv_activation=None if getattr(args, "conv_activation", "none") == "none" else args.conv_activation,
             mixed_precision=args.mixed_precision, steps_per_execution=args.steps_per_execution, epoch_test_samples=args.epoch_test_samples,
             dataset=args.dataset, data=args.data, results_dir=args.results_dir, verbose=0 if args.quiet else progress.keras_verbosity(),
         )

@@ -39,7 +39,8 @@ def parse_args(argv: list[str] | None):
                              "Feature Visualization, or the pixels with jitter and blur (default: fourier for colour models, "
                              "pixels for grey ones such as the note's CNN)")
     arguments.add_ascent_arguments(parser, PictureSettings, per="per image")
-    parser.add_argument("--size", type=arguments.positive_int, default=PictureSettings.size, help="canvas side for the filter images (conv layers take any size)")
+    parser.add_argument("--size", type=arguments.positive_int, default=PictureSettings.size,
+                        help="canvas side for the filter images (conv layers take any size)")
     parser.add_argument("--classes", type=arguments.int_list, default=None,
                         help=f"classes to draw, such as 0-9 (default: all when the model has at most {MAX_CLASSES})")
     parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",

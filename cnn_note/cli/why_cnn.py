@@ -24,7 +24,8 @@ MODELS = ("dnn", "cnn")
 
 def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--results-dir", default="results", help="reads <dir>/dnn/model.keras and <dir>/cnn/model.keras, writes <dir>/why_cnn/")
+    parser.add_argument("--results-dir", default="results",
+                        help="reads <dir>/dnn/model.keras and <dir>/cnn/model.keras, writes <dir>/why_cnn/")
     parser.add_argument("--train", action="store_true", help="train both models first with the note's recipe (one seed each)")
     parser.add_argument("--max-shift", type=arguments.nonnegative_int, default=4, help="largest shift in pixels")
     parser.add_argument("--test-samples", type=arguments.positive_int, default=10_000, help="use the first N test images")
@@ -68,10 +69,10 @@ def main(argv: list[str] | None = None) -> dict:
 
             for train in (train_dnn, train_cnn):
                 train.main(["--quiet", "--results-dir", args.results_dir] + (["--data", args.data] if args.data else []))
-        from cnn_note.note import models
+        from cnn_note.core import loading
         from cnn_note.plots import figures
 
-        loaded = {name: models.load_trained(os.path.join(args.results_dir, name, "model.keras"),
+        loaded = {name: loading.load_trained(os.path.join(args.results_dir, name, "model.keras"),
                                             f"run `python train_{name}.py` first, or `python {PROG} --train`") for name in MODELS}
         _, test = data.load("mnist", data.data_path(args.data))
         test = data.first(test, args.test_samples, "test")
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> dict:
         print("1. A pattern is smaller than the image: parameters")
         print(table(["model", "layer", "parameters"], [[name.upper(), layer, count] for name in MODELS
                                                        for layer, count in params[name]["layers"].items()]))
-        print(table(["model", "parameters", "test acc"], [[name.upper(), params[name]["total"], params[name]["test_acc"]] for name in MODELS]))
+        print(table(["model", "parameters", "test acc"], [[name.upper(), params[name]["total"], params[name]["test_acc"]]
+                                                          for name in MODELS]))
         print(f"the DNN has {ratio:.2f}x the CNN's parameters\n")
 
         shifts = {name: [scores[name]["original"]] + [float(np.mean([scores[name][(k, dy, dx)] for dy, dx in distortions.DIRECTIONS]))

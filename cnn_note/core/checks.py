@@ -19,7 +19,7 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
     if not isinstance(model, keras.Model):
         raise InputError(f"{label} is a {type(model).__name__}, not a keras.Model: give a Keras model, a model file or a network name")
     try:
-        model.inputs
+        _ = model.inputs  # a Sequential with no input yet, or a subclassed model, has none to read
     except AttributeError:
         kind = "Sequential with no input yet" if isinstance(model, keras.Sequential) else f"subclassed {type(model).__name__}"
         raise InputError(f"{label} is a {kind}, with no graph of layers to walk: build it with keras.Input first, "
@@ -40,12 +40,17 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
         raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
                          "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
     check_asked(head)
+    finite_weights(model, label)
+    return model
+
+
+def finite_weights(model: keras.Model, label: str) -> None:
+    """One line when a weight of `model` is NaN or infinite (checked again each time a kept View is handed out)."""
     broken = next((weight.path for weight in model.weights
                    if not bool(keras.ops.all(keras.ops.isfinite(weight)))), None)
     if broken:
         raise InputError(f"{label}'s weights are not all finite ({broken} holds NaN or infinity): its training diverged; "
                          "retrain it (a smaller learning rate, say) or give another model")
-    return model
 
 
 def inputs_listed(model: keras.Model) -> str:

@@ -69,7 +69,8 @@ def settle_head(asked: str, activation: str, units: int, where: str) -> str:
         if activation in ("sigmoid", "linear"):
             return "binary" if units == 1 else "sigmoid" if activation == "sigmoid" else "logits"
         raise InputError(f"cannot tell what {where} gives ({units} unit{'s' if units > 1 else ''}, activation {activation}): "
-                         "say it with ", Argument("head", python="head='logits', 'sigmoid' or 'regression'", flag="--head logits, sigmoid or regression"))
+                         "say it with ",
+                         Argument("head", python="head='logits', 'sigmoid' or 'regression'", flag="--head logits, sigmoid or regression"))
     fits = {"softmax": activation == "softmax" and units >= 2, "logits": activation == "linear" and units >= 2,
             "sigmoid": activation in ("sigmoid", "linear"), "regression": True}[asked]
     if not fits:
@@ -101,7 +102,8 @@ def read(graph: Graph, asked: str, output: str | int | None, label: str) -> tupl
     name, out = chosen_output(graph, output, label)
     if len(out.shape) != 2:
         raise InputError(f"{label}'s output {name} has shape {tuple(out.shape)[1:]}, not one vector of class scores per "
-                         "image: give a classifier whose output is (batch, classes), or choose another with ", Argument("output", python="output="))
+                         "image: give a classifier whose output is (batch, classes), or choose another with ",
+                         Argument("output", python="output="))
     layer, units = graph.layers[name], out.shape[-1]
     activation = activation_of(layer)
     kind = settle_head(asked, activation, units, f"{label}'s last layer {name}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import zipfile
+from collections.abc import Callable
 
 from cnn_note.backend import keras
-from cnn_note.core import networks
+from cnn_note.core import checks, networks
 from cnn_note.core.views import View
 from cnn_note.errors import InputError
-from cnn_note.note import models
+
+VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its Views (see kept)
 
 
 def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
@@ -16,18 +19,57 @@ def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""
     if isinstance(spec, keras.Model):
-        return View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output)
+        given = tuple(input_range) if isinstance(input_range, list) else input_range
+        return kept(spec, (spec.name, given, preprocess, maps, head, output),
+                    lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output))
     if not isinstance(spec, (str, os.PathLike)):
         raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5) or a "
                          f"keras.applications network name such as {', '.join(list(networks.NETWORKS)[:4])}")
     spec = os.fspath(spec)
     if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
         return network(spec, head, output)
-    model = models.load_trained(spec, f"run `{command}`, pass another --model file, "
+    model = load_trained(spec, f"run `{command}`, pass another --model file, "
                                       f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
     return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output)
+
+
+def kept(model: keras.Model, settings: tuple, make: Callable[[], View]) -> View:
+    """The View of an in-memory `model` with these settings: made on the first ask and kept, so that asking again (an
+    explain per picture in a notebook) walks nothing and builds nothing, and adds no call record to the model's layers.
+
+    The Views are kept on the model object itself, out of Keras' sight (no layer, variable or config of it changes),
+    so they go when the model goes: a cache keyed weakly on the model would keep it alive forever, since each View
+    holds its model. A model whose layers (or their activations) changed since gets a new View. Its weights are
+    its own, shared, so training it between two asks shows in the second; they are checked finite at each ask.
+    """
+    try:
+        hash(settings)
+    except TypeError:  # settings that cannot be a key (an input range as a numpy array, say): nothing kept
+        return make()
+    views = vars(model).get(VIEWS)
+    if views is None:
+        views = {}
+        object.__setattr__(model, VIEWS, views)  # past Keras' tracking, which would wrap and follow a dict
+    layers = tuple((id(layer), id(getattr(layer, "activation", None))) for layer in model.layers)
+    if settings in views and views[settings][0] == layers:
+        view = views[settings][1]
+        checks.finite_weights(view.model, view.label)
+        return view
+    view = make()
+    views[settings] = (layers, view)
+    return view
 
 
 def network(name: str, head: str = "auto", output: str | int | None = None) -> View:
     """A keras.applications network with its ImageNet weights (Keras downloads and caches them once), fed its own preprocessing."""
     return View.of(networks.build(name), name, networks.pixel_convention(None, networks.NETWORKS[name][1]), head=head, output=output)
+
+
+def load_trained(path: str, fix: str) -> keras.Model:
+    """Load a saved model with Keras' safe mode on; a missing or foreign file says what to do (`fix`)."""
+    if not os.path.isfile(path):
+        raise InputError(f"no trained model at {path}: {fix}")
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except (ValueError, OSError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path} is not a Keras model file this Keras can load ({type(error).__name__}): {fix}") from None

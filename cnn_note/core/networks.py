@@ -56,7 +56,8 @@ def build(name: str):
         return getattr(keras.applications, constructor)(weights=WEIGHTS)
     except Exception as error:  # no network, a broken cache: the fix is the same
         raise InputError(f"could not get {name}'s ImageNet weights ({type(error).__name__}): run once with a network so "
-                         "Keras can download and cache them, or pass a model file with ", Argument("model", python="the model argument")) from None
+                         "Keras can download and cache them, or pass a model file with ",
+                         Argument("model", python="the model argument")) from None
 
 
 def imagenet_class_names() -> list[str] | None:

@@ -7,15 +7,23 @@ weights are used as they are and the user's model is never changed. Every layer 
 pass pictures through unchanged, Dropout is off, BatchNormalization uses its moving statistics.
 Called plainly, Keras 3's random preprocessing layers default to training=True, and Keras records
 that value in the graph, so every later call would augment.
+
+A layer's name is the user's, any string Keras takes (`c<img src=x>`, `b, "q" é`). Each call of a Keras
+layer opens a TensorFlow name scope of that name, and TensorFlow refuses one holding anything but
+letters, digits and _ . \\ / > - while tracing a graph (a tf.function, predict), so such a layer is
+called through a ScopeSafe stand-in (see call_layer); the user's layer keeps its name.
 """
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from cnn_note.backend import keras
 
 RELUS = ("relu", "relu6")
+# What TensorFlow takes as a name scope inside another (tensorflow/python/framework/ops.py, _VALID_SCOPE_NAME_REGEX).
+SCOPE_NAME = re.compile(r"[A-Za-z0-9_.\\/>-]*")
 
 
 class Graph(NamedTuple):
@@ -28,11 +36,51 @@ class Graph(NamedTuple):
     produced: dict
 
 
+class ScopeSafe(keras.layers.Layer):
+    """Stands in the walked graph for a user's layer whose name TensorFlow refuses as a scope, and calls it.
+
+    Keras opens a name scope of a layer's name in each call (Layer._open_name_scope) but opens none when
+    the innermost scope is already that layer's own (its deduplication, for a layer calling itself). The
+    stand-in, under a name TensorFlow takes, opens that scope as Keras' path alone (no TensorFlow scope)
+    and calls the user's layer in it: everything else the layer's call does (dtype conversion, autocast,
+    masks, training) is as it always is, and its name stays the user's.
+    """
+
+    def __init__(self, layer):
+        super().__init__(dtype=layer.dtype_policy, autocast=layer.autocast)  # converts as the layer does, so nothing more
+        self.layer = layer
+        self.supports_masking = layer.supports_masking
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        from keras.src.backend.common.name_scope import name_scope  # Keras' own path scope, not TensorFlow's
+
+        with name_scope(self.layer.name, caller=self.layer):
+            return self.layer(*args, **kwargs)
+
+    def compute_mask(self, inputs, previous_mask):
+        return self.layer.compute_mask(inputs, previous_mask)
+
+
+def user_layer(layer):
+    """The user's layer that a layer of a walked graph is: itself, or the one a ScopeSafe stands in for."""
+    return layer.layer if isinstance(layer, ScopeSafe) else layer
+
+
+def call_layer(layer, *args, **kwargs):
+    """Call `layer` on symbolic inputs, through a ScopeSafe when TensorFlow would refuse its name as a scope."""
+    if SCOPE_NAME.fullmatch(layer.name):
+        return layer(*args, **kwargs)
+    if not layer.built:  # a new layer (a linear twin) makes its variables here, eagerly, not in the stand-in's trace
+        layer(*args, **kwargs)
+    return ScopeSafe(layer)(*args, **kwargs)
+
+
 def inference(layer, *args, **kwargs):
     """Call `layer` as model(x, training=False) calls it."""
     if "training" in getattr(layer, "call_signature_parameters", ()):
         kwargs["training"] = False
-    return layer(*args, **kwargs)
+    return call_layer(layer, *args, **kwargs)
 
 
 def run_through(model: keras.Model, inputs, outputs, call_fn=inference):
@@ -52,6 +100,7 @@ def walk(model: keras.Model) -> Graph:
     layers, received, produced = {}, {}, {}
 
     def call(layer, *args, **kwargs):
+        layer = user_layer(layer)  # a graph walked before (checks.square_images') holds stand-ins: the user's layer is recorded
         if isinstance(layer, keras.Model):
             # Every output of the model itself, the first of one nested in it.
             out = run_through(layer, args[0], list(layer.outputs) if layer is model else layer.outputs[0], call)
@@ -65,14 +114,43 @@ def walk(model: keras.Model) -> Graph:
 
 
 def without_activation(layer, below, suffix: str):
-    """What `layer` gives on `below` before its activation: a linear twin holding the same weights.
+    """What `layer` gives on `below` before its activation: a linear twin computing with the layer's own variables.
 
-    The twin is a new layer (named <layer>_<suffix>), so the user's layer keeps its activation.
+    The twin is a new layer (named <layer>_<suffix>), so the user's layer keeps its activation. It holds the
+    layer's variables themselves, not copies, so a graph built on it once follows the model as it trains.
     """
     twin = type(layer).from_config({**layer.get_config(), "activation": "linear", "name": f"{layer.name}_{suffix}"})
-    outputs = twin(below)
-    twin.set_weights(layer.get_weights())
+    outputs = call_layer(twin, below)
+    if not share_variables(twin, layer):
+        twin.set_weights(layer.get_weights())  # variables it keeps where this cannot reach: a copy, as of now
     return outputs
+
+
+def share_variables(twin, layer) -> bool:
+    """Point a freshly built twin (the same class and config) at `layer`'s variables instead of its own, in its
+    attributes, its variable lists and its sublayers'; whether none of its own is left where its call could read it."""
+    own, shared = list(twin.weights), list(layer.weights)
+    if [tuple(v.shape) for v in own] != [tuple(v.shape) for v in shared]:
+        return False
+    theirs = {id(mine): other for mine, other in zip(own, shared)}
+    seen, left = set(), []
+
+    def rebind(holder) -> None:
+        seen.add(id(holder))
+        for name, value in list(vars(holder).items()):
+            if id(value) in theirs:
+                object.__setattr__(holder, name, theirs[id(value)])  # past Keras' tracking: the twin gains no variable
+                continue
+            if isinstance(value, list):
+                value[:] = [theirs.get(id(item), item) for item in value]
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                left.extend([item] if id(item) in theirs else [])  # in a dict or a tuple: not replaced
+                if isinstance(item, keras.layers.Layer) and id(item) not in seen:
+                    rebind(item)
+
+    rebind(twin)
+    return not left and all(a is b for a, b in zip(twin.weights, shared))
 
 
 def activation_of(layer) -> str:

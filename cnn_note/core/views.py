@@ -4,7 +4,10 @@ A View turns the user's model (model_loading.load opens one from memory, a file 
 into small models that take pixels 0..1 (batch, height, width, channels) at any size the layers
 allow: the outputs of named layers, what a layer receives, and the class scores before softmax.
 Each is a new graph over the walked model (model_graph: the user's own layers, in inference mode),
-so the trained weights are used as they are; the user's model itself is never changed. The pixel
+so the trained weights are used as they are; the user's model itself is never changed. A View
+walks its model once and builds each small model once, when first asked (View.memo keeps them, and
+what the methods compile on them): Keras keeps a record of every symbolic call of a layer, so a
+graph built again for every question would add to the user's layers each time. The pixel
 convention (0..1, another range, or a keras.applications preprocess_input) is applied inside, so
 ascent always works on 0..1 pixels. What the output is lives in heads.py, what a model must be in
 checks.py.
@@ -19,11 +22,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnn_note.backend import keras
-from cnn_note.core import checks, heads, networks, traversal
+from cnn_note.core import batching, checks, heads, networks, traversal
 from cnn_note.core.heads import Head
 from cnn_note.core.traversal import Graph, walk
 from cnn_note.errors import Argument, InputError
-from cnn_note.optvis import ascent
 
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
@@ -45,6 +47,8 @@ class View:
     to_model: Callable = _unchanged  # pixels 0..1 -> what the model was trained on
     head_asked: str = "auto"  # what its output is: one of HEADS (see Head)
     output: str | int | None = None  # which output to score, by its layer's name or index, when it has several
+    # What has been built for it, by what was asked (see memo): never compared, hashed or shown.
+    _built: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True,
@@ -68,6 +72,14 @@ class View:
     @functools.cached_property
     def _graph(self) -> Graph:
         return walk(self.model)
+
+    def memo(self, key: tuple, build: Callable[[], object]):
+        """What `build()` gives, built on the first ask with this `key` and kept: the small models below, and what the
+        methods compile on them (a tf.function reads the model's variables as they are at each call, so training the
+        model later shows in it)."""
+        if key not in self._built:
+            self._built[key] = build()
+        return self._built[key]
 
     @property
     def recorded(self) -> Graph:
@@ -151,7 +163,8 @@ class View:
         """
         part = keras.Model(self._graph.input, outputs)
         shapes = [shape] if shape else [(None, None, self.channels), self.model.input_shape[1:]]
-        call = (lambda layer, *args, **kwargs: on_call(layer, layer(*args, **kwargs))) if on_call else None
+        # on_call hears of the user's layer, not of a stand-in for one (traversal.ScopeSafe).
+        call = (lambda layer, *args, **kwargs: on_call(traversal.user_layer(layer), layer(*args, **kwargs))) if on_call else None
         for index, candidate in enumerate(shapes):
             try:
                 inner = keras.models.clone_model(part, input_tensors=keras.Input(candidate), clone_function=_identity,
@@ -167,37 +180,47 @@ class View:
     def features(self, names: Sequence[str]) -> keras.Model:
         """Pixels to the outputs of the named layers, in the order asked."""
         self.check_layers(names)
-        return self.graph([self._graph.produced[name] for name in names])
+        return self.memo(("features", *names), lambda: self.graph([self._graph.produced[name] for name in names]))
 
     def before_relu(self, name: str) -> keras.Model | None:
         """Pixels to the value before the ReLU that layer `name` ends in (a conv layer with a relu or relu6 activation, or a
         ReLU or relu Activation layer), or None when its output is no ReLU. Lucid ascends such channels here: a filter
         silent (0) everywhere on the start picture has no gradient after the ReLU, and its picture would stay grey."""
         self.check_layers([name])
-        tensor = traversal.before_relu(self._graph, name)
-        return None if tensor is None else self.graph([tensor])
+
+        def build() -> keras.Model | None:
+            tensor = traversal.before_relu(self._graph, name)
+            return None if tensor is None else self.graph([tensor])
+
+        return self.memo(("before_relu", name), build)
 
     def responses(self, names: Sequence[str]) -> keras.Model:
         """Pixels to each named layer's response as its pictures are ascended: before the ReLU it ends in, else its output."""
         self.check_layers(names)
-        tensors = [traversal.before_relu(self._graph, name) for name in names]
-        return self.graph([self._graph.produced[name] if tensor is None else tensor for name, tensor in zip(names, tensors)])
+
+        def build() -> keras.Model:
+            tensors = [traversal.before_relu(self._graph, name) for name in names]
+            return self.graph([self._graph.produced[name] if tensor is None else tensor for name, tensor in zip(names, tensors)])
+
+        return self.memo(("responses", *names), build)
 
     def layer_input(self, name: str) -> keras.Model:
         """Pixels to what layer `name` receives."""
         self.check_layers([name])
-        return self.graph([self._graph.received[name]])
+        return self.memo(("layer_input", name), lambda: self.graph([self._graph.received[name]]))
 
     def class_scores(self, on_call: Callable | None = None) -> keras.Model:
         """Pixels to the class scores (see Head): what ascending or explaining a class differentiates. `on_call(layer,
-        output)` may replace each layer's output on the way (see graph)."""
-        return self.graph([self._settled[1]], on_call=on_call)
+        output)` may replace each layer's output on the way (see graph): such a model is built anew each time."""
+        if on_call is not None:
+            return self.graph([self._settled[1]], on_call=on_call)
+        return self.memo(("class_scores",), lambda: self.graph([self._settled[1]]))
 
     def layer_and_scores(self, name: str) -> keras.Model:
         """Pixels to [the output of layer `name`, the class scores], for Grad-CAM: as computed, so that the scores'
         gradient with respect to the layer's output can be taken."""
         self.check_layers([name])
-        return self.graph([self._graph.produced[name], self._settled[1]], float32=False)
+        return self.memo(("layer_and_scores", name), lambda: self.graph([self._graph.produced[name], self._settled[1]], float32=False))
 
     @property
     def head(self) -> Head:
@@ -230,37 +253,41 @@ class View:
     def probability_model(self, shape: tuple | None = None) -> keras.Model:
         """Pixels 0..1 of `shape` (default: any height and width) to the probabilities (see Head): the model's own softmax,
         the softmax of logits, sigmoids, or a regression's value."""
-        return self.graph([self._settled[2]], shape=shape)
+        shape = None if shape is None else tuple(shape)
+        return self.memo(("probabilities", shape), lambda: self.graph([self._settled[2]], shape=shape))
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """The probabilities (see Head) for pixels 0..1, in batches that fit (View.batch)."""
         model, (height, width) = self.probability_model(pixels.shape[1:]), pixels.shape[1:3]
         batch = self.batch(None, height, width, len(pixels), f"a {height}x{width} picture", "give smaller pictures", True)
-        return np.concatenate([np.asarray(model(pixels[start:start + batch])) for start in range(0, len(pixels), batch)])
+        return batching.map_batches(lambda part: np.asarray(model(part)), batch, pixels)
 
     def tensor_sizes(self, names: Sequence[str] | None, height: int, width: int) -> list[int]:
         """The values in each tensor that one height x width picture makes on its way to the named layers (None: the whole
         model), the picture itself first."""
-        sizes = [height * width * self.channels]
 
-        def count(layer, out):
-            sizes.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
-            return out
+        def build() -> list[int]:
+            sizes = [height * width * self.channels]
 
-        outputs = self._graph.outputs if names is None else [self._graph.produced[name] for name in names]
-        self.graph(outputs, (height, width, self.channels), count)
-        return sizes
+            def count(layer, out):
+                sizes.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
+                return out
+
+            outputs = self._graph.outputs if names is None else [self._graph.produced[name] for name in names]
+            self.graph(outputs, (height, width, self.channels), count)
+            return sizes
+
+        return list(self.memo(("tensor_sizes", None if names is None else tuple(names), height, width), build))
 
     def bytes_per_image(self, names: Sequence[str] | None, height: int, width: int) -> int:
         """Working memory to ascend one image of height x width through the named layers (None: the whole model), forward and back."""
-        return 4 * 3 * sum(self.tensor_sizes(names, height, width))
+        return batching.bytes_needed(self.tensor_sizes(names, height, width))
 
     def batch(self, names: Sequence[str] | None, height: int, width: int, count: int, what: str, fix: str,
               forward_only: bool = False) -> int:
         """How many of `count` height x width pictures go through the named layers (None: the whole model) at once, by
-        ascent.fitting_batch's rule; forward only keeps no activations for a way back, a third of the memory."""
-        sizes = self.tensor_sizes(names, height, width)
-        return ascent.fitting_batch(4 * (1 if forward_only else 3) * sum(sizes), count, what, fix, max(sizes))
+        batching.fitting's rule; forward only keeps no activations for a way back."""
+        return batching.fitting(self.tensor_sizes(names, height, width), count, what, fix, forward_only)
 
     def smallest_side(self, names: Sequence[str]) -> int:
         """The smallest square input for which every named layer still has an output pixel."""

@@ -6,7 +6,7 @@ filter pictures). May import: errors, settings, results, backend, io, note.data 
 core, optvis.
 """
 
-from cnn_note.dataset_examples.ranking import example_source, ranked, with_examples
+from cnn_note.dataset_examples.ranking import example_source, examples_arrays, ranked, with_examples
 from cnn_note.dataset_examples.scan import (
                                             MAX_BATCH,
                                             SHARD,
@@ -14,7 +14,6 @@ from cnn_note.dataset_examples.scan import (
                                             Source,
                                             batched,
                                             find,
-                                            fitting,
                                             from_array,
                                             from_path,
                                             merged,
@@ -24,5 +23,5 @@ from cnn_note.dataset_examples.scan import (
                                             whole_input,
 )
 
-__all__ = ["MAX_BATCH", "SHARD", "Examples", "Source", "batched", "find", "fitting", "from_array", "from_path", "merged",
-           "receptive_field", "responses", "scan", "whole_input", "example_source", "ranked", "with_examples"]
+__all__ = ["MAX_BATCH", "SHARD", "Examples", "Source", "batched", "find", "from_array", "from_path", "merged",
+           "receptive_field", "responses", "scan", "whole_input", "example_source", "examples_arrays", "ranked", "with_examples"]

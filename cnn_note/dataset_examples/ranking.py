@@ -43,7 +43,8 @@ def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | 
         return from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
     if isinstance(examples_from, (str, os.PathLike)):
         if not os.path.exists(examples_from):
-            raise InputError(Argument("examples_from", os.fspath(examples_from)), " not found: give a folder of pictures or an .npz of images")
+            raise InputError(Argument("examples_from", os.fspath(examples_from)),
+                             " not found: give a folder of pictures or an .npz of images")
         return from_path(os.fspath(examples_from), view.channels, view.size, log)
     return from_array(np.asarray(examples_from), view.channels, "examples_from", view.size)
 

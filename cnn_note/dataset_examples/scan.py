@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from cnn_note.backend import keras, tf
+from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
 from cnn_note.optvis import objectives
+from cnn_note.results import Examples  # noqa: F401  (what a scan finds; dataset_examples.Examples as before)
 
 MAX_BATCH = 512  # inputs per call: both cores busy on MNIST, few traced shapes
 SHARD = MAX_BATCH  # batches never cross a multiple of this index: shards of the inputs that do not either scan alike
@@ -163,38 +165,6 @@ def receptive_field(view: View, layer: str, height: int, width: int) -> Field | 
     return None
 
 
-@dataclasses.dataclass
-class Examples:
-    """One layer's dataset examples: for each filter, the N inputs whose strongest unit is highest (top) and the N whose
-    weakest unit is lowest (bottom), with those units' activations and places."""
-
-    layer: str
-    filters: list[int]
-    top: np.ndarray  # (F, N) input indices
-    top_activations: np.ndarray  # (F, N)
-    top_positions: np.ndarray  # (F, N, 2) the unit's row and column in the layer's map
-    bottom: np.ndarray
-    bottom_activations: np.ndarray
-    bottom_positions: np.ndarray
-    field: tuple[int, int] | None  # the receptive field's (height, width) in input pixels, None where it cannot be told
-    best_mean: np.ndarray | None = None  # (F,) the highest score any input gets from the ascent's objective (mean_score)
-    best_mean_input: np.ndarray | None = None  # (F,) which input
-    seconds: float = 0.0  # the pass over the inputs, shared by every layer scanned with this one
-    whole: bool = False  # the pictures are whole inputs, their units' fields in `boxes`, not crops
-    top_pictures: list = dataclasses.field(default_factory=list)  # [F][N] the crops (or whole inputs) shown
-    bottom_pictures: list = dataclasses.field(default_factory=list)
-    boxes: list = dataclasses.field(default_factory=list)  # [F][2N] (top, left, bottom, right) of each unit in the picture shown
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """examples.npz's entries for this layer."""
-        name = self.layer
-        return {f"{name}_filters": np.array(self.filters), f"{name}_top": self.top, f"{name}_bottom": self.bottom,
-                f"{name}_best_mean": self.best_mean, f"{name}_best_mean_input": self.best_mean_input,
-                f"{name}_top_activations": self.top_activations, f"{name}_bottom_activations": self.bottom_activations,
-                f"{name}_top_positions": self.top_positions, f"{name}_bottom_positions": self.bottom_positions,
-                f"{name}_field": np.array(self.field if self.field else (-1, -1))}
-
-
 class Running:
     """The N largest values seen so far in each of F rows, with what they came from; ties go to the earlier input."""
 
@@ -257,33 +227,35 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
         if tick:
             tick(len(pictures))
 
-    for indices, pictures in batched(inputs, fitting(view, names, MAX_BATCH)):
+    for indices, pictures in batched(inputs, view, names, MAX_BATCH):
         run(pictures, indices)
     return kept, map_sizes
 
 
-def fitting(view: View, names: Sequence[str] | None, most: int, forward_only: bool = True) -> Callable[[tuple], int]:
-    """How many pictures of a shape go through the named layers (None: the whole model) at once: View.batch's rule."""
-    return lambda shape: view.batch(names, *shape[:2], most, f"a {shape[0]}x{shape[1]} example picture", "give smaller pictures",
-                                    forward_only)
+def batched(inputs: Iterable[tuple[int, np.ndarray]], view: View, names: Sequence[str] | None, most: int,
+            forward_only: bool = True, limit: int | None = None) -> Iterator[tuple[list[int], list[np.ndarray]]]:
+    """(indices, pictures) of inputs of one shape at a time, from (index, picture) pairs of consecutive indices, the first
+    `limit` only: at most `most`, and as many as fit through the named layers (None: the whole model) at once (View.batch).
 
-
-def batched(inputs: Iterable[tuple[int, np.ndarray]], size: Callable[[tuple], int],
-            limit: int | None = None) -> Iterator[tuple[list[int], list[np.ndarray]]]:
-    """(indices, pictures) of at most size(shape) inputs of one shape at a time, from (index, picture) pairs, the first
-    `limit` only. A batch also ends at every multiple of SHARD, so that shards of the inputs are batched as one pass is,
-    and give the same values to the last bit (a batch's size can change a float's rounding)."""
+    A batch ends where batching.batches ends one, which never crosses a multiple of SHARD: shards of the inputs
+    are then batched as one pass is, and give the same values to the last bit (a batch's size can change a float's
+    rounding).
+    """
     indices: list[int] = []
     pictures: list[np.ndarray] = []
     sizes: dict[tuple, int] = {}
+    end = 0
     for index, picture in inputs:
         if limit is not None and index >= limit:
             break
         if picture.shape not in sizes:
-            sizes[picture.shape] = size(picture.shape)
-        if pictures and (pictures[0].shape != picture.shape or len(pictures) >= sizes[pictures[0].shape] or index % SHARD == 0):
+            sizes[picture.shape] = view.batch(names, *picture.shape[:2], most, f"a {picture.shape[0]}x{picture.shape[1]} "
+                                              "example picture", "give smaller pictures", forward_only)
+        if pictures and (pictures[0].shape != picture.shape or index >= end):
             yield indices, pictures
             indices, pictures = [], []
+        if not pictures:  # a batch opens here: it holds the inputs of the slice that batching.batches starts here
+            end = next(batching.batches(sizes[picture.shape], sizes[picture.shape], SHARD, index)).stop
         indices.append(index)
         pictures.append(picture)
     if pictures:
@@ -457,6 +429,16 @@ def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarr
     """Picture k's response in filter filters[k]: its strongest unit (what examples are ranked by) and what the ascent
     scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (View.batch),
     and only each picture's own filter leaves TensorFlow: the layer's whole output is F times larger."""
+    own = view.memo(("own_responses", layer), lambda: compiled_own_responses(view, layer))
+    batch = view.batch([layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} picture of "
+                       f"{layer}", "use a smaller --size", forward_only=True)
+    return batching.map_batches(lambda part, picked: tuple(t.numpy() for t in own(tf.constant(part, tf.float32),
+                                                                                    tf.constant(picked, tf.int32))),
+                                batch, pictures, np.asarray(filters))
+
+
+def compiled_own_responses(view: View, layer: str) -> Callable:
+    """(images, filters) -> each image's strongest unit and mean score in its own filter of `layer`, compiled."""
     model = view.responses([layer])
 
     @tf.function
@@ -464,8 +446,4 @@ def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarr
         maps = tf.gather(model(images), picked[:, None], axis=3, batch_dims=1)[..., 0]  # (B, h, w)
         return tf.reduce_max(tf.reshape(maps, (tf.shape(maps)[0], -1)), axis=1), objectives.mean_score(maps)
 
-    batch = view.batch([layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} picture of "
-                       f"{layer}", "use a smaller --size", forward_only=True)
-    found = [own(tf.constant(pictures[start:start + batch], tf.float32), tf.constant(filters[start:start + batch], tf.int32))
-             for start in range(0, len(pictures), batch)]
-    return tuple(np.concatenate([part[k].numpy() for part in found]) for k in (0, 1))
+    return own

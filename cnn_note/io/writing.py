@@ -27,7 +27,8 @@ def ensure_writable(directory: str) -> str:
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
-        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another ", Argument("results_dir", python="folder"), " or fix its permissions") from None
+        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another ", Argument("results_dir", python="folder"),
+                         " or fix its permissions") from None
     return directory
 
 

@@ -42,7 +42,6 @@ PIECE = 8
 # Inputs a Ray task scans: a multiple of dataset_examples.SHARD, so the shards batch their inputs as one pass does.
 SHARD_INPUTS = dataset_examples.SHARD
 MANIFEST = "manifest.json"
-SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")  # what TensorFlow takes as a name scope (its message says so)
 
 
 def slug(name: str, index: int) -> str:
@@ -163,10 +162,6 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
     piece = min(render.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
     names = view.class_names(class_names) if view.classes() else None
-    odd = next((name for name in view.recorded.layers if not SCOPE_NAME.match(name)), None)
-    if examples and odd is not None:
-        raise InputError(f"layer {odd} has a name TensorFlow refuses in predict, which the dataset scan uses (letters, "
-                         "digits and _ . / > - only): give ", Argument("examples", 0), " for an atlas without examples, or rename the layer")
     source = dataset_examples.example_source(view, examples_from, examples, log, mnist=data) if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
                 "preprocess": preprocess, "head": head, "output": output, "layers": layers,

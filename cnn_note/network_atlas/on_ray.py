@@ -58,7 +58,8 @@ def check_reachable(address: str, seconds: float = 5.0) -> None:
         socket.create_connection((host, int(port)), timeout=seconds).close()
     except OSError as error:
         raise InputError(f"cannot reach a Ray cluster at {address} ({error.strerror or error}): start one there with "
-                         "`ray start --head`, or give ", Argument("ray", python="ray=True"), " without an address to run Ray on this machine alone") from None
+                         "`ray start --head`, or give ", Argument("ray", python="ray=True"),
+                         " without an address to run Ray on this machine alone") from None
 
 
 @contextlib.contextmanager

@@ -143,7 +143,10 @@ class Site:
         if layer in self.contributions:
             row = self.contributions[layer][unit]
             order = np.argsort(-row, kind="stable")
-            name = (lambda c: self.names[c] if c < len(self.names) else str(c))
+
+            def name(c):
+                return self.names[c] if c < len(self.names) else str(c)
+
             up = "".join(f"<li>{e(name(c))}: {row[c]:+.3f}</li>" for c in order[:3])
             down = "".join(f"<li>{e(name(c))}: {row[c]:+.3f}</li>" for c in order[::-1][:3])
             which = ", ".join(self.contributions)

@@ -101,7 +101,7 @@ def class_contributions(view: View, layer: str, source: dataset_examples.Source,
         return tape.jacobian(summed, scale.scale)  # (classes, units): every input's sum
 
     total, seen = 0.0, 0
-    for _, batch in dataset_examples.batched(source.pictures(), dataset_examples.fitting(view, None, 64, False), count):
+    for _, batch in dataset_examples.batched(source.pictures(), view, None, 64, False, count):
         total = total + summed_jacobian(tf.constant(np.stack(batch), tf.float32)).numpy()
         seen += len(batch)
     return (total / max(seen, 1)).T

@@ -1,6 +1,6 @@
 """The note's reproduction: MNIST, the note's DNN and CNN, its training recipe, the distortions, the report.
 
-Holds: data (MNIST from a path, else Keras), models (the two networks, and opening a trained file),
+Holds: data (MNIST from a path, else Keras), models (the two networks),
 training (the recipe, seeds, processes), distortions (shifts and row drops), reporting (REPORT.md and
 comparison.md). May import: errors, settings, backend, io, plots.
 """

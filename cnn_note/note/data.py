@@ -86,7 +86,8 @@ def load(dataset: str = "mnist", path: str | None = None) -> tuple[Split, Split]
     except Exception as error:  # no network, a broken cache: the fix is the same
         raise InputError(
             f"could not load {dataset} through Keras ({type(error).__name__}): "
-            "without network access, pass ", Argument("data", python="path=", flag="--data PATH"), f" to a Keras-layout npz or set ${PATH_ENV}"
+            "without network access, pass ", Argument("data", python="path=", flag="--data PATH"),
+            f" to a Keras-layout npz or set ${PATH_ENV}"
         ) from None
     return Split(x_train, y_train), Split(x_test, y_test)
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import zipfile
-
 from cnn_note.backend import keras
-from cnn_note.errors import InputError
 from cnn_note.note.data import IMAGE_SHAPE, NUM_CLASSES
 
 
@@ -57,13 +53,3 @@ def input_shape(model: str, layout: str = "intended") -> tuple[int, ...]:
     if model == "dnn":
         return (IMAGE_SHAPE[0] * IMAGE_SHAPE[1],)
     return (1, *IMAGE_SHAPE) if layout == "note" else (*IMAGE_SHAPE, 1)
-
-
-def load_trained(path: str, fix: str) -> keras.Model:
-    """Load a saved model with Keras' safe mode on; a missing or foreign file says what to do (`fix`)."""
-    if not os.path.isfile(path):
-        raise InputError(f"no trained model at {path}: {fix}")
-    try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except (ValueError, OSError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as error:
-        raise InputError(f"{path} is not a Keras model file this Keras can load ({type(error).__name__}): {fix}") from None

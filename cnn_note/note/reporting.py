@@ -161,20 +161,25 @@ def report(results_dir: str, runs: dict[str, dict]) -> str:
     out.append("\n## Why CNN: the note's three reasons, measured\n")
     if why:
         p = why["parameters"]
-        out += [f"1. **A pattern is smaller than the image.** DNN {p['dnn']['total']:,} parameters, test acc {p['dnn']['test_acc']:.4f}; "
-                f"CNN {p['cnn']['total']:,} parameters, test acc {p['cnn']['test_acc']:.4f}: the DNN has {why['parameter_ratio']:.2f}x the parameters.\n",
-                f"2. **The same pattern appears in different places** (test accuracy, {why['how']['shift']}, {why['test_samples']:,} test images):\n",
+        out += [f"1. **A pattern is smaller than the image.** DNN {p['dnn']['total']:,} parameters, "
+                f"test acc {p['dnn']['test_acc']:.4f}; "
+                f"CNN {p['cnn']['total']:,} parameters, test acc {p['cnn']['test_acc']:.4f}: "
+                f"the DNN has {why['parameter_ratio']:.2f}x the parameters.\n",
+                f"2. **The same pattern appears in different places** (test accuracy, {why['how']['shift']}, "
+                f"{why['test_samples']:,} test images):\n",
                 "| shift (pixels) | DNN | CNN |\n| ---: | ---: | ---: |"]
         out += [f"| {k} | {d:.4f} | {c:.4f} |" for k, d, c in zip(why["shift"]["pixels"], why["shift"]["dnn"], why["shift"]["cnn"])]
         out += ["", picture("why_cnn/shift.png", "accuracy against shift"),
-                f"\n3. **Subsampling keeps the object** ({why['how']['subsample']}):\n", "| subsampling | DNN | CNN |\n| --- | ---: | ---: |"]
+                f"\n3. **Subsampling keeps the object** ({why['how']['subsample']}):\n",
+                "| subsampling | DNN | CNN |\n| --- | ---: | ---: |"]
         out += [f"| {variant} | {acc['dnn']:.4f} | {acc['cnn']:.4f} |" for variant, acc in why["subsample"].items()]
         out += ["", picture("why_cnn/subsample.png", "subsampled digits")]
     else:
         out.append("*(why_cnn did not run)*")
     out += where_they_look(load("explain", "look.json"), picture)
     mixed = len(commands) > 1
-    out += ["\n## Run\n", "| stage | seconds |" + (" command | processor |" if mixed else ""), "| --- | ---: |" + (" --- | --- |" if mixed else "")]
+    out += ["\n## Run\n", "| stage | seconds |" + (" command | processor |" if mixed else ""),
+            "| --- | ---: |" + (" --- | --- |" if mixed else "")]
     out += [f"| {stage}{' (failed)' if run['failed'] else ''} | {run['seconds']:.1f} |"
             + (f" `{run['command']}` | {run['processor']} |" if mixed else "") for stage, run in runs.items()]
     out += [f"| total | {sum(run['seconds'] for run in runs.values()):.1f} |", "",

@@ -19,24 +19,60 @@ MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only the
 
 
 def parse_layers(text: str | None, view: View) -> dict[str, float]:
-    """`conv1=1,conv2=2` as {layer: weight}; None means the view's default (View.dream_weights)."""
+    """`conv1=1,conv2=2` as {layer: weight}; None means the view's default (View.dream_weights).
+
+    Any layer name can be written as --list-layers shows it: a part splits at its last `=` after a layer's name (so a
+    name may hold `=`), and a comma inside a layer's name does not split (see split_layers).
+    """
     if not text:
         return view.dream_weights()
+    return checked_weights(split_layers(text, set(view.recorded.layers)), text, view)
+
+
+def checked_weights(pairs: list[tuple[str, str]], text: str, view: View) -> dict[str, float]:
+    """{layer: weight} from (name, weight as written) pairs; one line, quoting `text` as --layers, for a name given twice,
+    a weight that is not a finite number within MAX_WEIGHT, or a name that is no layer with a 4-D output. Names are
+    stripped of spaces unless they are a layer's name as they stand."""
     weights = {}
-    for part in text.split(","):
-        name, _, weight = part.partition("=")
-        if name.strip() in weights:
-            raise InputError(Argument("layers", text, quoted=True), f" names {name.strip()} twice: give each layer once, with the weight you mean")
+    for given, weight in pairs:
+        name = given if given in view.recorded.layers else given.strip()
+        if name in weights:
+            raise InputError(Argument("layers", text, quoted=True), f" names {name} twice: give each layer once, with the weight you mean")
         try:
             value = float(weight) if weight else 1.0
         except ValueError:
-            raise InputError(Argument("layers", text, quoted=True), f": weight {weight!r} of {name} is not a number (write name=weight,...)") from None
+            raise InputError(Argument("layers", text, quoted=True),
+                             f": weight {weight!r} of {name} is not a number (write name=weight,...)") from None
         if not math.isfinite(value) or abs(value) > MAX_WEIGHT:
             raise InputError(Argument("layers", text, quoted=True), f": weight {weight} of {name} must be a finite number between "
                              f"-{MAX_WEIGHT:g} and {MAX_WEIGHT:g} (only the ratios between layers matter)")
-        weights[name.strip()] = value
+        weights[name] = value
     view.check_layers(list(weights))
     return weights
+
+
+def split_layers(text: str, known: set[str]) -> list[tuple[str, str]]:
+    """`name=weight,name=weight` (a weight may be left out) as (name, weight as written) pairs, given the layers' names.
+
+    Each comma-separated run is taken as long as it reads as one layer (so `b, c=2` is layer `b, c` when there is one),
+    else a single part; a part is split at its last `=` with a layer's name before it, is a layer's name whole (a name
+    holding `=`), or else is split at its first `=`.
+    """
+    parts, pairs, start = text.split(","), [], 0
+    while start < len(parts):
+        runs = (",".join(parts[start:end]) for end in range(len(parts), start, -1))  # the longest first
+        run = next((run for run in runs if layer_and_weight(run, known)), parts[start])
+        start += run.count(",") + 1
+        pairs.append(layer_and_weight(run, known) or tuple(run.partition("=")[::2]))
+    return pairs
+
+
+def layer_and_weight(part: str, known: set[str]) -> tuple[str, str] | None:
+    """(name, weight) when `part` reads as a known layer: split at the last `=` with one before it, or one whole; else None."""
+    for at in reversed([i for i, c in enumerate(part) if c == "="]):
+        if "," not in part[at + 1:] and (part[:at] in known or part[:at].strip() in known):  # a weight holds no comma
+            return part[:at], part[at + 1:]
+    return (part, "") if part in known or part.strip() in known else None
 
 
 def octave_shapes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:

@@ -29,7 +29,8 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
     memory), on pixels or (param "fourier") on Fourier-basis pictures. A layer that ends in a ReLU
     is ascended before it; the activation returned is always the layer's own output's. Each chunk is
     a run for `callback` (Callback.on_begin), offered its pictures at the start and every `every`
-    steps (io.progress.Frames joins the chunks' into frames of every filter). With `negative`, the pictures minimise the mean instead (Lucid's "negative").
+    steps (io.progress.Frames joins the chunks' into frames of every filter). With `negative`, the pictures minimise the mean
+    instead (Lucid's "negative").
     `offset`: these filters start as rows offset, offset + 1, ... of a longer list's starts (an atlas's piece of a layer).
     """
     filters = list(filters)
@@ -40,7 +41,8 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
         part = filters[first:first + chunk]
         objective = objectives.filter_mean(view, layer, part, before_relu=True)
         if negative:  # the same ascent of the opposite score: the picture the filter responds to least
-            objective = (lambda images, score=objective: -score(images))
+            def objective(images, score=objective):
+                return -score(images)
         callback.on_begin()
         callback.on_progress(0, lambda first=first: pixels(param, starts[first:first + chunk], size, size))
         done = run(param, objective, starts[first:first + chunk], size, size, settings, callback, every)

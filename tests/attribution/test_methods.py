@@ -12,6 +12,7 @@ from cnn_note.attribution import faithfulness
 from cnn_note.attribution.methods import ExplainSettings
 from cnn_note.backend import keras, tf
 from cnn_note.cli import explain
+from cnn_note.core import loading
 from cnn_note.core.views import View
 from cnn_note.note import models
 
@@ -51,7 +52,7 @@ def test_integrated_gradients_of_a_linear_score_from_black_is_weights_times_inpu
 
 
 def test_integrated_gradients_completeness_holds_for_a_real_network(random_cnn_file):
-    view = View.of(models.load_trained(random_cnn_file, "x"), maps=False)
+    view = View.of(loading.load_trained(random_cnn_file, "x"), maps=False)
     _, error = attribution.integrated_gradients(view, images(2, 28, 28), np.array([3, 5]), ExplainSettings(baseline="blur"))
     assert error.max() < 0.05
 
@@ -120,7 +121,7 @@ def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
 def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained_cnn_file, mnist_path):
     from cnn_note.note import data
 
-    view = View.of(models.load_trained(trained_cnn_file, "x"), maps=False)
+    view = View.of(loading.load_trained(trained_cnn_file, "x"), maps=False)
     _, test = data.load("mnist", mnist_path)
     x, y = data.to_inputs(test.x[:20], (28, 28, 1)), test.y[:20].astype(int)
     trained = attribution.gradient(view, x, y)
@@ -135,7 +136,7 @@ def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained
 def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_file, mnist_path):
     from cnn_note.note import data
 
-    view = View.of(models.load_trained(trained_cnn_file, "x"), maps=False)
+    view = View.of(loading.load_trained(trained_cnn_file, "x"), maps=False)
     _, test = data.load("mnist", mnist_path)
     chosen = [int(np.where(test.y == digit)[0][k]) for k in range(2) for digit in range(10)]
     x = data.to_inputs(test.x[chosen], (28, 28, 1))

@@ -50,8 +50,8 @@ def test_number_range_refuses_what_is_not_low_high(text):
         arguments.number_range(text)
 
 
-@pytest.mark.parametrize("parse, text", [(arguments.positive_int, "0"), (arguments.nonnegative_int, "-1"), (arguments.positive_float, "inf"),
-                                         (arguments.fraction, "1.5"), (arguments.positive_int, "two")])
+@pytest.mark.parametrize("parse, text", [(arguments.positive_int, "0"), (arguments.nonnegative_int, "-1"),
+                                         (arguments.positive_float, "inf"), (arguments.fraction, "1.5"), (arguments.positive_int, "two")])
 def test_ranged_types_refuse_out_of_range_and_unreadable(parse, text):
     with pytest.raises(argparse.ArgumentTypeError, match="must be"):
         parse(text)

@@ -8,7 +8,7 @@ from PIL import Image
 from cnn_note.backend import keras
 from cnn_note.cli import visualize_filters
 from cnn_note.core import loading
-from cnn_note.note import data, models
+from cnn_note.note import data
 from cnn_note.optvis import ascent, objectives
 from cnn_note.plots import figures
 
@@ -119,7 +119,7 @@ def test_runs_on_a_briefly_trained_cnn_and_real_mnist(trained_cnn_file, mnist_pa
     assert (saved["conv2_top_activations"][:, 0] >= saved["conv2_top_activations"][:, -1]).all()
     # The saved activation is the model's own at the saved unit of the saved digit.
     _, test = data.load("mnist", mnist_path)
-    model = models.load_trained(trained_cnn_file, "")
+    model = loading.load_trained(trained_cnn_file, "")
     conv2 = keras.Model(model.inputs[0], model.get_layer("conv2").output)
     digit = saved["conv2_top"][17, 0]
     row, col = saved["conv2_top_positions"][17, 0]

@@ -1,4 +1,4 @@
-"""Every pass of pictures through a model goes in batches that fit (View.batch, ascent.fitting_batch's rule)."""
+"""Every pass of pictures through a model goes in batches that fit (View.batch, core.batching's rule)."""
 
 import numpy as np
 import pytest
@@ -6,10 +6,10 @@ import pytest
 import cnn_note as cn
 from cnn_note import dataset_examples
 from cnn_note.backend import keras
+from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import InputError
 from cnn_note.note import models
-from cnn_note.optvis import ascent
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def calls(monkeypatch):
 def small_tensors(monkeypatch, view, layer, side, pictures):
     """Let no tensor hold more than `pictures` pictures' worth of `layer`'s largest tensor at side x side."""
     largest = max(view.tensor_sizes(None if layer is None else [layer], side, side))
-    monkeypatch.setattr(ascent, "MAX_VALUES", pictures * largest)
+    monkeypatch.setattr(batching, "MAX_VALUES", pictures * largest)
 
 
 def test_the_responses_to_many_large_pictures_go_in_batches_and_match_one_pass(view, monkeypatch, calls):

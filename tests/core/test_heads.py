@@ -95,7 +95,7 @@ def test_a_head_that_does_not_fit_the_last_layer_is_refused_in_one_line(units, a
     view = View.of(head_model(units, activation), maps=False, head=asked)
     assert view.classes() is None
     with pytest.raises(InputError) as error:
-        view.head
+        _ = view.head
     for word in words:  # the scripts' voice
         assert word in error.value.on_command_line()
     assert "head=" in str(error.value) and "--" not in str(error.value)  # the Python API's

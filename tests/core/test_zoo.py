@@ -19,6 +19,7 @@ from cnn_note.backend import keras, tf
 from cnn_note.cli import deep_dream, explain, visualize_filters
 
 IMAGE_MODELS = [name for name in zoo.NAMES if name != "dnn"]  # the DNN has no 4-D layer to draw or dream on
+MIXED = {"flowers_float16": "float16", "flowers_bfloat16": "bfloat16"}  # mixed-precision models: their layers' dtype
 SLOW = {"transfer", "xception"}  # MobileNetV2 and the Xception take longest here
 
 
@@ -160,8 +161,13 @@ def test_every_walked_layer_gives_what_it_gives_in_the_model_in_inference_mode(n
             assert layer == "flat_pixels" and not entry.maps, layer
             np.testing.assert_array_equal(value, x)
             continue
-        np.testing.assert_allclose(value.astype("float64"), expected[layer].astype("float64"), **tolerances(value.dtype),
+        # Each layer computes in its own dtype, as in the model: a float32 head run in half precision would pass the
+        # tolerance of half precision, so the dtype is asserted and the tolerance follows the model's own.
+        assert value.dtype == expected[layer].dtype, f"{name}: layer {layer} gives {value.dtype}, {expected[layer].dtype} in the model"
+        np.testing.assert_allclose(value.astype("float64"), expected[layer].astype("float64"), **tolerances(expected[layer].dtype),
                                    err_msg=f"{name}: layer {layer}")
+    if name in MIXED:  # the guide's mixed precision: half-precision layers, the logits in float32
+        assert expected["outputs"].dtype == np.float32 and MIXED[name] in {str(v.dtype) for v in expected.values()}
 
 
 @pytest.mark.parametrize("name", params(zoo.NAMES))
@@ -251,11 +257,11 @@ def test_the_gradient_map_is_the_gradient_of_the_model_in_inference_mode(name, b
 
 # e. Filter pictures, class pictures and a dream run, are finite, and the same seed gives the same pictures.
 
-def draw(entry: zoo.Entry, image: np.ndarray) -> dict[str, np.ndarray]:
+def draw(entry: zoo.Entry, image: np.ndarray, steps: int = 5) -> dict[str, np.ndarray]:
     side = entry.shape[0]
     how = dict(input_range=entry.input_range, progress=False)
-    filters = cn.filter_pictures(entry.model, entry.layer, filters=[0, 1], steps=5, size=side, examples=0, **how)
-    classes = cn.class_pictures(entry.model, classes=[0, 1], steps=5, size=side, **how)
+    filters = cn.filter_pictures(entry.model, entry.layer, filters=[0, 1], steps=steps, size=side, examples=0, **how)
+    classes = cn.class_pictures(entry.model, classes=[0, 1], steps=steps, size=side, **how)
     dreamed = cn.deep_dream(entry.model, image, layers={entry.layer: 1.0}, octaves=1, steps=3, **how)
     return {"filters": filters.images, "filter scores": filters.activations, "classes": classes.images,
             "class probabilities": classes.probabilities, "dream": np.asarray(dreamed)}
@@ -273,6 +279,30 @@ def test_filter_and_class_pictures_and_a_dream_are_finite_and_repeat_with_the_se
     for key, values in first.items():
         assert np.isfinite(values).all(), key
         np.testing.assert_array_equal(values, second[key], err_msg=f"{name}: {key}")
+    # What was ascended went up, by hand on the model's own graph: each filter's and each class's score is higher after
+    # 5 steps than after 1 (a picture that did not move would score the same); and the dream changed the photo.
+    once = draw(entry, image, steps=1)
+    assert (filter_score_by_hand(entry, first["filters"]) > filter_score_by_hand(entry, once["filters"])).all(), name
+    classes = np.arange(2)
+    five, one = (np.asarray(scores_by_hand(entry, entry.to_model(drawn["classes"])))[classes, classes] for drawn in (first, once))
+    assert (five > one).all(), (name, five, one)
+    assert np.abs(first["dream"] - image).max() > 1e-2, name
+
+
+def filter_score_by_hand(entry: zoo.Entry, drawn: np.ndarray) -> np.ndarray:
+    """What the ascent of filter k scores on picture k, from the model's own graph: what the layer receives in
+    model(x, training=False), through a linear twin of the layer (its value before any ReLU, which the ascent scores),
+    then in numpy each map's mean inside a border of 2 (maps of 10 or more a side), negative values counted a tenth."""
+    _, received, _ = reference(entry.model, entry.to_model(drawn))
+    layer = next(layer for layer in zoo.iter_layers(entry.model) if layer.name == entry.layer)
+    twin = type(layer).from_config({**layer.get_config(), "activation": "linear", "name": f"{layer.name}_linear"})
+    twin.build(received[entry.layer].shape)
+    twin.set_weights(layer.get_weights())
+    units = np.arange(len(drawn))
+    maps = np.asarray(twin(received[entry.layer]), dtype="float64")[units, ..., units]  # (k, h, w): picture k, filter k
+    if min(maps.shape[1:3]) >= 10:
+        maps = maps[:, 2:-2, 2:-2]
+    return np.where(maps > 0, maps, 0.1 * maps).mean(axis=(1, 2))
 
 
 # f. Through the scripts, on the saved .keras file.

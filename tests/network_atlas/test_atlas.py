@@ -41,6 +41,38 @@ def tiny_files(tmp_path_factory) -> tuple[str, str]:
     return str(model), str(folder / "inputs.npz")
 
 
+def layer_output(model_file: str, layer: str, pictures: np.ndarray) -> np.ndarray:
+    """The layer's output on pictures 0..1 (N, 28, 28, 1), from a keras sub-model of the user's model in inference mode."""
+    model = keras.models.load_model(model_file)
+    return np.asarray(keras.Model(model.input, model.get_layer(layer).output)(pictures, training=False))
+
+
+def score_by_hand(maps: np.ndarray) -> np.ndarray:
+    """A picture's activation as the ascent scores it, in numpy: each (N, h, w) map's mean inside a border of 2 (maps of 10
+    or more a side), negative values counted a tenth."""
+    if min(maps.shape[1:3]) >= 10:
+        maps = maps[:, 2:-2, 2:-2]
+    return np.where(maps > 0, maps, 0.1 * maps).mean(axis=(1, 2))
+
+
+def tree_state(root) -> dict[str, tuple]:
+    """Every file and folder under `root`: a file's SHA-256, inode and modification time (a file written again, even with
+    the same bytes, shows), a folder as itself."""
+    import hashlib
+
+    state = {}
+    for folder, folders, files in os.walk(root):
+        for name in folders:
+            state[os.path.relpath(os.path.join(folder, name), root) + os.sep] = ("folder",)
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+            info = os.stat(path)
+            state[os.path.relpath(path, root)] = (digest, info.st_ino, info.st_mtime_ns)
+    return state
+
+
 def atlas_args(model: str, inputs: str, out) -> list[str]:
     return ["--model", model, "--examples-from", inputs, "--examples", "3", "--class-inputs", "20", *STEPS,
             "--out", str(out), "--quiet"]
@@ -58,13 +90,35 @@ def made(tiny_files, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def hostile(tiny_files, tmp_path_factory) -> str:
-    """An atlas of the tiny model with its second conv layer named like an HTML tag. TensorFlow refuses such a name as a
-    scope in predict (the dataset scan), so without examples: the site and its file names are what this is about."""
+    """An atlas of the tiny model with its second conv layer named like an HTML tag, without examples: the site and its
+    file names are what this is about (tests/test_api_layer_names.py makes one with examples)."""
     out = tmp_path_factory.mktemp("atlas") / "hostile"
     done = run_script("atlas.py", "--model", os.path.join(os.path.dirname(tiny_files[0]), "hostile.keras"), "--examples", "0",
                       *STEPS, "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     return str(out)
+
+
+# Hostile text given as data: the file names of a folder of pictures (--examples-from) and --class-names.
+PICTURE_NAMES = ['d<img src=x onerror="window.hacked=2">.png', "e&amp;#'%20?.png", '"><svg onload="window.hacked=3">.png',
+                 "f <b>bold<b> & more.png", "g'><script>window.hacked=4<\\script>.png"]  # no "/" in a file's name
+CLASS_NAMES = ["<script>window.hacked=5</script>", "b\"&amp;'", '<img src=y onerror="window.hacked=6">']
+
+
+@pytest.fixture(scope="session")
+def named(tiny_files, tmp_path_factory) -> tuple[str, str]:
+    """An atlas of the tiny model ranking a folder of pictures named like HTML, its classes named so too; and the folder."""
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("hostile_pictures")
+    rng = np.random.default_rng(6)
+    for name in PICTURE_NAMES:
+        Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(folder / name, format="PNG")
+    out = tmp_path_factory.mktemp("atlas") / "named"
+    done = run_script("atlas.py", "--model", tiny_files[0], "--examples-from", str(folder), "--examples", "2", "--class-inputs",
+                      str(len(PICTURE_NAMES)), "--class-names", ",".join(CLASS_NAMES), "--steps", "2", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    return str(out), str(folder)
 
 
 @pytest.mark.slow  # the atlas it reads takes about 30 s to make here
@@ -78,31 +132,54 @@ def test_arrays_are_the_filter_pictures_path(made, tiny_files):
         assert np.array_equal(patterns[f"{layer}_images"], drawn.images[..., 0])
         assert np.array_equal(patterns[f"{layer}_activations"], drawn.activations)
     for layer in ("conv_a", "conv_b"):
-        # The negative picture scores lower than the positive one for every unit.
+        # Each unit's two pictures, positive and negative, score what the layer itself gives on that picture (a keras
+        # sub-model of the user's model, scored in numpy), and the negative one lower.
+        for prefix in ("", "negative_"):
+            images = patterns[f"{layer}_{prefix}images"]
+            maps = layer_output(model, layer, images[..., None])  # (units, h, w, units): picture u in row u
+            own = score_by_hand(maps[np.arange(len(images)), ..., np.arange(len(images))])
+            np.testing.assert_allclose(patterns[f"{layer}_{prefix}activations"], own, rtol=1e-4, atol=1e-5, err_msg=prefix)
         assert (patterns[f"{layer}_negative_activations"] < patterns[f"{layer}_activations"]).all()
-        assert patterns[f"{layer}_negative_images"].shape == patterns[f"{layer}_images"].shape
 
 
 @pytest.mark.slow  # the atlas it reads takes about 30 s to make here
-def test_examples_keys_and_histograms(made, tiny_files):
+def test_examples_and_histograms_are_the_layers_own_output(made, tiny_files):
+    """Every unit's top and bottom inputs, their values and places, the best by the ascent's score, and the histogram's
+    edges and counts, against the layer's output on all 1,100 inputs from a keras sub-model, sorted and binned in numpy."""
     examples = np.load(os.path.join(made, "examples.npz"))
-    # Each unit's strongest response on every input, from the model's own layers, binned with numpy.
-    model = keras.models.load_model(tiny_files[0])
     pictures = np.load(tiny_files[1])["images"][..., None].astype("float32") / 255
+    order = np.arange(len(pictures))
     for layer in ("conv_a", "conv_b"):
-        maps = np.asarray(keras.Model(model.inputs, model.get_layer(layer).output)(pictures, training=False))
-        strongest = maps.reshape(len(maps), -1, maps.shape[-1]).max(axis=1)  # (inputs, units)
-        edges = examples[f"{layer}_histogram_edges"]
-        expected = [np.histogram(np.clip(strongest[:, u], edges[u, 0], edges[u, -1]), edges[u])[0] for u in range(len(edges))]
+        maps = layer_output(tiny_files[0], layer, pictures)  # (inputs, h, w, units): no ReLU in either layer
+        flat = maps.reshape(len(maps), -1, maps.shape[-1])
+        strongest, weakest = flat.max(axis=1), flat.min(axis=1)  # (inputs, units)
+        for unit in range(maps.shape[-1]):
+            for which, sign, values in (("top", -1, strongest[:, unit]), ("bottom", 1, weakest[:, unit])):
+                chosen = np.lexsort((order, sign * values))[:3]  # highest (lowest) first, ties to the earlier input
+                np.testing.assert_array_equal(examples[f"{layer}_{which}"][unit], chosen, err_msg=f"{layer} {which} {unit}")
+                found = examples[f"{layer}_{which}_activations"][unit]
+                np.testing.assert_allclose(found, values[chosen], rtol=1e-5, atol=1e-6)
+                rows, cols = examples[f"{layer}_{which}_positions"][unit].T  # the unit there gives that value
+                np.testing.assert_allclose(maps[chosen, rows, cols, unit], found, rtol=1e-5, atol=1e-6)
+        scores = np.stack([score_by_hand(maps[..., unit]) for unit in range(maps.shape[-1])], axis=1)  # (inputs, units)
+        np.testing.assert_array_equal(examples[f"{layer}_best_mean_input"], scores.argmax(axis=0))
+        np.testing.assert_allclose(examples[f"{layer}_best_mean"], scores.max(axis=0), rtol=1e-5, atol=1e-6)
+        # 30 bins from the lowest value anywhere in the unit's maps (the scan keeps no lowest strongest response) to the
+        # highest strongest response; every input's strongest response counted once per unit.
+        edges = np.linspace(weakest.min(axis=0), strongest.max(axis=0), 31, axis=1, dtype="float64")
+        np.testing.assert_allclose(examples[f"{layer}_histogram_edges"], edges, rtol=1e-5, atol=1e-6)
+        expected = [np.histogram(strongest[:, unit], edges[unit])[0] for unit in range(len(edges))]
         np.testing.assert_array_equal(examples[f"{layer}_histogram"], np.array(expected))
-    for layer in ("conv_a", "conv_b"):
-        for suffix in ("filters", "top", "bottom", "best_mean", "best_mean_input", "top_activations", "bottom_activations",
-                       "top_positions", "bottom_positions", "field", "optimised", "optimised_score"):
-            assert f"{layer}_{suffix}" in examples.files
-        counts, edges = examples[f"{layer}_histogram"], examples[f"{layer}_histogram_edges"]
-        assert (counts.sum(axis=1) == 1100).all()  # every scanned input, once per unit
-        # The top example's strongest response is the highest of all: it sits in the last bin.
-        assert (counts[:, -1] >= 1).all() and np.allclose(edges[:, -1], examples[f"{layer}_top_activations"][:, 0])
+        # Each unit's optimised picture (patterns.npz) is held beside them by its strongest value and its score.
+        with np.load(os.path.join(made, "patterns.npz")) as patterns:
+            drawn = patterns[f"{layer}_images"]
+        units = np.arange(len(drawn))
+        own = layer_output(tiny_files[0], layer, drawn[..., None])[units, ..., units]  # (units, h, w)
+        np.testing.assert_allclose(examples[f"{layer}_optimised"], own.reshape(len(own), -1).max(axis=1), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(examples[f"{layer}_optimised_score"], score_by_hand(own), rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(examples[f"{layer}_filters"], units)
+    # The fields, by hand: conv_a's 3x3 kernel; a 2x2 pooling makes it 4, and conv_b's 3x3 at step 2 adds 2 x 2.
+    assert tuple(examples["conv_a_field"]) == (3, 3) and tuple(examples["conv_b_field"]) == (8, 8)
     assert examples["conv_a_top"].shape == (3, 3)
 
 
@@ -140,6 +217,47 @@ def test_class_contributions_by_hand(tmp_path):
     assert np.allclose(found, expected, atol=1e-5)
 
 
+def test_class_contributions_of_a_nonlinear_softmax_model_by_a_tape():
+    """A ReLU, a second convolution and a softmax after the layer: the gradient depends on where it is taken, so the mean
+    over inputs of each input's own sum_hw A_u * dlogit_c/dA_u, by a tf.GradientTape on the layer's output tensor."""
+    from cnn_note import api, dataset_examples
+    from cnn_note.backend import tf
+    from cnn_note.network_atlas.wiring import class_contributions
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((10, 10, 1))
+    x = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv2")(keras.layers.Activation("relu", name="relu")(x))
+    x = keras.layers.Flatten(name="flat")(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="scores")(x))
+    pictures = np.random.default_rng(4).random((9, 10, 10, 1)).astype("float32")
+    found = class_contributions(api.view_of(model), "conv", dataset_examples.from_array(pictures, 1, "test"), 6)
+
+    dense = model.get_layer("scores")
+    rest = [model.get_layer(name) for name in ("relu", "conv2", "flat")]
+
+    below = keras.Model(model.input, model.get_layer("conv").output)
+
+    @tf.function  # traced: some eager convolution gradients abort TensorFlow 2.21 on the CPU
+    def by_hand(images):
+        maps = below(images)  # A, (inputs, 8, 8, 3)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(maps)
+            x = maps
+            for layer in rest:
+                x = layer(x)
+            logits = tf.matmul(x, dense.kernel) + dense.bias  # the softmax's scores before it
+            totals = [tf.reduce_sum(logits[:, c]) for c in range(3)]
+        gradients = [tape.gradient(total, maps) for total in totals]  # each input's own gradient, at its own A
+        return tf.stack([tf.reduce_mean(tf.reduce_sum(maps * g, axis=[1, 2]), axis=0) for g in gradients], axis=1)
+
+    expected = by_hand(tf.constant(pictures[:6])).numpy()  # (units, classes), the first 6 inputs
+    assert found.shape == (3, 3) and np.abs(expected).max() > 1e-2
+    np.testing.assert_allclose(found, expected, rtol=1e-4, atol=1e-6)
+    # Not what the mean input gives: the check can tell a gradient at the wrong point.
+    assert not np.allclose(by_hand(tf.constant(pictures[:6].mean(axis=0, keepdims=True))).numpy(), expected, rtol=1e-2, atol=1e-4)
+
+
 @pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_site_escapes_and_stays_inside(hostile, made):
     pages = []
@@ -163,53 +281,74 @@ def test_site_escapes_and_stays_inside(hostile, made):
         assert part in unit, part
 
 
+def unit_files(root, skip: tuple[str, int] | None = None) -> dict[str, tuple]:
+    """tree_state of every finished unit's own files (its arrays and two pictures), but `skip`'s (layer folder, unit)."""
+    state = tree_state(root)
+    units = {(path.split(os.sep)[0], int(path.split(os.sep)[1][:-4])) for path in state if path.endswith(".npz") and os.sep in path}
+    return {name: state[name] for folder, unit in sorted(units - {skip})
+            for name in (os.path.join(folder, f"{unit}{end}") for end in (".npz", ".png", "-negative.png"))}
+
+
 @pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_resume_computes_only_what_is_missing(made, tiny_files, tmp_path):
+    """Unit 1 of conv_a deleted: the same command again leaves every other unit's files as they were (not written again,
+    though unit 1's piece holds units 0 and 2) and makes the atlas the whole run made."""
     import shutil
 
     out = tmp_path / "again"
     shutil.copytree(made, out)
-    unit = out / "0-conv_a" / "1.npz"
-    before = {name: (out / name).read_bytes() for name in ("patterns.npz", "connections.npz")}
-    os.remove(unit)
+    os.remove(out / "0-conv_a" / "1.npz")
     os.remove(out / "0-conv_a" / "1.png")
+    kept = unit_files(out)
+    assert len(kept) == 6 * 3
     done = run_script("atlas.py", *atlas_args(*tiny_files, out))
     assert done.returncode == 0, done.stderr
     assert "6 of 7 units found done" in done.stdout and "; 1 to compute" in done.stdout
-    assert filecmp.cmp(os.path.join(made, "0-conv_a", "1.png"), out / "0-conv_a" / "1.png", shallow=False)
-    after = np.load(out / "patterns.npz")
-    with np.load(os.path.join(made, "patterns.npz")) as first:
-        for key in first.files:
-            assert np.array_equal(first[key], after[key]), key
-    assert before["connections.npz"] and np.load(out / "connections.npz").files
+    assert unit_files(out, ("0-conv_a", 1)) == kept
+    same_atlas(made, str(out))
+
+
+# atlas.py as a user runs it, but Ctrl-C (a real SIGINT, to itself) comes the moment the first unit is written: in the
+# pictures, inside the first piece, on any machine, however fast.
+CTRL_C_AFTER_FIRST_UNIT = """
+import importlib, os, signal, sys
+sys.path.insert(0, {root!r})
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job inherits SIGINT ignored
+from cnn_note.cli import atlas
+make = importlib.import_module("cnn_note.network_atlas.make")  # the module (the package's `make` is its function)
+
+save_unit = make.save_unit
+
+def save_then_ctrl_c(*args, **kwargs):
+    save_unit(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGINT)
+
+make.save_unit = save_then_ctrl_c
+atlas.main(sys.argv[1:])
+"""
 
 
 @pytest.mark.slow
-def test_ctrl_c_then_the_same_command_finishes_the_atlas(made, tiny_files, tmp_path):
-    import signal
+def test_ctrl_c_in_the_pictures_then_the_same_command_finishes_the_atlas(made, tiny_files, tmp_path):
     import subprocess
     import sys
-    import time
 
+    script = tmp_path / "ctrl_c_atlas.py"
+    script.write_text(CTRL_C_AFTER_FIRST_UNIT.format(root=ROOT))
     out = tmp_path / "interrupted"
-    run = subprocess.Popen([sys.executable, os.path.join(ROOT, "atlas.py"), *atlas_args(*tiny_files, out)], cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           # A background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
-                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 300
-    while run.poll() is None and not (out / "0-conv_a" / "0.npz").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    run.send_signal(signal.SIGINT)
-    _, stderr = run.communicate(timeout=300)
-    assert run.returncode == 2
-    assert_one_line_error(stderr, "interrupted", "the same command computes the rest")
-    # Usually in the pictures; on a fast machine the last piece may be done and the scan interrupted instead.
-    done_before = len(list(out.glob("*/*.npz")))
-    assert 1 <= done_before <= 7
-    assert not [path for path in out.rglob("*") if ".tmp" in path.name]  # nothing half-written
+    run = subprocess.run([sys.executable, str(script), *atlas_args(*tiny_files, out)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 2, run.stderr
+    assert_one_line_error(run.stderr, "interrupted", "the same command computes the rest")
+    # The first unit whole, the rest of its piece and everything after not begun, nothing half-written.
+    assert sorted(path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()) == [
+        "0-conv_a/0-negative.png", "0-conv_a/0.npz", "0-conv_a/0.png", "manifest.json"]
+    first = unit_files(out)
     again = run_script("atlas.py", *atlas_args(*tiny_files, out))
     assert again.returncode == 0, again.stderr
-    assert f"{done_before} of 7 units found done" in again.stdout
+    assert "1 of 7 units found done" in again.stdout
+    after = unit_files(out)
+    assert {name: after[name] for name in first} == first  # unit 0 is not written again with the rest of its piece
     same_atlas(made, str(out))
 
 
@@ -225,21 +364,33 @@ def refused(capsys, argv: list[str], *words: str) -> None:
 
 @pytest.mark.slow  # the atlas it reads takes about 30 s to make here
 def test_bad_input_is_one_line_and_writes_nothing(tiny_files, made, tmp_path, capsys, monkeypatch):
+    """Every file and folder of --out, of an atlas already there and of the inputs: the same bytes, the same inode and
+    modification time (nothing written again, even alike) after each refusal; no folder made."""
     monkeypatch.syspath_prepend(ROOT)
     model, inputs = tiny_files
     out = tmp_path / "none"
-    refused(capsys, [*atlas_args(model, inputs, out), "--layers", "nope"], "unknown layer nope")
-    refused(capsys, [*atlas_args(model, inputs, out), "--examples", "1101"], "--examples 1101", "1100 inputs")
-    assert not out.exists()
     a_file = tmp_path / "file"
     a_file.write_text("x")
+    watched = (tmp_path, made, os.path.dirname(model))
+    before = [tree_state(root) for root in watched]
+    assert before[1] and before[2]
+    refused(capsys, [*atlas_args(model, inputs, out), "--layers", "nope"], "unknown layer nope")
+    refused(capsys, [*atlas_args(model, inputs, out), "--examples", "1101"], "--examples 1101", "1100 inputs")
     refused(capsys, atlas_args(model, inputs, a_file), "is a file")
-    hostile_file = os.path.join(os.path.dirname(model), "hostile.keras")
-    refused(capsys, ["--model", hostile_file, *atlas_args(model, inputs, out)[2:]], "TensorFlow refuses", "--examples 0")
-    assert not out.exists()
-    listing = sorted(os.listdir(made))
     refused(capsys, [*atlas_args(model, inputs, made), "--steps", "6"], "other settings", "steps")
-    assert sorted(os.listdir(made)) == listing
+    assert [tree_state(root) for root in watched] == before
+
+
+def ray_or_why() -> None:
+    """Ray for the tests that need it: skipped with the reason where it is missing, failed under CI=true (as the
+    browser tests are without Chromium)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        why = "no ray: pip install -r requirements-ray.txt"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
 
 
 def test_ray_missing_is_one_line(tiny_files, tmp_path, capsys, monkeypatch):
@@ -248,20 +399,21 @@ def test_ray_missing_is_one_line(tiny_files, tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(ROOT)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     refused(capsys, [*atlas_args(*tiny_files, tmp_path / "r"), "--layers", "conv_a", "--ray"], "pip install ray")
-    assert not (tmp_path / "r").exists()
+    assert not os.listdir(tmp_path)
 
 
 def test_ray_unreachable_is_one_line(tiny_files, tmp_path, capsys, monkeypatch):
-    pytest.importorskip("ray")
+    ray_or_why()
     monkeypatch.syspath_prepend(ROOT)
     for address in ("127.0.0.1:9", "ray://127.0.0.1:9"):  # the discard port: nothing answers there
         refused(capsys, [*atlas_args(*tiny_files, tmp_path / "r"), "--ray", address], f"cannot reach a Ray cluster at {address}",
                 "without an address")
-    assert not (tmp_path / "r").exists()
+    assert not os.listdir(tmp_path)
 
 
-def same_atlas(first: str, second: str) -> None:
-    """Every array equal (but the scan's own time) and every other file byte for byte the same."""
+def same_atlas(first: str, second: str, label: tuple[str, str] | None = None) -> None:
+    """Every array equal (but the scan's own time) and every other file byte for byte the same; `label`: the model's name
+    in the first atlas and in the second, where they differ (the model's file, the model in memory)."""
     for folder, _, files in os.walk(first):
         for name in files:
             one = os.path.join(folder, name)
@@ -271,6 +423,9 @@ def same_atlas(first: str, second: str) -> None:
                     assert sorted(a.files) == sorted(b.files), one
                     for key in a.files:
                         assert key == "scan_seconds" or np.array_equal(a[key], b[key]), (one, key)
+            elif label and name in ("index.html", "manifest.json"):
+                with open(one, encoding="utf-8") as a, open(other, encoding="utf-8") as b:
+                    assert a.read().replace(*label) == b.read(), one
             else:
                 assert filecmp.cmp(one, other, shallow=False), one
     assert sum(len(files) for _, _, files in os.walk(first)) == sum(len(files) for _, _, files in os.walk(second))
@@ -297,7 +452,7 @@ def test_ray_worker_killed_mid_run_still_identical(made, tiny_files, tmp_path):
     import sys
     import time
 
-    pytest.importorskip("ray")
+    ray_or_why()
     out = tmp_path / "killed"
     run = subprocess.Popen([sys.executable, os.path.join(ROOT, "atlas.py"), *atlas_args(*tiny_files, out), "--ray"],
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -316,6 +471,20 @@ def test_ray_worker_killed_mid_run_still_identical(made, tiny_files, tmp_path):
     # this one, file for file, though a worker died in the middle of a task.
     assert "with Ray (local)" in stdout and "3 shards of 512 inputs scanned with Ray" in stdout
     same_atlas(made, str(out))
+
+
+@pytest.mark.slow
+def test_a_model_in_memory_with_ray_true_is_the_one_process_atlas(made, tiny_files, tmp_path):
+    """cn.atlas(model, out, ray=True) on a keras.Model in memory: the workers load it from the .keras file it is saved to
+    first, and the pictures, the scan and the site are those atlas.py made from the model's file in one process."""
+    import cnn_note as cn
+
+    ray_or_why()
+    lines = []
+    out = cn.atlas(tiny_model(), str(tmp_path / "ray"), examples=3, examples_from=tiny_files[1], class_inputs=20, steps=5,
+                   ray=True, progress=False, log=lines.append)
+    assert "with Ray (local)" in lines[0] and "3 shards of 512 inputs scanned with Ray" in "\n".join(lines)
+    same_atlas(made, out, label=("tiny.keras", "tiny"))  # the model's name: its file's, or the keras.Model's
 
 
 # In a real browser: Debian's chromium and chromium-driver, driven by Selenium (see .ci/run).
@@ -353,14 +522,14 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def served(made, hostile):
+def served(made, hostile, named):
     """A static server on 127.0.0.1 (a free port) over the folder holding both atlases."""
     import socket
     import subprocess
     import sys
     import time
 
-    root = os.path.commonpath([made, hostile])
+    root = os.path.commonpath([made, hostile, named[0]])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -392,21 +561,92 @@ def checked(driver) -> None:
     assert driver.execute_script("return typeof window.hacked") == "undefined"
 
 
-def walk(driver, index: str) -> None:
-    """Index, a layer, a unit, a connection link, back; the arrow keys; every page checked."""
+def texts(driver, xpath: str) -> list[str]:
+    """The text shown by every element at `xpath` on the page now open."""
+    from selenium.webdriver.common.by import By
+
+    return [element.text for element in driver.find_elements(By.XPATH, xpath)]
+
+
+def index_shows_the_layers(driver) -> None:
+    """The index's table: each layer's output shape, units and receptive field, worked out by hand for the tiny model."""
+    rows = [row[:5] for row in (line.split() for line in texts(driver, "//table//tr[td]"))]
+    assert rows == [["conv_a", "Conv2D", "26x26x3", "3", "3x3"], ["conv_b", "Conv2D", "11x11x4", "4", "8x8"]], rows
+
+
+def unit_shows_its_arrays(driver, made: str, layer: str, unit: int) -> None:
+    """The numbers a unit's page shows, against patterns.npz, examples.npz and connections.npz."""
+    from selenium.webdriver.common.by import By
+
+    with np.load(os.path.join(made, "patterns.npz")) as patterns:
+        assert texts(driver, "//figure[contains(@class, 'big')]/figcaption") == [
+            f"maximises the mean: {patterns[f'{layer}_activations'][unit]:.3f}",
+            f"minimises it: {patterns[f'{layer}_negative_activations'][unit]:.3f}"]
+    with np.load(os.path.join(made, "examples.npz")) as examples:
+        figures = driver.find_elements(By.CSS_SELECTOR, "figure.example")
+        shown = [(figure.find_element(By.CSS_SELECTOR, ".whole img").get_dom_attribute("src"),
+                  figure.find_element(By.TAG_NAME, "figcaption").text) for figure in figures]
+        expected = [(f"../inputs/{index}.png", f"input {index}\n{value:.2f}") for which in ("top", "bottom")
+                    for index, value in zip(examples[f"{layer}_{which}"][unit], examples[f"{layer}_{which}_activations"][unit])]
+        assert shown == expected
+        counts = examples[f"{layer}_histogram"][unit]
+        heights = [float(rect.get_dom_attribute("height")) for rect in driver.find_elements(By.CSS_SELECTOR, "svg rect")]
+        np.testing.assert_allclose(heights, 80 * counts / counts.max(), atol=0.051)  # each bar drawn 80 high at the most
+        edges = examples[f"{layer}_histogram_edges"][unit]
+        assert texts(driver, "//*[local-name()='svg']/*[local-name()='text']")[-2:] == [f"{edges[0]:.2f}", f"{edges[-1]:.2f}"]
+    with np.load(os.path.join(made, "connections.npz")) as connections:
+        if f"{layer}_in_units" in connections.files:
+            below = str(connections[f"{layer}_in_layer"])
+            assert texts(driver, "//h3[starts-with(., 'Incoming')]/following-sibling::ol[1]/li") == [
+                f"{below} #{c} ||W|| {norm:.3f} ({'+' if sign >= 0 else '−'})" for c, norm, sign in
+                zip(connections[f"{layer}_in_units"][unit], connections[f"{layer}_in_norms"][unit], connections[f"{layer}_in_signs"][unit])]
+        row = connections[f"{layer}_class_contributions"][unit]
+        order = np.argsort(-row, kind="stable")
+        for said, classes in (("up", order[:3]), ("down", order[::-1][:3])):
+            assert texts(driver, f"//p[.='Pushes {said} most:']/following-sibling::ol[1]/li") == [f"{c}: {row[c]:+.3f}" for c in classes]
+
+
+def classes_show_the_models_probabilities(driver, tiny_files) -> None:
+    """classes.html: for each class, the 3 of the first 20 inputs the model (its own output, here) gives the highest
+    probability, with it."""
+    from selenium.webdriver.common.by import By
+
+    model_file, inputs = tiny_files
+    pictures = np.load(inputs)["images"][:20, ..., None].astype("float32") / 255
+    probabilities = np.asarray(keras.models.load_model(model_file)(pictures, training=False))
+    headings = driver.find_elements(By.TAG_NAME, "h2")
+    assert [heading.text.split(":")[0] for heading in headings] == ["0", "1", "2"]
+    for cls, heading in enumerate(headings):
+        tiles = heading.find_elements(By.XPATH, "following-sibling::div[1]/figure[not(contains(@class, 'big'))]")
+        shown = [int(tile.find_element(By.TAG_NAME, "img").get_dom_attribute("src")[len("inputs/"):-len(".png")]) for tile in tiles]
+        assert shown == list(np.argsort(-probabilities[:, cls], kind="stable")[:3]), cls
+        values = [float(tile.text) for tile in tiles]
+        np.testing.assert_allclose(values, probabilities[shown, cls], atol=5e-4 + 1e-6)  # as shown, to 3 places
+
+
+def walk(driver, index: str, made: str, tiny_files) -> None:
+    """Index, a layer, a unit, its strongest incoming connection (the unit the kernel says), back; the arrow keys; the
+    classes page; every page checked, and the numbers each shows against the arrays and the model."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    kernel = keras.models.load_model(tiny_files[0]).get_layer("conv_b").get_weights()[0]
+    norms = np.sqrt((kernel**2).sum(axis=(0, 1)))  # (conv_a units, conv_b units), by numpy
     driver.get(index)
     checked(driver)
+    index_shows_the_layers(driver)
     driver.find_element(By.LINK_TEXT, "conv_b").click()
     checked(driver)
     assert driver.current_url.endswith("1-conv_b.html")
+    with np.load(os.path.join(made, "patterns.npz")) as patterns:
+        tiles = [f"#{u} {value:.2f}" for u, value in enumerate(patterns["conv_b_activations"])]
+    assert texts(driver, "//a[contains(@class, 'tile')]") == tiles
     driver.find_element(By.CSS_SELECTOR, "a.tile[href$='/1.html']").click()
     checked(driver)
     unit = driver.current_url
     assert unit.endswith("1-conv_b/1.html")
+    unit_shows_its_arrays(driver, made, "conv_b", 1)
     example = driver.find_element(By.CSS_SELECTOR, "figure.example")
     whole = example.find_element(By.CSS_SELECTOR, ".whole")
     assert not whole.is_displayed()
@@ -414,8 +654,12 @@ def walk(driver, index: str) -> None:
     assert whole.is_displayed() and whole.find_element(By.CSS_SELECTOR, ".box").size["width"] > 0
     driver.find_element(By.PARTIAL_LINK_TEXT, "conv_a #").click()  # the strongest incoming connection
     checked(driver)
-    assert "/0-conv_a/" in driver.current_url
-    assert "Outgoing, to conv_b" in driver.page_source
+    strongest = int(np.argmax(norms[:, 1]))
+    assert driver.current_url.endswith(f"/0-conv_a/{strongest}.html")
+    assert driver.find_element(By.TAG_NAME, "h1").text == f"conv_a #{strongest}"
+    outgoing = np.argsort(-norms[strongest], kind="stable")
+    assert texts(driver, "//h3[.='Outgoing, to conv_b']/following-sibling::ol[1]/li/a") == [f"conv_b #{u}" for u in outgoing]
+    unit_shows_its_arrays(driver, made, "conv_a", strongest)
     driver.back()
     checked(driver)
     assert driver.current_url == unit
@@ -425,6 +669,11 @@ def walk(driver, index: str) -> None:
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_UP)
     checked(driver)
     assert driver.current_url.endswith("1-conv_b.html")
+    driver.get(index)
+    driver.find_element(By.LINK_TEXT, "Classes").click()
+    checked(driver)
+    assert driver.current_url.endswith("/classes.html") and driver.find_element(By.TAG_NAME, "h1").text == "Classes"
+    classes_show_the_models_probabilities(driver, tiny_files)
 
 
 def hostile_shown_as_text(driver, index: str) -> None:
@@ -441,17 +690,89 @@ def hostile_shown_as_text(driver, index: str) -> None:
     assert driver.find_element(By.TAG_NAME, "h1").text == f"{HOSTILE} #0"
 
 
+def names_shown_as_text(driver, index: str, folder: str) -> None:
+    """Pictures' file names and class names written like HTML show as their text: each example's caption is the name of
+    the input it shows, each class's heading its name; nothing runs."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    names = sorted(os.listdir(folder))  # the folder's pictures, in name order: input k is names[k]
+    driver.get(index)
+    checked(driver)
+    for layer, units in (("conv_a", 3), ("conv_b", 4)):
+        driver.get(index)
+        driver.find_element(By.LINK_TEXT, layer).click()
+        for unit in range(units):
+            driver.find_element(By.CSS_SELECTOR, f"a.tile[href$='/{unit}.html']").click()
+            checked(driver)
+            figures = driver.find_elements(By.CSS_SELECTOR, "figure.example")
+            assert len(figures) == 4  # two each way
+            for figure in figures:
+                whole = figure.find_element(By.CSS_SELECTOR, ".whole img")
+                name = names[int(re.fullmatch(r"\.\./inputs/(\d+)\.png", whole.get_dom_attribute("src")).group(1))]
+                assert figure.find_element(By.TAG_NAME, "figcaption").text.split("\n")[0] == name
+                assert figure.find_element(By.TAG_NAME, "img").get_dom_attribute("alt") == name
+                assert whole.get_dom_attribute("alt") == f"{name}, whole"
+            pushed = texts(driver, "//p[.='Pushes up most:']/following-sibling::ol[1]/li")
+            assert sorted(text.rsplit(": ", 1)[0] for text in pushed) == sorted(CLASS_NAMES), pushed
+            driver.back()
+    driver.get(index)
+    driver.find_element(By.LINK_TEXT, "Classes").click()
+    checked(driver)
+    assert [heading.rsplit(": ", 1)[0] for heading in texts(driver, "//h2")] == CLASS_NAMES
+
+
 @pytest.mark.slow
-def test_site_in_a_browser_from_file(browser, made, hostile):
-    walk(browser, f"file://{made}/index.html")
+def test_site_in_a_browser_from_file(browser, made, hostile, named, tiny_files):
+    walk(browser, f"file://{made}/index.html", made, tiny_files)
     hostile_shown_as_text(browser, f"file://{hostile}/index.html")
+    names_shown_as_text(browser, f"file://{named[0]}/index.html", named[1])
 
 
 @pytest.mark.slow
-def test_site_in_a_browser_over_http(browser, served, made, hostile):
+def test_site_in_a_browser_over_http(browser, served, made, hostile, named, tiny_files):
     root, url = served
-    walk(browser, f"{url}/{os.path.relpath(made, root)}/index.html")
+    walk(browser, f"{url}/{os.path.relpath(made, root)}/index.html", made, tiny_files)
     hostile_shown_as_text(browser, f"{url}/{os.path.relpath(hostile, root)}/index.html")
+    names_shown_as_text(browser, f"{url}/{os.path.relpath(named[0], root)}/index.html", named[1])
+
+
+def links_of(page: str) -> list[str]:
+    """Every href and src of a page, as a browser reads them (entities decoded)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(value for name, value in attrs if name in ("href", "src") and value is not None)
+
+    with open(page, encoding="utf-8") as handle:
+        Links(convert_charrefs=True).feed(handle.read())
+    return found
+
+
+@pytest.mark.slow  # the atlases it reads take about a minute to make here
+def test_every_href_and_src_of_every_page_is_a_file_of_the_atlas(made, hostile, named):
+    """Each link and picture of each page, resolved as a browser does from the page's folder, is a file inside its atlas;
+    nothing is fetched from elsewhere; and every page, picture, style sheet and script written is reached from a page."""
+    from urllib.parse import unquote, urlsplit
+
+    for root in (made, hostile, named[0]):
+        written, reached = set(), set()
+        for folder, _, files in os.walk(root):
+            written.update(os.path.join(folder, name) for name in files if name.endswith((".html", ".png", ".css", ".js")))
+        for page in sorted(path for path in written if path.endswith(".html")):
+            for value in links_of(page):
+                if value == "data:,":  # the empty icon: no request for favicon.ico
+                    continue
+                parts = urlsplit(value)
+                assert not parts.scheme and not parts.netloc and not parts.query, (page, value)
+                target = os.path.normpath(os.path.join(os.path.dirname(page), unquote(parts.path)))
+                assert target.startswith(root + os.sep) and os.path.isfile(target), (page, value)
+                reached.add(target)
+        assert written == reached, sorted(written - reached)
 
 
 def test_help_states_each_default_once(capsys, monkeypatch):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cnn_note.backend import keras
+from cnn_note.core import loading
 from cnn_note.errors import InputError
 from cnn_note.note import models
 
@@ -34,8 +35,8 @@ def test_cnn_convolutions_have_no_activation_unless_asked():
 
 def test_load_trained_explains_missing_and_foreign_files(tmp_path):
     with pytest.raises(InputError, match="python train_cnn.py"):
-        models.load_trained(str(tmp_path / "model.keras"), "python train_cnn.py")
+        loading.load_trained(str(tmp_path / "model.keras"), "python train_cnn.py")
     junk = tmp_path / "junk.keras"
     junk.write_bytes(b"not a zip")
     with pytest.raises(InputError, match="not a Keras model"):
-        models.load_trained(str(junk), "python train_cnn.py")
+        loading.load_trained(str(junk), "python train_cnn.py")

@@ -38,7 +38,8 @@ def test_seeds_trained_at_once_are_those_trained_one_at_a_time(tiny_npz, tmp_pat
     # jobs=2: this process trains seeds 2 and 4 and keeps their models, a worker process trains seed 3
     assert [run.model is None for run in at_once] == [False, True, False]
     for one, other in zip(alone, at_once):
-        assert (one.train_loss, one.test_loss, one.test_acc, one.history) == (other.train_loss, other.test_loss, other.test_acc, other.history)
+        assert (one.train_loss, one.test_loss, one.test_acc, one.history) == \
+            (other.train_loss, other.test_loss, other.test_acc, other.history)
     for a, b in zip(alone[0].model.get_weights(), at_once[0].model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert alone[0].test_loss != alone[1].test_loss

@@ -41,8 +41,8 @@ def test_non_square_and_large_images_keep_their_size_and_gain_loss(shape):
     weights = {"conv1": 1.0, "conv2": 2.0}
     images = np.random.default_rng(0).random((1, *shape, 1)).astype("float32")
     logs = []
-    out = dream.ascend_octaves(cnn, images, weights, octaves=2, scale=1.4, settings=ascent.AscentSettings(steps=4, step_size=0.02, jitter=0, blur=0.0),
-                      log=logs.append)
+    out = dream.ascend_octaves(cnn, images, weights, octaves=2, scale=1.4,
+                               settings=ascent.AscentSettings(steps=4, step_size=0.02, jitter=0, blur=0.0), log=logs.append)
     assert out.shape == images.shape and 0 <= out.min() and out.max() <= 1
     assert len(logs) == 2 and f"{shape[0]}x{shape[1]}" in logs[-1]
     before, after = (float(part.split()[0]) for part in logs[-1].split("loss ")[1].split(" -> "))

@@ -161,7 +161,8 @@ def test_a_photo_taken_sideways_is_read_the_right_way_up(tmp_path):
 @pytest.mark.slow
 def test_a_picture_too_large_to_open_safely_is_one_line(tmp_path, random_cnn_file):
     Image.new("1", (16000, 16000)).save(tmp_path / "huge.png")
-    done = run_script("deep_dream.py", "--model", random_cnn_file, "--image", str(tmp_path / "huge.png"), "--out-dir", str(tmp_path / "out"))
+    done = run_script("deep_dream.py", "--model", random_cnn_file, "--image", str(tmp_path / "huge.png"),
+                      "--out-dir", str(tmp_path / "out"))
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "huge.png has more pixels than Pillow opens safely", "shrink it")
     assert not os.listdir(tmp_path / "out")
