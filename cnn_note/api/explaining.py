@@ -83,6 +83,6 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     wanted = np.broadcast_to(wanted, predicted.shape).astype(predicted.dtype)
     chosen = dataclasses.replace(chosen, layer=layer)
     with Bar(len(methods) * len(pixels), "explain", "picture", progress) as bar:
-        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar.on_progress)
+        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar)
     return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
                        names, the_head)

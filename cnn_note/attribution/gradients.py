@@ -16,6 +16,7 @@ from cnn_note.backend import tf
 from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis.objectives import pick
 from cnn_note.settings import ExplainSettings
 
@@ -51,10 +52,10 @@ class Gradients:
                                     self.batch, images, classes)
 
     def summed(self, images: np.ndarray, classes: np.ndarray, copies: int, copy: Callable[[int, int], np.ndarray],
-               weigh: Callable[[int, np.ndarray], np.ndarray], tick: Callable[[float], None] | None = None) -> np.ndarray:
+               weigh: Callable[[int, np.ndarray], np.ndarray], callback: Callback = NO_CALLBACK) -> np.ndarray:
         """For each image i, the sum over k < copies of weigh(k, gradient at copy(i, k)); the copies go in batches.
 
-        `tick(pictures)` hears, after each batch, how many pictures' worth of copies it held.
+        `callback` hears, after each batch, how many pictures' worth of copies it held.
         """
         rows = [(i, k) for i in range(len(images)) for k in range(copies)]
         totals = [0.0] * len(images)
@@ -63,8 +64,7 @@ class Gradients:
             _, grads = self(np.stack([copy(i, k) for i, k in chunk]), classes[[i for i, _ in chunk]])
             for (i, k), grad in zip(chunk, grads):
                 totals[i] = totals[i] + weigh(k, grad)
-            if tick:
-                tick(len(chunk) / copies)
+            callback.on_progress(len(chunk) / copies)
         return np.stack(totals)
 
 
@@ -85,13 +85,15 @@ def compiled_gradients(view: View, height: int, width: int) -> Callable:
     return run
 
 
-def gradient(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT, tick=None) -> np.ndarray:
+def gradient(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT,
+             callback: Callback = NO_CALLBACK) -> np.ndarray:
     """|d score / d pixel|, the largest over channels (Simonyan et al. 2014)."""
     _, grads = Gradients(view, *images.shape[1:3])(images, classes)
     return np.abs(grads).max(axis=-1)
 
 
-def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT, tick=None) -> np.ndarray:
+def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT,
+             callback: Callback = NO_CALLBACK) -> np.ndarray:
     """The gradient map averaged over noisy copies (Smilkov et al. 2017); the noise is a share of each image's range."""
     rng = np.random.default_rng(settings.seed)
     sigma = settings.noise * (images.max(axis=(1, 2, 3)) - images.min(axis=(1, 2, 3)))
@@ -100,7 +102,7 @@ def smoothgrad(view: View, images: np.ndarray, classes: np.ndarray, settings: Ex
         return (images[i] + sigma[i] * rng.standard_normal(images.shape[1:])).astype("float32")
 
     total = Gradients(view, *images.shape[1:3]).summed(images, classes, settings.samples, noisy,
-                                                       lambda k, grad: np.abs(grad).max(axis=-1), tick)
+                                                       lambda k, grad: np.abs(grad).max(axis=-1), callback)
     return total / settings.samples
 
 
@@ -117,7 +119,7 @@ def baseline(images: np.ndarray, kind: str) -> np.ndarray:
 
 
 def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT,
-                         tick=None) -> tuple[np.ndarray, np.ndarray]:
+                         callback: Callback = NO_CALLBACK) -> tuple[np.ndarray, np.ndarray]:
     """Sundararajan et al. 2017 by the trapezoid rule, summed over channels; also each image's completeness error.
 
     The error is |sum of attributions - (score(x) - score(baseline))| over |score(x) - score(baseline)|.
@@ -129,7 +131,7 @@ def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, se
     gradients = Gradients(view, *images.shape[1:3])
     mean_grad = gradients.summed(images, classes, settings.steps + 1,
                                  lambda i, k: start[i] + alphas[k] * (images[i] - start[i]),
-                                 lambda k, grad: weights[k] * grad, tick)
+                                 lambda k, grad: weights[k] * grad, callback)
     attributions = ((images - start) * mean_grad).sum(axis=-1)
     scores, _ = gradients(np.concatenate([images, start]), np.concatenate([classes, classes]))
     change = scores[:len(images)] - scores[len(images):]
@@ -137,7 +139,8 @@ def integrated_gradients(view: View, images: np.ndarray, classes: np.ndarray, se
     return attributions, error
 
 
-def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT, tick=None) -> np.ndarray:
+def gradcam(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT,
+             callback: Callback = NO_CALLBACK) -> np.ndarray:
     """Selvaraju et al. 2017: ReLU of the layer's channels weighted by their mean gradient, resized to the image."""
     layer = gradcam_layer(view, settings.layer)
     if layer is None:

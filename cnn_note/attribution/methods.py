@@ -28,6 +28,7 @@ from cnn_note.attribution.gradients import (  # noqa: F401  (re-exported: the me
 )
 from cnn_note.attribution.perturbation import Probabilities, lime, occlusion, on_copy, patch_and_stride, positions  # noqa: F401
 from cnn_note.core.views import View
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.settings import ExplainSettings
 
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime")
@@ -35,24 +36,18 @@ METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusi
 
 def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[str], settings: ExplainSettings = DEFAULT,
             log: Callable[[str], None] = print,
-            tick: Callable[[float], None] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+            callback: Callback = NO_CALLBACK) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """{method: maps (N, H, W)} for the methods asked, in order, and Integrated Gradients' completeness error per image
-    (None when it did not run); logs a line per method. `tick(pictures)` hears of the work done, len(images) a method."""
+    (None when it did not run); logs a line per method. `callback` hears of the work done, len(images) a method."""
     maps, completeness = {}, None
     for method in methods:
-        start, heard = time.perf_counter(), [0.0]
-
-        def told(count: float) -> None:
-            heard[0] += count
-            if tick:
-                tick(count)
-
+        start, told = time.perf_counter(), _Counted(callback)
         if method == "integrated_gradients":
             maps[method], completeness = integrated_gradients(view, images, classes, settings, told)
             extra = f"; completeness error mean {completeness.mean():.2e}, max {completeness.max():.2e}"
         else:
             maps[method], extra = FUNCTIONS[method](view, images, classes, settings, told), ""
-        told(len(images) - heard[0])  # what the method did not report as it went
+        told.on_progress(len(images) - told.heard)  # what the method did not report as it went
         log(f"{method}: {len(images)} image(s) in {time.perf_counter() - start:.2f} s{extra}")
     return maps, completeness
 
@@ -67,3 +62,14 @@ def shift_agreement(maps: np.ndarray, shifted_maps: np.ndarray, dy: int, dx: int
 
 
 FUNCTIONS = {"gradient": gradient, "smoothgrad": smoothgrad, "gradcam": gradcam, "occlusion": occlusion, "lime": lime}
+
+
+class _Counted(Callback):
+    """Hands the news on, counting the work heard of (a method that reports less than it did is made up at its end)."""
+
+    def __init__(self, callback: Callback) -> None:
+        self.callback, self.heard = callback, 0.0
+
+    def on_progress(self, count: float, pictures=None) -> None:
+        self.heard += count
+        self.callback.on_progress(count, pictures)

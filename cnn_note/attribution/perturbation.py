@@ -18,6 +18,7 @@ from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.settings import ExplainSettings
 
 
@@ -35,7 +36,8 @@ def positions(length: int, patch: int, stride: int) -> list[int]:
     return starts if starts[-1] == length - patch else starts + [length - patch]
 
 
-def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT, tick=None) -> np.ndarray:
+def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT,
+              callback: Callback = NO_CALLBACK) -> np.ndarray:
     """Zeiler and Fergus 2014: the drop in the class probability when a patch covers a pixel, averaged over such patches.
 
     The patch shows the baseline (black by default): on MNIST black is the absence of ink, where
@@ -57,7 +59,7 @@ def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Exp
                     copy[top:top + patch, left:left + patch] = hidden[top:top + patch, left:left + patch]
                     yield copy
 
-        after = predict.stream(occluded(), len(small) * len(spots), tick and (lambda count: tick(count / len(spots))))
+        after = predict.stream(occluded(), len(small) * len(spots), callback, per=len(spots))
         after = after.reshape(len(small), len(spots), -1)
         drops, covered = np.zeros(small.shape[:3]), np.zeros((height, width))
         for index, (top, left) in enumerate(spots):
@@ -68,7 +70,8 @@ def occlusion(view: View, images: np.ndarray, classes: np.ndarray, settings: Exp
     return on_copy(images, settings.max_side, at_size)
 
 
-def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT, tick=None) -> np.ndarray:
+def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainSettings = DEFAULT,
+              callback: Callback = NO_CALLBACK) -> np.ndarray:
     """LIME (Ribeiro et al. 2016) with the lime package: each superpixel's weight in a local linear model of the probability.
 
     Superpixels come from scikit-image's quickshift with LIME's own settings, kernel 4 (for
@@ -95,8 +98,7 @@ def lime(view: View, images: np.ndarray, classes: np.ndarray, settings: ExplainS
                 segmentation_fn=segmenter, random_seed=settings.seed)
             weight = dict(found.local_exp[int(wanted)])
             maps.append(np.vectorize(lambda segment, weight=weight: weight.get(segment, 0.0))(found.segments))
-            if tick:
-                tick(1)
+            callback.on_progress(1)
         return np.stack(maps)
 
     return on_copy(images, settings.max_side, at_size)
@@ -113,15 +115,14 @@ class Probabilities:
         """Probabilities (N, classes)."""
         return self.stream(iter(images), len(images))
 
-    def stream(self, images: Iterator[np.ndarray], count: int, tick: Callable[[int], None] | None = None) -> np.ndarray:
+    def stream(self, images: Iterator[np.ndarray], count: int, callback: Callback = NO_CALLBACK, per: int = 1) -> np.ndarray:
         """Probabilities for `count` images drawn from an iterator, so that not all of them need be in memory at once;
-        `tick(images)` hears of each batch done."""
+        `callback` hears of each batch done, as pictures' worth of `per` images each."""
         out = []
         for part in batching.batches(count, self.batch):
             batch = np.stack([next(images) for _ in range(part.stop - part.start)]).astype("float32")
             out.append(np.asarray(self.model.predict_on_batch(batch)))
-            if tick:
-                tick(len(batch))
+            callback.on_progress(len(batch) / per)
         return np.concatenate(out)
 
 

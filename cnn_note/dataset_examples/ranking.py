@@ -64,7 +64,7 @@ def ranked(view: View, chosen: dict[str, Sequence[int]], examples: int = setting
         return {}
     start = time.perf_counter()
     with Bar(len(source), "examples", "picture", progress) as bar:
-        found = find(view, chosen, source, examples, whole, bar.on_progress, scanned)
+        found = find(view, chosen, source, examples, whole, bar, scanned)
     seconds = time.perf_counter() - start
     log(f"examples: {source.description} ranked for {', '.join(chosen)} in {seconds:.1f} s")
     return {layer: dataclasses.replace(examples_of_layer, seconds=seconds) for layer, examples_of_layer in found.items()}

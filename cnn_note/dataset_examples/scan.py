@@ -19,6 +19,7 @@ from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
+from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import objectives
 from cnn_note.results import Examples  # noqa: F401  (what a scan finds; dataset_examples.Examples as before)
 
@@ -197,10 +198,10 @@ class Running:
 
 
 def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[int, np.ndarray]], count: int,
-         tick: Callable[[int], None] | None = None) -> tuple[dict[str, tuple[Running, Running, Running]], dict]:
+         callback: Callback = NO_CALLBACK) -> tuple[dict[str, tuple[Running, Running, Running]], dict]:
     """One pass over (index, picture (H, W, C) 0..1) for every chosen {layer: filters}: each filter's `count` inputs whose
     strongest unit is highest and whose weakest is lowest, and the input the ascent's objective scores highest. Pictures
-    of one size go through the model in batches that fit the memory free; `tick(pictures)` hears of each batch. Returns
+    of one size go through the model in batches that fit the memory free; `callback` hears of each batch. Returns
     {layer: (top, bottom, best by objective)} and, for each layer and input size seen, the layer's map size:
     {(layer, (H, W)): (h, w)}."""
     names = list(chosen)
@@ -224,8 +225,7 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
             # The ascent's own score of each input, for each filter: one map per (input, filter).
             scores = np.asarray(objectives.mean_score(maps.transpose(0, 3, 1, 2).reshape(-1, *maps.shape[1:3])))
             kept[name][2].add(scores.reshape(len(maps), len(pick)), np.array(indices), np.zeros((len(maps), len(pick), 2), int))
-        if tick:
-            tick(len(pictures))
+        callback.on_progress(len(pictures))
 
     for indices, pictures in batched(inputs, view, names, MAX_BATCH):
         run(pictures, indices)
@@ -289,11 +289,11 @@ def crop(picture: np.ndarray, region: tuple[int, int, int, int], keep: tuple[int
 
 
 def find(view: View, chosen: dict[str, Sequence[int]], source: Source, count: int, whole: bool = False,
-         tick: Callable[[int], None] | None = None, scanned: tuple[dict, dict] | None = None) -> dict[str, Examples]:
+         callback: Callback = NO_CALLBACK, scanned: tuple[dict, dict] | None = None) -> dict[str, Examples]:
     """Each chosen layer's examples from `source`, with the pictures to show: receptive-field crops, or whole inputs (when
     `whole`, or where the field cannot be told) with their units' boxes. Each input shown is read once more. `scanned`:
     the scan already made (merged from shards), else it is made here."""
-    kept, map_sizes = scanned or scan(view, chosen, source.pictures(), count, tick)
+    kept, map_sizes = scanned or scan(view, chosen, source.pictures(), count, callback)
     found, wanted = {}, {}
     for name, (top, bottom, best) in kept.items():
         (top_index, top_values, top_places), (low_index, low_values, low_places) = top.result(), bottom.result()
