@@ -37,7 +37,8 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
         model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of).
         image: one picture (H, W, C) of any size, or a batch (N, H, W, C) of one size; pixels 0..1.
         layers: the layers and their weights, {"conv1": 1, "conv2": 2} or deep_dream.py's "conv1=1,conv2=2"; None:
-            1, 2, ... by depth for the note's CNN, keras-io's mixed4-mixed7 for inception_v3, else 1, 1.5, 2.
+            1, 2, ... by depth for the note's CNN, keras-io's mixed4-mixed7 for inception_v3, else 1, 1.5, 2. A dict's
+            keys are the layers' names as they are; in the text a name may hold "=" and "," (see optvis.dream.split_layers).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
         invert: dream on the negative (1 - pixels), as --invert.

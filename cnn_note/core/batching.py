@@ -3,9 +3,9 @@
 Every pass of pictures through a model (attribution's gradients and probabilities, dataset
 examples' scan, filter and class pictures, the atlas's pieces) asks `fitting` how many fit and
 walks them with `batches` (or `map_batches`, which joins the results). The rule keeps the
-README's promise: a pass uses at most half the memory free when it starts, and no tensor holds
-more values than TensorFlow's CPU kernels index. What one picture needs is counted from the
-tensors it makes on its way through the model (View.tensor_sizes), as `bytes_needed` says.
+README's promise: the process stays within half the memory free to it (memory_budget), and no
+tensor holds more values than TensorFlow's CPU kernels index. What one picture needs is counted
+from the tensors it makes on its way through the model (View.tensor_sizes), as `bytes_needed` says.
 """
 
 from __future__ import annotations
@@ -18,27 +18,37 @@ from cnn_note.errors import InputError
 
 MAX_VALUES = 2**31 - 1  # TensorFlow's CPU kernels index a tensor with 32 bits: a larger one crashes the process
 FLOAT_BYTES = 4  # every tensor counted is float32
-# Copies of each tensor alive at the peak of a pass: forward only, the tensor and the next layer's output being made;
-# with a way back (a gradient or an ascent step), the activations kept for it, their gradients, and TensorFlow's
-# temporaries (a convolution's gradient with respect to its input and its kernel, the step's jitter, blur and clip).
-FORWARD_COPIES = 1
+# Copies of every tensor a picture makes (View.tensor_sizes) that are alive at a pass's peak, as measured on the note's
+# CNN at 500 to 2000 pixels a side (peak resident memory over the sum of the tensors, ru_maxrss): forward only, up to 1.09
+# (the picture's own tensor, taken from numpy, and what the pass makes of the layer's output: a gather, a score), so a
+# quarter more; with a way back (an ascent step, a gradient), 1.9 to 2.7 (the activations kept for it, their
+# gradients, the step's jitter, blur and clip), so 3.
+FORWARD_COPIES = 1.25
 BACKWARD_COPIES = 3
 
 
-def memory_budget() -> int:
-    """Bytes of memory a pass may use: half of what the system has free now (4 GiB where that cannot be read)."""
+def _kib(path: str, key: str) -> int | None:
+    """A `key:` line of a /proc file in bytes, or None where it cannot be read."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            free = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemAvailable:"))
+        with open(path, encoding="ascii") as handle:
+            return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(key))
     except (OSError, StopIteration, ValueError):
-        free = 8 << 30
-    return free // 2
+        return None
+
+
+def memory_budget() -> int:
+    """Bytes of memory a pass may add: as much as keeps this process within half the memory free to it, which is what
+    the system has free now (MemAvailable; 8 GiB where that cannot be read) and what the process already holds (its
+    resident memory: the pictures made so far, TensorFlow, the model)."""
+    free = _kib("/proc/meminfo", "MemAvailable:")
+    held = _kib("/proc/self/status", "VmRSS:") or 0
+    return max(0, ((8 << 30) if free is None else free + held) // 2 - held)
 
 
 def bytes_needed(sizes: Sequence[int], forward_only: bool = False) -> int:
     """Working memory for one picture whose tensors hold `sizes` values each (View.tensor_sizes), forward only or forward
     and back."""
-    return FLOAT_BYTES * (FORWARD_COPIES if forward_only else BACKWARD_COPIES) * sum(sizes)
+    return int(FLOAT_BYTES * (FORWARD_COPIES if forward_only else BACKWARD_COPIES) * sum(sizes))
 
 
 def fitting_batch(bytes_each: int, count: int, what: str, fix: str, values_each: int = 1) -> int:

@@ -100,8 +100,8 @@ class RayWork:
         spec, self.suffix = model_spec(model, view, folder)
         self.ray, self.model, self.convention = ray, ray.put(spec), convention
 
-    def run(self, function: Callable, calls: list[tuple], on_result: Callable) -> None:
-        """function(model, suffix, convention, *call) for every call, as tasks; each result handed on as it arrives."""
+    def run(self, function: Callable, calls: list[tuple], receive: Callable) -> None:
+        """function(model, suffix, convention, *call) for every call, as tasks; each result handed to `receive` as it arrives."""
         task = self.ray.remote(max_retries=5)(function)
         pending = [task.remote(self.model, self.suffix, self.convention, *call) for call in calls]
         while pending:
@@ -116,4 +116,4 @@ class RayWork:
                 raise InputError(f"a Ray task failed on a worker ({type(cause).__name__}: {first[:200]}): check that every "
                                  "machine has the same packages and the ", Argument("examples_from"),
                                  " pictures at the same path") from None
-            on_result(found)
+            receive(found)
