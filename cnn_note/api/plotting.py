@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnn_note.io.progress import show_figures_inline
-from cnn_note.plots import figures
+from cnn_note.plots import plotting
 
 
 def plot(result, ax=None, **options):
@@ -24,4 +24,4 @@ def plot(result, ax=None, **options):
         InputError: a result that none of those calls returns.
     """
     show_figures_inline()
-    return figures.plot(result, ax, **options)
+    return plotting.plot(result, ax, **options)

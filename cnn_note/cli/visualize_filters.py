@@ -115,11 +115,11 @@ def filter_pictures(view, layer: str, filters: list[int], args, how: dict):
     """One layer's filter pictures: <layer>.png (and .gif), and the line saying how they went."""
     from cnn_note import api
     from cnn_note.io import writing
-    from cnn_note.plots import figures
+    from cnn_note.plots import figures, plotting
 
     start = time.perf_counter()
     found = api.filter_pictures(view, layer, filters, frames=args.gif, examples=0, **how)
-    writing.save_figure(os.path.join(args.out_dir, f"{layer}.png"), figures.plot(found))
+    writing.save_figure(os.path.join(args.out_dir, f"{layer}.png"), plotting.plot(found))
     if args.gif:
         writing.save_gif(os.path.join(args.out_dir, f"{layer}.gif"),
                          [figures.mosaic(frame, figures.grid_columns(len(filters))) for frame in found.frames])

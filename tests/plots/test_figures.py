@@ -9,7 +9,7 @@ import cnn_note as cn
 from cnn_note.core.heads import Head
 from cnn_note.dataset_examples import Examples
 from cnn_note.note.training import Run
-from cnn_note.plots import figures
+from cnn_note.plots import figures, plotting
 from cnn_note.results import Dream, Explanation, Pictures
 
 matplotlib.use("Agg")  # figures.py draws on Figure objects, never pyplot; nothing here may open a window either
@@ -357,14 +357,14 @@ def test_plot_of_an_explanation_is_a_row_a_picture_titled_with_its_prediction(ex
 def test_plot_of_an_explanation_on_an_axis_shows_one_map(explained):
     figure = matplotlib.figure.Figure()
     ax = figure.add_subplot()
-    assert figures.plot(explained, ax=ax, index=1, method="occlusion") is ax
+    assert plotting.plot(explained, ax=ax, index=1, method="occlusion") is ax
     faint, values = ax.images
     np.testing.assert_allclose(np.asarray(faint.get_array()), explained.images[1].mean(axis=-1))
     np.testing.assert_allclose(np.asarray(values.get_array()), explained.maps["occlusion"][1])
     assert_symmetric(values, np.abs(explained.maps["occlusion"][1]).max())
     assert ax.get_title() == "occlusion: fish"  # the class explained, not the one predicted
     other = matplotlib.figure.Figure().add_subplot()
-    figures.plot(explained, ax=other)  # the first method by default: a magnitude
+    plotting.plot(explained, ax=other)  # the first method by default: a magnitude
     assert other.get_title() == "saliency: cat" and other.images[1].get_cmap().name == "inferno"
 
 
