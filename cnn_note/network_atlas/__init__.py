@@ -1,10 +1,13 @@
 """The atlas of a whole network: a static web site with a page for every unit of every conv layer.
 
-Holds: make (the plan, the units, the dataset scan, the arrays), wiring (weights and class
-contributions), on_ray (the same work as Ray tasks), site (the pages). May import everything below the
+Holds: plan (the layers, units, settings and folder, checked before anything is written), units (each unit's
+pictures, in pieces, a file each), responses (the dataset scan and the histograms), wiring (weights and class
+contributions), on_ray (the same work as Ray tasks), make (all of it in order: cn.atlas), pages (the HTML) and
+site (the pictures and pages written). May import everything below the
 api: errors, settings, backend, io, core, optvis, dataset_examples, note, and the api's public calls.
 """
 
-from cnn_note.network_atlas.make import atlas, make, plan
+from cnn_note.network_atlas.make import atlas, make
+from cnn_note.network_atlas.plan import plan
 
 __all__ = ["atlas", "make", "plan"]

@@ -311,19 +311,20 @@ def test_resume_computes_only_what_is_missing(made, tiny_files, tmp_path):
 # atlas.py as a user runs it, but Ctrl-C (a real SIGINT, to itself) comes the moment the first unit is written: in the
 # pictures, inside the first piece, on any machine, however fast.
 CTRL_C_AFTER_FIRST_UNIT = """
-import importlib, os, signal, sys
+import os, signal, sys
 sys.path.insert(0, {root!r})
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job inherits SIGINT ignored
 from cnn_note.cli import atlas
-make = importlib.import_module("cnn_note.network_atlas.make")  # the module (the package's `make` is its function)
+from cnn_note.io import writing
 
-save_unit = make.save_unit
+save_npz = writing.save_npz
 
-def save_then_ctrl_c(*args, **kwargs):
-    save_unit(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGINT)
+def save_then_ctrl_c(path, *args, **kwargs):
+    save_npz(path, *args, **kwargs)
+    if os.path.basename(path)[:-len(".npz")].isdigit():  # a unit's arrays, written last: the unit is done
+        os.kill(os.getpid(), signal.SIGINT)
 
-make.save_unit = save_then_ctrl_c
+writing.save_npz = save_then_ctrl_c
 atlas.main(sys.argv[1:])
 """
 
@@ -807,7 +808,8 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
     import cnn_note as cn
     from cnn_note import settings
     from cnn_note.backend import keras
-    from cnn_note.network_atlas.make import PIECE, piece_pictures
+    from cnn_note.network_atlas.plan import PIECE
+    from cnn_note.network_atlas.units import piece_pictures
 
     keras.utils.set_random_seed(4)
     inputs = keras.Input((12, 12, 1))
