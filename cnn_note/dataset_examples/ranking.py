@@ -11,13 +11,14 @@ import numpy as np
 
 from cnn_note import settings
 from cnn_note.core.views import View
-from cnn_note.dataset_examples.scan import Examples, Source, find, from_array, from_path, responses
+from cnn_note.dataset_examples.scan import find, responses
+from cnn_note.dataset_examples.sources import Source, from_array, from_path
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.machine import machine
 from cnn_note.io.progress import Bar, log_lines
 from cnn_note.note import data
 from cnn_note.optvis.render import chosen_filters
-from cnn_note.results import Pictures
+from cnn_note.results import Examples, Pictures
 
 
 def example_source(view: View, examples_from=None, count: int = settings.EXAMPLES, log: Callable[[str], None] = print,
