@@ -119,7 +119,8 @@ class View:
         return [layer.name for layer in self.feature_layers() if isinstance(layer, FEATURE_TYPES)]
 
     def default_layers(self) -> list[str]:
-        """Every conv layer when there are at most four (the note's CNN has two); else those at a third, half and two thirds of the depth."""
+        """Every conv layer when there are at most four (the note's CNN has two); else those at a third, half and two
+        thirds of the depth."""
         convs = self.conv_layer_names()
         return convs if len(convs) <= 4 else [convs[len(convs) * k // 6] for k in (2, 3, 4)]
 
@@ -146,7 +147,8 @@ class View:
                                  "choose one that ", Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows")
             convs = self.conv_layer_names()
             listed = ", ".join(convs[:12]) + (f" and {len(convs) - 12} more" if len(convs) > 12 else "")
-            raise InputError(f"unknown layer {name}: {self.label}'s conv layers are {listed} (", Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows every choice)")
+            raise InputError(f"unknown layer {name}: {self.label}'s conv layers are {listed} (",
+                             Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows every choice)")
 
     def filters(self, name: str) -> int:
         """How many channels (filters) layer `name` outputs."""
@@ -245,7 +247,8 @@ class View:
         count = self.classes() or 0
         if given is not None:
             if count and len(given) != count:
-                raise InputError(Argument("class_names"), f" gives {len(given)} names but {self.label} has {count} classes: give one name per class")
+                raise InputError(Argument("class_names"), f" gives {len(given)} names but {self.label} has {count} classes: "
+                                 "give one name per class")
             return given
         cached = networks.imagenet_class_names() if self.label in networks.NETWORKS and count == 1000 else None
         return cached or [str(k) for k in range(count)]

@@ -75,36 +75,49 @@ def _through(layer, fields: list[Field]) -> Field | None:
     """The field of `layer`'s output from its inputs' fields, or None where it cannot be told (a resize, a dense layer)."""
     if isinstance(layer, PIXELWISE) and all(field.step_y == fields[0].step_y and field.step_x == fields[0].step_x
                                             for field in fields):
-        if isinstance(layer, keras.layers.Concatenate) and layer.axis not in (-1, 3):
-            return None
-        top, left = min(field.top for field in fields), min(field.left for field in fields)
-        bottom = max(field.top + field.height for field in fields)
-        right = max(field.left + field.width for field in fields)
-
-        def union(axis: int, first: int, last: int) -> tuple[int, int] | None:
-            spans = [span for span in (field.span(axis, first, last) for field in fields) if span]
-            return (min(low for low, _ in spans), max(high for _, high in spans)) if spans else None
-
-        return dataclasses.replace(fields[0], top=top, left=left, height=bottom - top, width=right - left, span=union)
+        return None if isinstance(layer, keras.layers.Concatenate) and layer.axis not in (-1, 3) else _union(fields)
     if len(fields) != 1:
         return None
-    field = fields[0]
-    sizes = (field.rows, field.cols)
     if isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
-        sign = 1 if isinstance(layer, keras.layers.ZeroPadding2D) else -1  # padding adds units before, cropping removes them
-        (top_more, bottom_more), (left_more, right_more) = layer.padding if sign == 1 else layer.cropping
-
-        def shifted(axis: int, first: int, last: int) -> tuple[int, int] | None:
-            shift = (top_more, left_more)[axis] * sign
-            first, last = max(first - shift, 0), min(last - shift, sizes[axis] - 1)
-            return field.span(axis, first, last) if first <= last else None
-
-        return dataclasses.replace(field, top=field.top - sign * top_more * field.step_y,
-                                   left=field.left - sign * left_more * field.step_x,
-                                   rows=field.rows + sign * (top_more + bottom_more),
-                                   cols=field.cols + sign * (left_more + right_more), span=shifted)
+        return _padded(layer, fields[0])
     if not isinstance(layer, WINDOWED) or getattr(layer, "data_format", "channels_last") != "channels_last":
         return None
+    return _windowed(layer, fields[0])
+
+
+def _union(fields: list[Field]) -> Field:
+    """Through a layer that mixes no pixels: the union of its inputs' fields."""
+    top, left = min(field.top for field in fields), min(field.left for field in fields)
+    bottom = max(field.top + field.height for field in fields)
+    right = max(field.left + field.width for field in fields)
+
+    def union(axis: int, first: int, last: int) -> tuple[int, int] | None:
+        spans = [span for span in (field.span(axis, first, last) for field in fields) if span]
+        return (min(low for low, _ in spans), max(high for _, high in spans)) if spans else None
+
+    return dataclasses.replace(fields[0], top=top, left=left, height=bottom - top, width=right - left, span=union)
+
+
+def _padded(layer, field: Field) -> Field:
+    """Through a ZeroPadding2D or a Cropping2D: the same field, units added before (padding) or removed (cropping)."""
+    sizes = (field.rows, field.cols)
+    sign = 1 if isinstance(layer, keras.layers.ZeroPadding2D) else -1  # padding adds units before, cropping removes them
+    (top_more, bottom_more), (left_more, right_more) = layer.padding if sign == 1 else layer.cropping
+
+    def shifted(axis: int, first: int, last: int) -> tuple[int, int] | None:
+        shift = (top_more, left_more)[axis] * sign
+        first, last = max(first - shift, 0), min(last - shift, sizes[axis] - 1)
+        return field.span(axis, first, last) if first <= last else None
+
+    return dataclasses.replace(field, top=field.top - sign * top_more * field.step_y,
+                               left=field.left - sign * left_more * field.step_x,
+                               rows=field.rows + sign * (top_more + bottom_more),
+                               cols=field.cols + sign * (left_more + right_more), span=shifted)
+
+
+def _windowed(layer, field: Field) -> Field:
+    """Through a convolution or a pooling: each unit sees a window of the units below, strided and dilated."""
+    sizes = (field.rows, field.cols)
     kernel, strides, dilation, padding = _window(layer)
     axes = []
     for size, k, s, d, start, step, extent in zip(sizes, kernel, strides, dilation, (field.top, field.left),

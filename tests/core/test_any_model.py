@@ -157,7 +157,8 @@ def test_a_network_by_name_offline_is_one_line(photo, tmp_path):
 def test_the_dnn_and_the_note_layout_are_refused_in_one_line(tiny_npz, tmp_path, capsys):
     from cnn_note.note import models
 
-    for build, words in ((models.build_dnn, ["not images", "give a CNN"]), (lambda: models.build_cnn(layout="note"), ["channels_first", "--layout intended"])):
+    for build, words in ((models.build_dnn, ["not images", "give a CNN"]),
+                         (lambda: models.build_cnn(layout="note"), ["channels_first", "--layout intended"])):
         path = tmp_path / "model.keras"
         build().save(path)
         for script in (visualize_filters, deep_dream):
@@ -178,9 +179,9 @@ def test_a_3000x2000_photo_dreams_in_tiles_with_bounded_memory(rgb_file, tmp_pat
     # with the parent's peak, depending on how subprocess starts it; and it is bytes, not KiB, outside Linux.
     code = ("import re, sys, deep_dream; deep_dream.main(sys.argv[1:]); "
             "print('peak MiB', int(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)) // 1024)")
-    done = subprocess.run([sys.executable, "-c", code, "--model", rgb_file, "--image", str(tmp_path / "big.png"), "--layers", "add=1,deep=1",
-                           "--octaves", "2", "--steps", "2", "--tile", "512", "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run([sys.executable, "-c", code, "--model", rgb_file, "--image", str(tmp_path / "big.png"),
+                           "--layers", "add=1,deep=1", "--octaves", "2", "--steps", "2", "--tile", "512", "--out-dir", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "big_dream.png").size == (3000, 2000)
     peak = int(done.stdout.split("peak MiB")[1])

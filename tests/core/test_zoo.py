@@ -99,7 +99,7 @@ def reference(model: keras.Model, x: np.ndarray) -> tuple[dict, dict, list]:
         found = [(op, node) for op, node in found if names.count(op.name) == 1]
         tensors = [t for _, node in found for t in (node.output_tensors[0], node.input_tensors[0])]
         values = keras.Model(part.inputs, tensors)(value, training=False)
-        for index, (op, node) in enumerate(found):
+        for index, (op, _) in enumerate(found):
             outputs[op.name], inputs[op.name] = np.asarray(values[2 * index]), np.asarray(values[2 * index + 1])
             if isinstance(op, keras.Model):
                 visit(op, inputs[op.name])
@@ -249,7 +249,8 @@ def test_the_gradient_map_is_the_gradient_of_the_model_in_inference_mode(name, b
             total = tf.reduce_sum(tf.gather(scores_by_hand(entry, x), classes, batch_dims=1))
         return tape.gradient(total, pixels)
 
-    expected = np.abs(gradient(tf.constant(p), tf.constant(found.classes)).numpy()).max(axis=-1)  # d score / d pixel 0..1, the largest over channels
+    # d score / d pixel 0..1, the largest over channels
+    expected = np.abs(gradient(tf.constant(p), tf.constant(found.classes)).numpy()).max(axis=-1)
     assert expected.max() > 0
     share = 2e-2 if entry.name in ("flowers_float16", "flowers_bfloat16") else 1e-5  # half-precision activations
     np.testing.assert_allclose(found.maps["gradient"], expected, rtol=share, atol=share * expected.max())

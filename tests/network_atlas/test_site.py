@@ -18,8 +18,8 @@ from cnn_note.dataset_examples import Examples
 from cnn_note.errors import InputError
 from cnn_note.network_atlas import site
 from cnn_note.network_atlas.plan import Plan
-from cnn_note.network_atlas.units import save_unit
 from cnn_note.network_atlas.plan import plan as make_plan
+from cnn_note.network_atlas.units import save_unit
 from cnn_note.results import Pictures
 
 HOSTILE = 'c<img src=x onerror="window.hacked=1">'  # a layer name Keras accepts; the pages must show it as text
