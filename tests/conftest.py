@@ -123,3 +123,37 @@ def rgb_residual_model(classes: int = 5):
     x = keras.layers.Dropout(0.2, name="drop")(x)
     x = keras.layers.Dense(classes, name="scores")(x)
     return keras.Model(inputs, keras.layers.Softmax(name="softmax")(x))
+
+
+# In a real browser: Debian's chromium and chromium-driver, driven by Selenium (see .ci/run).
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def headless_chromium(profile: str, width: int, height: int, console: bool = False):
+    """Headless Chromium with a new empty profile in `profile`, `width` x `height`, its console kept when asked; the test
+    is skipped with the reason where Chromium, its driver or Selenium is absent, and failed under CI=true."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
+    try:
+        from selenium import webdriver
+    except ImportError:
+        missing.append("selenium (pip install -r requirements-dev.txt)")
+    if missing:
+        why = f"no {', '.join(missing)}: apt-get install chromium chromium-driver"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # Without the background-networking flags Chromium tries hosts this closed network refuses.
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    if console:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_window_size(width, height)
+    return driver
+

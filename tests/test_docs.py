@@ -11,10 +11,9 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, headless_chromium
 
 # Debian's chromium and chromium-driver, driven by Selenium, as tests/network_atlas/test_atlas.py drives them.
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
@@ -29,26 +28,8 @@ def site(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    """Headless Chromium with a new empty profile; skipped with the reason where it is absent, failed under CI=true."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
-    try:
-        from selenium import webdriver
-    except ImportError:
-        missing.append("selenium (pip install -r requirements-dev.txt)")
-    if missing:
-        why = f"no {', '.join(missing)}: apt-get install chromium chromium-driver"
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-                 "--window-size=1280,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    """Headless Chromium with a new empty profile (see conftest.headless_chromium)."""
+    driver = headless_chromium(str(tmp_path_factory.mktemp("chromium-profile")), 1280, 900)
     yield driver
     driver.quit()
 

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_one_line_error, run_script
+from conftest import ROOT, assert_one_line_error, headless_chromium, run_script
 
 from cnn_note.backend import keras
 
@@ -488,8 +488,6 @@ def test_a_model_in_memory_with_ray_true_is_the_one_process_atlas(made, tiny_fil
     same_atlas(made, out, label=("tiny.keras", "tiny"))  # the model's name: its file's, or the keras.Model's
 
 
-# In a real browser: Debian's chromium and chromium-driver, driven by Selenium (see .ci/run).
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WIDTH = 390  # a phone's width: no page may scroll sideways at it
 
 
@@ -497,27 +495,7 @@ WIDTH = 390  # a phone's width: no page may scroll sideways at it
 def browser(tmp_path_factory):
     """Headless Chromium at 390 pixels wide, with a new empty profile; skipped with the reason where it is absent,
     failed under CI=true."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
-    try:
-        from selenium import webdriver
-    except ImportError:
-        missing.append("selenium (pip install -r requirements-dev.txt)")
-    if missing:
-        why = f"no {', '.join(missing)}: apt-get install chromium chromium-driver"
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", f"--window-size={WIDTH},800"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_window_size(WIDTH, 800)
+    driver = headless_chromium(str(tmp_path_factory.mktemp("chromium-profile")), WIDTH, 800, console=True)
     yield driver
     driver.quit()
 
