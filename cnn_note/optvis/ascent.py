@@ -264,6 +264,14 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSetting
 
 
 def start_images(count: int, height: int, width: int, seed: int = 0, channels: int = 1) -> np.ndarray:
-    """Grey canvases with a little seeded noise: the neutral start for filter and class pictures."""
+    """Grey canvases with a little seeded noise: the neutral start for filter and class pictures.
+
+    The noise is drawn a canvas at a time, in the order one draw of them all takes it (the same values to the last
+    bit), so that the float64 noise of 25 canvases of 5000x5000 (5 GB, and as much again for the arithmetic) is
+    never in memory at once: only one canvas's, beside the float32 canvases returned.
+    """
     rng = np.random.default_rng(seed)
-    return (0.5 + 0.05 * rng.standard_normal((count, height, width, channels))).clip(0, 1).astype("float32")
+    images = np.empty((count, height, width, channels), "float32")
+    for image in images:
+        image[...] = (0.5 + 0.05 * rng.standard_normal((height, width, channels))).clip(0, 1)
+    return images

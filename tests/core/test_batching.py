@@ -76,3 +76,80 @@ def test_one_picture_past_what_a_kernel_indexes_is_refused_in_one_line(view, mon
     with pytest.raises(InputError, match="values, more than TensorFlow's kernels can index"):
         view.batch(["conv1"], 61, 61, 5, "a 61x61 picture", "use a smaller --size")
     assert view.batch(["conv1"], 60, 60, 5, "a 60x60 picture", "use a smaller --size") == 1
+
+
+def cuts(slices) -> list[tuple[int, int]]:
+    return [(part.start, part.stop) for part in slices]
+
+
+def test_batches_cut_a_count_in_order_and_never_cross_a_shard():
+    assert cuts(batching.batches(10, 4)) == [(0, 4), (4, 8), (8, 10)]
+    assert cuts(batching.batches(0, 4)) == []
+    whole = cuts(batching.batches(1100, 300, shard=512))
+    assert whole == [(0, 300), (300, 512), (512, 812), (812, 1024), (1024, 1100)]
+    # A shard that starts at a multiple of it is cut as the whole pass cuts it (Ray's shards of the inputs).
+    assert cuts(batching.batches(1100 - 512, 300, shard=512, start=512)) == whole[2:]
+    # The atlas's pieces: 8 units from each multiple of 8, the last one shorter.
+    assert cuts(batching.batches(25, 8)) == [(0, 8), (8, 16), (16, 24), (24, 25)]
+
+
+def test_map_batches_gives_each_batch_to_the_function_and_joins_what_it_gives():
+    seen = []
+
+    def both(a, b):
+        seen.append(len(a))
+        return a + b, a * b
+
+    a, b = np.arange(7.0), np.arange(7.0) + 1
+    total, product = batching.map_batches(both, 3, a, b)
+    assert seen == [3, 3, 1]
+    np.testing.assert_array_equal(total, a + b)
+    np.testing.assert_array_equal(product, a * b)
+    np.testing.assert_array_equal(batching.map_batches(lambda x: 2 * x, 5, a), 2 * a)
+
+
+def test_the_fitting_rule_on_sizes_computed_by_hand(monkeypatch):
+    monkeypatch.setattr(batching, "memory_budget", lambda: 10_000)
+    sizes = [100, 300, 200]  # values of each tensor one picture makes: 600 in all
+    assert batching.bytes_needed(sizes, forward_only=True) == 3000  # 4 bytes x 1.25 copies x 600
+    assert batching.bytes_needed(sizes) == 7200  # 4 bytes x 3 copies x 600
+    assert batching.fitting(sizes, 50, "a picture", "fix", forward_only=True) == 3  # 10,000 // 3000
+    assert batching.fitting(sizes, 50, "a picture", "fix") == 1  # 10,000 // 7200
+    assert batching.fitting(sizes, 2, "a picture", "fix", forward_only=True) == 2  # never more than asked
+    monkeypatch.setattr(batching, "MAX_VALUES", 650)  # the largest tensor, 300 values a picture: 2 pictures' worth
+    assert batching.fitting(sizes, 50, "a picture", "fix", forward_only=True) == 2
+    with pytest.raises(InputError, match="^a picture makes a tensor of 700 values, more than TensorFlow's kernels can index "
+                                         r"\(650\): fix$"):
+        batching.fitting([100, 700], 5, "a picture", "fix", forward_only=True)
+    with pytest.raises(InputError, match=r"^a picture needs about 0.0 GiB of working memory, more than the 0.0 GiB this "
+                                         "machine can spare: fix$"):
+        batching.fitting([1000], 5, "a picture", "fix")  # 12,000 bytes
+
+
+def test_the_budget_keeps_the_process_within_half_the_memory_free_to_it(monkeypatch):
+    readings = {"MemAvailable:": 10 << 30, "VmRSS:": 2 << 30}
+    monkeypatch.setattr(batching, "_kib", lambda path, key: readings[key])
+    assert batching.memory_budget() == 4 << 30  # half of 10 + 2 GiB, less the 2 held
+    readings["VmRSS:"] = 12 << 30  # holding more than half already: nothing more
+    assert batching.memory_budget() == 0
+    readings["MemAvailable:"] = readings["VmRSS:"] = None  # no /proc: 8 GiB taken as free
+    assert batching.memory_budget() == 4 << 30
+
+
+def test_the_scan_ends_a_batch_at_a_shape_change_and_at_every_shard():
+    class Sized:
+        """A view whose pictures of 10 pixels a side go 300 at a time, and of 20 pixels 100."""
+
+        def batch(self, names, height, width, most, what, fix, forward_only):
+            return min(most, {10: 300, 20: 100}[height])
+
+    pictures = [(index, np.zeros((10, 10, 1) if index < 700 else (20, 20, 1), "float32")) for index in range(1100)]
+
+    def scanned(start: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
+        return [(indices[0], indices[-1] + 1) for indices, _ in
+                dataset_examples.batched(iter(pictures[start:]), Sized(), None, 512, limit=limit)]
+
+    whole = scanned()
+    assert whole == [(0, 300), (300, 512), (512, 700), (700, 800), (800, 900), (900, 1000), (1000, 1024), (1024, 1100)]
+    assert scanned(512) == whole[2:]  # a shard from a multiple of SHARD batches as the whole pass does
+    assert scanned(limit=650) == [(0, 300), (300, 512), (512, 650)]
