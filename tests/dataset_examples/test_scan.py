@@ -1,5 +1,6 @@
 """Dataset examples: the inputs that excite each filter most and least, found at the right place, seen through the right field."""
 
+import importlib
 import os
 
 import numpy as np
@@ -123,7 +124,8 @@ def test_the_running_top_and_bottom_equal_a_full_sort(monkeypatch):
     view = View.of(model)
     images = np.random.default_rng(2).random((300, 28, 28, 1)).astype("float32")
     images[::7] = images[3]  # ties: the earlier input comes first
-    monkeypatch.setattr(dataset_examples, "MAX_BATCH", 37)
+    # the module (the package's `scan` is its function); batches of 37: the running top and bottom merge across them
+    monkeypatch.setattr(importlib.import_module("cnn_note.dataset_examples.scan"), "MAX_BATCH", 37)
     chosen = {"conv1": [0, 4, 9], "conv2": list(range(50))}
     found = dataset_examples.find(view, chosen, dataset_examples.from_array(images, 1, "test"), 5)
     outputs = view.responses(list(chosen))(images)
