@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 STRIP = 8  # units' pictures in each layer's row of the index
+LETTER = 6  # pixels a character of a histogram's text takes at most, about, at font-size 10
 
 STYLE = """*{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;margin:0 auto;padding:8px;max-width:1100px;line-height:1.35;overflow-wrap:anywhere}
@@ -72,8 +73,11 @@ def histogram_svg(counts: np.ndarray, edges: np.ndarray, marked: float | None) -
         low, high = float(edges[0]), float(edges[-1])
         x = min(max((marked - low) / (high - low), 0.0), 1.0) * width
         beyond = " (off the scale)" if not low <= marked <= high else ""
+        label = f"picture {marked:.2f}{beyond}"
+        wide = LETTER * len(label)  # about: the label stays inside however it is drawn, beside the line where it fits
+        at, anchor = (max(x - 3, wide), ' text-anchor="end"') if x > width / 2 else (min(x + 3, width - wide), "")
         line = (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height - 20}" stroke="#e00" stroke-width="2"/>'
-                f'<text x="{min(x + 3, width - 120):.1f}" y="10" font-size="10" fill="#e00">picture {marked:.2f}{beyond}</text>')
+                f'<text x="{at:.1f}" y="10" font-size="10" fill="#e00"{anchor}>{label}</text>')
     labels = (f'<text x="0" y="{height - 5}" font-size="10">{edges[0]:.2f}</text>'
               f'<text x="{width}" y="{height - 5}" font-size="10" text-anchor="end">{edges[-1]:.2f}</text>')
     return (f'<svg viewBox="0 0 {width} {height}" width="{width}" role="img" '

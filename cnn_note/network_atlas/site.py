@@ -80,7 +80,7 @@ class Site:
         size = "x".join(str(side) for side in view.size) if view.size else "any"
         classes = f"<p>{link('classes.html', 'Classes')}: each class's picture and the inputs the model is most sure of.</p>" \
             if self.class_page is not None else ""
-        examples = (f"{self.plan.examples} most and least exciting of {e(self.plan.source.description)}"
+        examples = (f"{self.plan.examples} most and least exciting of {e(shown_source(self.plan.source))}"
                     if self.plan.source is not None else "none")
         body = (f"<h1>Atlas of {e(view.label)}</h1>"
                 f"<p>Input {e(size)} x {view.channels}, {view.model.count_params():,} parameters, head: {e(head_text)}. "
@@ -141,19 +141,28 @@ class Site:
                             f"||W|| {norms[unit, u]:.3f} ({'+' if signs[unit, u] >= 0 else '−'})</li>" for u in order)
             parts.append(f"<h3>Outgoing, to {e(above)}</h3><ol>{items}</ol>")
         if layer in self.contributions:
-            row = self.contributions[layer][unit]
-            order = np.argsort(-row, kind="stable")
-
-            def name(c):
-                return self.names[c] if c < len(self.names) else str(c)
-
-            up = "".join(f"<li>{e(name(c))}: {row[c]:+.3f}</li>" for c in order[:3])
-            down = "".join(f"<li>{e(name(c))}: {row[c]:+.3f}</li>" for c in order[::-1][:3])
-            which = ", ".join(self.contributions)
-            parts.append(f"<h3>Classes</h3><p>Contribution: the mean over the first {self.plan.class_inputs} inputs of the "
-                         f"sum over positions of activation x gradient of the class score (computed for {e(which)}).</p>"
-                         f"<p>Pushes up most:</p><ol>{up}</ol><p>Pushes down most:</p><ol>{down}</ol>")
+            parts.append(self.classes_html(self.contributions[layer][unit]))
         return "".join(parts) or "<p>No connections to show for this layer.</p>"
+
+    def class_inputs_used(self) -> str:
+        """The inputs the contributions and the classes page were worked out over: the first class_inputs (0: all) of the
+        source's, as wiring.class_contributions and responses.most_sure take them."""
+        total = len(self.plan.source) if self.plan.source is not None else self.plan.class_inputs
+        return inputs_over(min(self.plan.class_inputs or total, total), total)
+
+    def classes_html(self, row: np.ndarray) -> str:
+        """The classes one unit pushes up most (those above 0, at most 3) and down most (below 0), by its contributions."""
+        order = np.argsort(-row, kind="stable")
+
+        def listed(way: str, classes, sign: str) -> str:
+            items = "".join(f"<li>{e(self.names[c] if c < len(self.names) else c)}: {row[c]:+.3f}</li>" for c in classes[:3])
+            return f"<p>Pushes {way} most:</p><ol>{items}</ol>" if items else \
+                f"<p>Pushes {way} most: none (no class's contribution is {sign} 0).</p>"
+
+        which = ", ".join(self.contributions)
+        return (f"<h3>Classes</h3><p>Contribution: the mean over {self.class_inputs_used()} of the sum over positions of "
+                f"activation x gradient of the class score (computed for {e(which)}).</p>"
+                + listed("up", [c for c in order if row[c] > 0], "above") + listed("down", [c for c in order[::-1] if row[c] < 0], "below"))
 
     def unit_page(self, layer: str, unit: int) -> None:
         key, count = self.plan.keys[layer], self.view.filters(layer)
@@ -171,7 +180,7 @@ class Site:
             body += ["<h2>Inputs that excite it most</h2><p>Each cut to what the unit sees; hover or tap for the whole input "
                      "with the field boxed.</p>", examples_html(self.examples(layer, unit, "top")),
                      "<h2>Inputs that excite it least</h2>", examples_html(self.examples(layer, unit, "bottom")),
-                     f"<h2>Strongest response over all {len(self.plan.source)} inputs</h2>",
+                     f"<h2>Strongest response over all {len(self.plan.source):,} inputs</h2>",
                      histogram_svg(counts[unit], edges[unit], float(self.optimised[layer][unit]))]
         body += ["<h2>Connections</h2>", self.connections_html(layer, unit)]
         self.save(os.path.join(key, f"{unit}.html"), page(f"{layer} #{unit}", "".join(body), "../"))
@@ -187,9 +196,24 @@ class Site:
             rows.append(f'<h2>{e(label)}</h2><div class="grid"><figure class="tile big"><img src="classes/{cls}.png" '
                         f'alt="class {cls}"><figcaption>the picture</figcaption></figure>{inputs}</div>')
         body = (f'<nav>{link("index.html", "index", "up")}</nav><h1>Classes</h1><p>Each class\'s picture (the ascent of its '
-                f"score) and the inputs, of the first {self.plan.class_inputs}, it gives the highest probability.</p>"
-                + "".join(rows))
+                f"score) and the inputs it gives the highest probability, of {self.class_inputs_used()}.</p>" + "".join(rows))
         self.save("classes.html", page("Classes", body))
+
+
+def inputs_over(used: int, total: int) -> str:
+    """`used` of `total` inputs, the first of them, in words: "all 32 inputs", "the first 1,000 of the 10,000 inputs"."""
+    if used >= total:
+        return "the one input" if total == 1 else f"all {total:,} inputs"
+    return f"the first of the {total:,} inputs" if used == 1 else f"the first {used:,} of the {total:,} inputs"
+
+
+def shown_source(source) -> str:
+    """What the index calls the examples' source: a folder's or an .npz's name, not its path on the machine that made the
+    site (its description is that path), with how many inputs it holds; any other description as it is."""
+    described = source.description
+    if not (isinstance(described, str) and described and os.path.exists(described)):
+        return str(described)
+    return f"the {len(source):,} inputs in {os.path.basename(os.path.normpath(os.path.abspath(described)))}"
 
 
 def write(plan, pictures, ranked, counts, optimised, links, contributions, class_page) -> None:

@@ -581,7 +581,7 @@ def unit_shows_its_arrays(driver, made: str, layer: str, unit: int) -> None:
                 zip(connections[f"{layer}_in_units"][unit], connections[f"{layer}_in_norms"][unit], connections[f"{layer}_in_signs"][unit])]
         row = connections[f"{layer}_class_contributions"][unit]
         order = np.argsort(-row, kind="stable")
-        for said, classes in (("up", order[:3]), ("down", order[::-1][:3])):
+        for said, classes in (("up", [c for c in order if row[c] > 0][:3]), ("down", [c for c in order[::-1] if row[c] < 0][:3])):
             assert texts(driver, f"//p[.='Pushes {said} most:']/following-sibling::ol[1]/li") == [f"{c}: {row[c]:+.3f}" for c in classes]
 
 
@@ -693,7 +693,7 @@ def names_shown_as_text(driver, index: str, folder: str) -> None:
                 assert figure.find_element(By.TAG_NAME, "figcaption").text.split("\n")[0] == name
                 assert figure.find_element(By.TAG_NAME, "img").get_dom_attribute("alt") == name
                 assert whole.get_dom_attribute("alt") == f"{name}, whole"
-            pushed = texts(driver, "//p[.='Pushes up most:']/following-sibling::ol[1]/li")
+            pushed = texts(driver, "//p[.='Pushes up most:' or .='Pushes down most:']/following-sibling::ol[1]/li")
             assert sorted(text.rsplit(": ", 1)[0] for text in pushed) == sorted(CLASS_NAMES), pushed
             driver.back()
     driver.get(index)

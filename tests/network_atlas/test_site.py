@@ -415,6 +415,41 @@ def test_histogram_svg_draws_a_bar_a_count_and_marks_the_picture(counts, marked)
     assert_bars(Bars(site.histogram_svg(np.array(counts), edges, marked)), counts, edges, marked)
 
 
+class Label(HTMLParser):
+    """The red label of an inline SVG histogram: its attributes and its text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.attrs, self.text, self.inside = None, "", False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.inside = tag == "text" and attrs.get("fill") == "#e00"
+        if self.inside:
+            self.attrs = attrs
+
+    def handle_data(self, data):
+        if self.inside:
+            self.text += data
+            self.inside = False
+
+
+@pytest.mark.parametrize("marked, line", [(0.0, 0.0), (0.05, 3.75), (1.9, 142.5), (2.0, 150.0), (2.1, 157.5), (3.9, 292.5),
+                                          (4.0, 300.0), (5.91, 300.0), (98765.4321, 300.0), (-0.2, 0.0), (-98765.4321, 0.0)])
+def test_histogram_svg_label_stays_inside_the_frame(marked, line):
+    """The label from where it is anchored, 6 pixels a character (at font-size 10), inside 0..300 on either side of the
+    line, off the scale too; beside the line (3 pixels off it), never across it, where it fits there."""
+    label = Label(site.histogram_svg(np.array([1, 2, 3, 4]), np.linspace(0.0, 4.0, 5), marked))
+    beyond = "" if 0.0 <= marked <= 4.0 else " (off the scale)"
+    assert label.text == f"picture {marked:.2f}{beyond}"
+    x, wide = float(label.attrs["x"]), 6 * len(label.text)
+    anchor = label.attrs.get("text-anchor", "start")
+    left, right = {"start": (x, x + wide), "end": (x - wide, x), "middle": (x - wide / 2, x + wide / 2)}[anchor]
+    assert 0 <= left and right <= 300, (anchor, left, right)
+    assert right <= line - 3 + 0.051 or left >= line + 3 - 0.051, (anchor, left, right, line)
+
+
 def test_histogram_svg_without_a_picture_has_no_line():
     svg = Bars(site.histogram_svg(np.array([1, 4]), np.array([-1.0, 0.0, 1.0]), None))
     assert not svg.lines and svg.texts == ["-1.00", "1.00"] and len(svg.rects) == 2
@@ -472,12 +507,10 @@ def test_the_classes_a_unit_pushes_up_and_down_most_are_its_contributions(full, 
             text = read(full.out, unit_page(full, layer, unit))
             row = full.contributions[layer][unit]
             order = np.argsort(-row, kind="stable")
-            for heading, chosen in (("Pushes up most:", order[:3]), ("Pushes down most:", order[::-1][:3])):
-                start = text.index(heading)
-                block = text[start:text.index("</ol>", start)]
-                items = [Page(item).text for item in re.findall(r"<li>(.*?)</li>", block)]
-                assert items == [f"{NAMES[c]}: {row[c]:+.3f}" for c in chosen]
-            assert "mean over the first 5 inputs" in Page(text).text
+            up, down = [c for c in order if row[c] > 0][:3], [c for c in order[::-1] if row[c] < 0][:3]
+            for way, chosen in (("up", up), ("down", down)):
+                assert pushed(text, way) == ([f"{NAMES[c]}: {row[c]:+.3f}" for c in chosen] or "none")
+            assert "the mean over the first 5 of the 6 inputs of the sum" in Page(text).text
     assert "No connections to show for this layer." in Page(read(bare.out, unit_page(bare, "conv_a", 0))).text
 
 
@@ -492,7 +525,73 @@ def test_the_classes_page_shows_each_class_picture_and_the_inputs_most_sure_of_i
         assert images == [f"classes/{cls}.png", *(f"inputs/{index}.png" for index in order[cls])]
         values = re.findall(r"<figcaption>(\d\.\d\d\d)</figcaption>", section)
         assert values == [f"{value:.3f}" for value in sure[cls]]
-    assert "of the first 5, it gives the highest probability" in page.text
+    assert "the inputs it gives the highest probability, of the first 5 of the 6 inputs." in page.text
+
+
+def pushed(text: str, way: str) -> list[str] | str:
+    """The items under "Pushes {way} most:" on a unit's page, or "none" where it says it has none."""
+    if f"Pushes {way} most: none (no class's contribution is {'above' if way == 'up' else 'below'} 0)." in Page(text).text:
+        assert f"<p>Pushes {way} most:</p>" not in text
+        return "none"
+    start = text.index(f"<p>Pushes {way} most:</p><ol>")
+    return [Page(item).text for item in re.findall(r"<li>(.*?)</li>", text[start:text.index("</ol>", start)])]
+
+
+def rewritten(out: str, contributions: dict | None = None, **plan) -> Made:
+    """The full site again into `out`, but for the contributions or the plan's fields given."""
+    made = hand_made(out, write=False)
+    made = dataclasses.replace(made, plan=dataclasses.replace(made.plan, **plan), contributions=contributions or made.contributions)
+    write_site(made)
+    return made
+
+
+def test_a_class_is_pushed_up_only_above_0_and_down_only_below_0(tmp_path):
+    """Contributions chosen by hand, as two classes give them (one class at +0.085 is pushed up, never down), with a
+    class at 0 in neither list and lists that are empty."""
+    contributions = {"conv_a": np.array([[0.085, 0.0, -0.5], [0.3, 0.1, 0.2], [-0.1, -0.3, -0.2]]),
+                     HOSTILE: np.array([[0.085, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, -1.0, 2.0], [-2.0, 3.0, -1.0]])}
+    expected = {("conv_a", 0): ([f"{NAMES[0]}: +0.085"], [f"{NAMES[2]}: -0.500"]),
+                ("conv_a", 1): ([f"{NAMES[0]}: +0.300", f"{NAMES[2]}: +0.200", f"{NAMES[1]}: +0.100"], "none"),
+                ("conv_a", 2): ("none", [f"{NAMES[1]}: -0.300", f"{NAMES[2]}: -0.200", f"{NAMES[0]}: -0.100"]),
+                (HOSTILE, 0): ([f"{NAMES[0]}: +0.085"], "none"),
+                (HOSTILE, 1): ("none", "none"),
+                (HOSTILE, 2): ([f"{NAMES[2]}: +2.000", f"{NAMES[0]}: +1.000"], [f"{NAMES[1]}: -1.000"]),
+                (HOSTILE, 3): ([f"{NAMES[1]}: +3.000"], [f"{NAMES[0]}: -2.000", f"{NAMES[2]}: -1.000"])}
+    made = rewritten(str(tmp_path), contributions=contributions)
+    for (layer, unit), (up, down) in expected.items():
+        text = read(made.out, unit_page(made, layer, unit))
+        assert (pushed(text, "up"), pushed(text, "down")) == (up, down), (layer, unit)
+
+
+@pytest.mark.parametrize("count, class_inputs, said", [(32, 1000, "all 32 inputs"), (10_000, 1000, "the first 1,000 of the 10,000 inputs"),
+                                                       (6, 6, "all 6 inputs"), (6, 0, "all 6 inputs"), (7, 1, "the first of the 7 inputs"),
+                                                       (1, 1000, "the one input")])
+def test_the_classes_are_said_to_be_worked_out_over_the_inputs_there_were(tmp_path, count, class_inputs, said):
+    """The first min(class_inputs, inputs) inputs (0: all of them), as the contributions and the classes page take them."""
+    source = dataset_examples.Source(count, lambda index: picture(index % 6), None, "some inputs")
+    made = rewritten(str(tmp_path), source=source, class_inputs=class_inputs)
+    for layer in LAYERS:
+        assert f"Contribution: the mean over {said} of the sum over positions" in Page(read(made.out, unit_page(made, layer, 0))).text
+    assert f"the inputs it gives the highest probability, of {said}." in parsed(made.out, "classes.html").text
+    assert f"Strongest response over all {count:,} inputs" in Page(read(made.out, unit_page(made, "conv_a", 0))).text
+
+
+@pytest.mark.parametrize("name", ["crops", "faces.npz", 'crops<img src=q onerror="y"> & co'])
+@pytest.mark.parametrize("trailing", ["", os.sep])
+def test_the_index_names_the_examples_folder_not_its_path(tmp_path, name, trailing):
+    place = tmp_path / "on" / "this machine"
+    place.mkdir(parents=True)
+    if name.endswith(".npz"):
+        (place / name).write_bytes(b"")
+    else:
+        (place / name).mkdir()
+    path = str(place / name) + ("" if name.endswith(".npz") else trailing)
+    source = dataset_examples.Source(6, picture, INPUTS, path)  # what from_path gives: the path as given
+    made = rewritten(str(tmp_path / "site"), source=source)
+    text = read(made.out, "index.html")
+    assert f"Dataset examples: {COUNT} most and least exciting of the 6 inputs in {name}." in Page(text).text
+    assert str(place) not in Page(text).text and html.escape(str(place)) not in text
+    assert "<img src=q" not in text and all(attrs.get("src") != "q" for attrs in Page(text).all("img"))
 
 
 # --- hostile text ---------------------------------------------------------------------------------------------------
