@@ -262,6 +262,9 @@ def test_pip_installs_the_package_and_it_imports_from_anywhere(tmp_path):
     listed = sorted(path.relative_to(source).as_posix() for path in (source / "cnn_note").rglob("*.py"))
     installed = sorted(path.relative_to(target).as_posix() for path in (target / "cnn_note").rglob("*.py"))
     assert installed == listed and len(listed) > 40 and not (target / "explain.py").exists()
+    # The live page's files, which are not Python: every one, byte for byte.
+    assets = sorted(path.relative_to(source).as_posix() for path in (source / "cnn_note" / "live" / "assets").rglob("*") if path.is_file())
+    assert len(assets) == 7 and all((target / name).read_bytes() == (source / name).read_bytes() for name in assets), assets
     # The commands pyproject.toml names, on PATH (target/bin here), each the script's own main: --help says its flags.
     import tomllib
 

@@ -6,12 +6,14 @@ it (Lucid's "negative"), the inputs that excite it most and least cut to its rec
 input, and its strongest connections: incoming and outgoing weights, and the classes it pushes up
 and down. By default the note's CNN from train_cnn.py and the MNIST test digits; --model takes any
 Keras image model file or a keras.applications network by name. Writes index.html, a page per
-layer and per unit, classes.html, and patterns.npz, examples.npz and connections.npz beside them.
+layer and per unit, classes.html, and patterns.npz, examples.npz and connections.npz beside them,
+and live.html, where the model (and the note's DNN beside it) answers what the reader draws.
 The same command again computes only the units missing; --ray spreads the pictures over Ray.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from cnn_note.cli import arguments
@@ -19,6 +21,7 @@ from cnn_note.settings import CLASS_INPUTS, CONNECTIONS, EXAMPLES, PARAMS, Pictu
 
 PROG = "atlas.py"
 MODEL = "results/cnn/model.keras"
+BESIDE = "results/dnn/model.keras"  # the note's DNN, beside its CNN on the live page
 
 
 def parse_args(argv: list[str] | None):
@@ -47,6 +50,11 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="make the pictures and the dataset scan as Ray tasks: alone, on a Ray runtime started on this machine; "
                              "with an address (auto, host:6379, ray://host:10001), on that cluster (default: off, one process)")
+    parser.add_argument("--beside", default=None, metavar="PATH",
+                        help=f"a model answering beside it on the live page (default: {BESIDE} when --model is the note's "
+                             f"CNN, {MODEL}, and the file is there)")
+    parser.add_argument("--no-live", action="store_true", help="no live page (live.html: the model runs in the browser on what "
+                                                                "the reader draws)")
     parser.add_argument("--out", default=None, metavar="DIR", help="where the atlas goes (default: results/atlas/<model name>/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
@@ -67,9 +75,11 @@ def main(argv: list[str] | None = None) -> str | None:
                           input_range=args.input_range, preprocess=args.preprocess, head=args.head, output=args.output,
                           class_names=args.class_names, examples=args.examples, examples_from=args.examples_from,
                           data=args.data, class_inputs=args.class_inputs, connections=args.connections, **how)
+        beside = args.beside or (BESIDE if args.model == MODEL and os.path.exists(BESIDE) else None)
+        beside = api.view_of(beside, maps=False) if beside and not args.no_live else None  # refused now, not after the units
         try:
             return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess),
-                              progress=not args.quiet and sys.stdout.isatty())
+                              progress=not args.quiet and sys.stdout.isatty(), live=not args.no_live, beside=beside)
         except KeyboardInterrupt:  # the units written are whole and kept: say so, not reported_errors' "nothing new"
             print(f"{PROG}: interrupted: the units done are kept in {plan.out}; the same command computes the rest",
                   file=sys.stderr)

@@ -34,6 +34,7 @@ class Graph(NamedTuple):
     layers: dict
     received: dict
     produced: dict
+    arguments: dict  # every argument of each call (`received` holds the first): the constants of `x / 127.5` too
 
 
 class ScopeSafe(keras.layers.Layer):
@@ -97,7 +98,7 @@ def walk(model: keras.Model) -> Graph:
     tensors recorded here belong to this walk alone: a layer's own .output may be that of another
     graph it is part of.
     """
-    layers, received, produced = {}, {}, {}
+    layers, received, produced, arguments = {}, {}, {}, {}
 
     def call(layer, *args, **kwargs):
         layer = user_layer(layer)  # a graph walked before (checks.square_images') holds stand-ins: the user's layer is recorded
@@ -106,11 +107,11 @@ def walk(model: keras.Model) -> Graph:
             out = run_through(layer, args[0], list(layer.outputs) if layer is model else layer.outputs[0], call)
         else:
             out = inference(layer, *args, **kwargs)
-        layers[layer.name], received[layer.name], produced[layer.name] = layer, args[0], out
+        layers[layer.name], received[layer.name], produced[layer.name], arguments[layer.name] = layer, args[0], out, args
         return out
 
     inputs = keras.Input(model.input_shape[1:])
-    return Graph(inputs, call(model, inputs), layers, received, produced)
+    return Graph(inputs, call(model, inputs), layers, received, produced, arguments)
 
 
 def without_activation(layer, below, suffix: str):

@@ -41,7 +41,9 @@ def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | 
         return None
     if examples_from is None:
         _, test = data.load("mnist", data.data_path(mnist))
-        return from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
+        source = from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
+        source.labels = test.y
+        return source
     if isinstance(examples_from, (str, os.PathLike)):
         if not os.path.exists(examples_from):
             raise InputError(Argument("examples_from", os.fspath(examples_from)),

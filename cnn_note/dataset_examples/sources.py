@@ -18,6 +18,8 @@ SCAN_SIDE = 512  # larger pictures are scanned on a copy this many pixels a side
 class Source:
     """Where the examples come from: pictures 0..1 (H, W, C) by index, read again when shown."""
 
+    labels: np.ndarray | None = None  # each input's class, where the inputs come with one (the MNIST test digits)
+
     def __init__(self, count: int, read: Callable[[int], np.ndarray], names: list[str] | None = None,
                  description: str = "") -> None:
         self.count, self.read, self.names, self.description = count, read, names, description

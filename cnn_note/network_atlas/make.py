@@ -36,8 +36,10 @@ from cnn_note.network_atlas.units import missing_pieces, piece_pictures, save_un
 
 
 def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,
-         log: Callable[[str], None] = print) -> str:
-    """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays and the site."""
+         log: Callable[[str], None] = print, live: bool = True, beside=None) -> str:
+    """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays, the live page
+    (with `beside` answering next to the model, when given) and the site."""
+    from cnn_note.network_atlas import live as live_page
     from cnn_note.network_atlas import site
 
     units = {layer: list(range(plan.view.filters(layer))) for layer in plan.layers}
@@ -52,7 +54,8 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
         pictures = write_patterns(plan, units)
         ranked, counts, optimised = scan_inputs(plan, units, pictures, work, progress, log) if plan.source is not None else ({}, {}, {})
     links, contributions = write_connections(plan)
-    site.write(plan, pictures, ranked, counts, optimised, links, contributions, class_page(plan))
+    drawn = live_page.write(plan, beside, log) if live else None
+    site.write(plan, pictures, ranked, counts, optimised, links, contributions, class_page(plan), drawn is not None)
     log(f"atlas written to {plan.out}/ (open {os.path.join(plan.out, 'index.html')})")
     return plan.out
 
@@ -136,8 +139,8 @@ def class_page(plan: Plan) -> tuple | None:
 def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *, input_range=None, preprocess=None,
           head: str = "auto", output=None, class_names: list[str] | None = None, examples: int = settings.EXAMPLES,
           examples_from=None, data: str | None = None, class_inputs: int = settings.CLASS_INPUTS,
-          connections: int = settings.CONNECTIONS, ray: str | bool | None = None, progress: bool = True,
-          log: Callable[[str], None] | None = None, **how) -> str:
+          connections: int = settings.CONNECTIONS, ray: str | bool | None = None, live: bool = True, beside=None,
+          progress: bool = True, log: Callable[[str], None] | None = None, **how) -> str:
     """Write a browsable atlas of every unit of the model's conv layers, a static web site, and return its folder.
 
     Each unit gets a page: the pictures that maximise and minimise its mean activation, the inputs that excite it most
@@ -163,14 +166,18 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
         connections: how many of the strongest incoming and outgoing connections each unit's page lists (5).
         ray: True to run the pictures and the dataset scan as Ray tasks on this machine, or a cluster's address
             ("auto", "host:6379" or "ray://host:10001"); None: in this process.
+        live: also write live.html, where the model runs in the browser on what the reader draws (see cnn_note.live);
+            a model the page cannot run gets one line saying why, and the rest of the atlas.
+        beside: a model answering next to it on the live page (a keras.Model, a file or a View), such as the note's DNN
+            (results/dnn/model.keras) beside its CNN; its input must be the same size.
         progress: whether to show progress bars and print the lines.
         log: where each line goes (default: print, or nowhere with progress=False).
         **how: the pictures' settings, as filter_pictures' (settings.PictureSettings): size, param, steps, step_size, jitter,
             blur, seed.
 
     Returns:
-        str: the folder written, holding index.html, a page per layer and per unit, classes.html, and the arrays
-            (patterns.npz, examples.npz, connections.npz).
+        str: the folder written, holding index.html, a page per layer and per unit, classes.html, live.html (and its
+            folder live/), and the arrays (patterns.npz, examples.npz, connections.npz).
 
     Raises:
         InputError: an unknown layer or one named twice; a size too small for the layers; examples, class_inputs or
@@ -182,8 +189,9 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
                   class_names=class_names, examples=examples, examples_from=examples_from, data=data,
                   class_inputs=class_inputs, connections=connections, log=log, **how)
+    beside = api.view_of(beside, maps=False) if beside is not None and live else None  # refused before any work
     address = "local" if ray is True else (ray or None)
     if address and isinstance(model, View):
         raise InputError("ray= takes the model itself (a keras.Model, a file or a network name) with input_range= or "
                          "preprocess=, not a View: Ray's workers load the model and its pixel convention anew")
-    return make(model, chosen, address, (input_range, preprocess), progress, log)
+    return make(model, chosen, address, (input_range, preprocess), progress, log, live, beside)

@@ -20,11 +20,12 @@ from cnn_note.network_atlas.pages import KEYS, STRIP, STYLE, Example, e, example
 class Site:
     """Writes the pages of one atlas (see write)."""
 
-    def __init__(self, plan, pictures, ranked, counts, optimised, links, contributions, class_page) -> None:
+    def __init__(self, plan, pictures, ranked, counts, optimised, links, contributions, class_page, live: bool = False) -> None:
         self.plan, self.view, self.out = plan, plan.view, plan.out
         self.pictures, self.ranked, self.counts, self.optimised = pictures, ranked, counts, optimised
         self.links, self.contributions, self.class_page = links, contributions, class_page
         self.inputs_written: set[int] = set()
+        self.live = live
         self.names = plan.class_names or []
 
     def save(self, relative: str, text: str) -> None:
@@ -80,6 +81,8 @@ class Site:
         size = "x".join(str(side) for side in view.size) if view.size else "any"
         classes = f"<p>{link('classes.html', 'Classes')}: each class's picture and the inputs the model is most sure of.</p>" \
             if self.class_page is not None else ""
+        if self.live:
+            classes += f"<p>{link('live.html', 'Live')}: draw an input and watch every layer answer, in the page.</p>"
         examples = (f"{self.plan.examples} most and least exciting of {e(shown_source(self.plan.source))}"
                     if self.plan.source is not None else "none")
         body = (f"<h1>Atlas of {e(view.label)}</h1>"
@@ -216,6 +219,6 @@ def shown_source(source) -> str:
     return f"the {len(source):,} inputs in {os.path.basename(os.path.normpath(os.path.abspath(described)))}"
 
 
-def write(plan, pictures, ranked, counts, optimised, links, contributions, class_page) -> None:
-    """Write every page of the atlas into plan.out."""
-    Site(plan, pictures, ranked, counts, optimised, links, contributions, class_page).write()
+def write(plan, pictures, ranked, counts, optimised, links, contributions, class_page, live: bool = False) -> None:
+    """Write every page of the atlas into plan.out; `live`: live.html is there, and the index links it."""
+    Site(plan, pictures, ranked, counts, optimised, links, contributions, class_page, live).write()

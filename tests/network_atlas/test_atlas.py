@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_one_line_error, headless_chromium, run_script
+from conftest import ROOT, assert_one_line_error, headless_chromium, run_script, static_server
 
 from cnn_note.backend import keras
 
@@ -269,7 +269,7 @@ def test_site_escapes_and_stays_inside(hostile, made):
             if name.endswith(".html"):
                 with open(path, encoding="utf-8") as handle:
                     pages.append(handle.read())
-    assert len(pages) == 1 + 2 + 7  # index, a page per layer, per unit (no classes page without inputs)
+    assert len(pages) == 1 + 2 + 7 + 1  # index, a page per layer, per unit, live.html (no classes page without inputs)
     text = "\n".join(pages)
     assert "onerror=" not in text.replace("onerror=&quot;", "")  # only ever the escaped name
     assert "c&lt;img src=x onerror=&quot;window.hacked=1&quot;&gt;" in text
@@ -424,7 +424,7 @@ def same_atlas(first: str, second: str, label: tuple[str, str] | None = None) ->
                     assert sorted(a.files) == sorted(b.files), one
                     for key in a.files:
                         assert key == "scan_seconds" or np.array_equal(a[key], b[key]), (one, key)
-            elif label and name in ("index.html", "manifest.json"):
+            elif label and name in ("index.html", "manifest.json", "live.html"):
                 with open(one, encoding="utf-8") as a, open(other, encoding="utf-8") as b:
                     assert a.read().replace(*label) == b.read(), one
             else:
@@ -503,27 +503,9 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(made, hostile, named):
     """A static server on 127.0.0.1 (a free port) over the folder holding both atlases."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
     root = os.path.commonpath([made, hostile, named[0]])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", root],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield root, f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    with static_server(root) as url:
+        yield root, url
 
 
 def checked(driver) -> None:
@@ -741,7 +723,8 @@ def test_every_href_and_src_of_every_page_is_a_file_of_the_atlas(made, hostile, 
     for root in (made, hostile, named[0]):
         written, reached = set(), set()
         for folder, _, files in os.walk(root):
-            written.update(os.path.join(folder, name) for name in files if name.endswith((".html", ".png", ".css", ".js")))
+            written.update(os.path.join(folder, name) for name in files
+                           if name.endswith((".html", ".png", ".css", ".js")) or name == "LICENSE")  # the live page's too
         for page in sorted(path for path in written if path.endswith(".html")):
             for value in links_of(page):
                 if value == "data:,":  # the empty icon: no request for favicon.ico

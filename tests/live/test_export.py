@@ -1,0 +1,105 @@
+"""cnn_note.live.export: a model as the page runs it, against the model's own layers and conventions worked out by hand."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from cnn_note.backend import keras
+from cnn_note.core.inputs import view_of
+from cnn_note.errors import InputError
+from cnn_note.live import export
+from cnn_note.note import models
+
+
+def small_cnn(extra=None):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    if extra is not None:
+        x = extra(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax", name="out")(x))
+
+
+def test_a_layer_the_page_lacks_is_one_line_naming_it():
+    view = view_of(small_cnn(keras.layers.UpSampling2D(name="grow<b>")))
+    why = export.refusal(view)
+    assert why.startswith("no live page: layer 'grow<b>' is a UpSampling2D, which the page does not compute")
+    assert "\n" not in why
+    with pytest.raises(InputError, match="grow<b>"):
+        export.export(view, "m", (12, 12))
+
+
+def test_an_activation_the_page_lacks_is_one_line_naming_it():
+    view = view_of(small_cnn(keras.layers.Conv2D(2, 1, activation="log_softmax", name="odd")))
+    assert "layer 'odd' (Conv2D) has activation 'log_softmax'" in export.refusal(view)
+
+
+def test_a_model_past_the_size_a_page_holds_is_refused_with_its_count():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Flatten()(keras.layers.Conv2D(1, 3, name="conv")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(6000, activation="softmax")(x), name="big")
+    count = 3 * 3 + 1 + 26 * 26 * 6000 + 6000
+    assert export.refusal(view_of(model)) == (
+        f"no live page: big has {count:,} parameters, more than the 4,000,000 a page holds (their float32 weights alone "
+        "would be 16 MB for the browser to load); the atlas is made as always")
+    assert export.refusal(view_of(models.build_cnn())) is None
+
+
+@pytest.mark.parametrize("input_range, preprocess, matrix, offset", [
+    (None, None, None, None),
+    ((0, 255), None, 255 * np.eye(3), np.zeros(3)),
+    ((-1, 1), None, 2 * np.eye(3), -np.ones(3)),
+    # caffe mode: BGR from RGB, less ImageNet's mean in BGR order (keras.applications.imagenet_utils)
+    (None, "vgg16", 255 * np.eye(3)[::-1], -np.array([103.939, 116.779, 123.68])),
+    (None, "mobilenet_v2", 2 * np.eye(3), -np.ones(3)),  # tf mode: x / 127.5 - 1
+])
+def test_the_pixel_convention_is_the_affine_map_worked_out_by_hand(input_range, preprocess, matrix, offset):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3)(inputs))))
+    found = export.pixel_map(view_of(model, input_range, preprocess))
+    if matrix is None:
+        assert found is None
+    else:
+        np.testing.assert_allclose(found[0], matrix, atol=2e-4)
+        np.testing.assert_allclose(found[1], offset, atol=2e-4)
+
+
+def test_the_script_holds_every_weight_of_every_layer_and_the_graph_in_order():
+    keras.utils.set_random_seed(1)
+    model = models.build_cnn()
+    exported = export.export(view_of(model), "cnn", (28, 28), ["conv1", "conv2"], {"conv1": "0-conv1", "conv2": "1-conv2"})
+    script = exported.script()
+    prefix = "(window.cnnNoteModels = window.cnnNoteModels || []).push("
+    assert script.startswith(prefix) and script.endswith(");\n")
+    data = json.loads(script[len(prefix):-3])
+    blob = np.frombuffer(base64.b64decode(data["weights"]), "<f4")
+    by_name = {op["name"]: (index, op) for index, op in enumerate(data["operations"])}
+    assert list(by_name) == [layer.name for layer in model.layers]  # the layers in the order the model calls them
+    for layer in model.layers:
+        index, op = by_name[layer.name]
+        assert op["kind"] == type(layer).__name__
+        for variable in layer.weights:
+            start, shape = data["offsets"][f"{index}/{variable.name}"]
+            np.testing.assert_array_equal(blob[start:start + int(np.prod(shape))].reshape(shape), np.asarray(variable))
+    outputs = [op["output"] for op in data["operations"]]
+    assert [op["inputs"] for op in data["operations"]] == [[0]] + [[number] for number in outputs[:-1]]  # a chain from the input
+    assert data["shown"] == ["conv1", "pool1", "conv2", "pool2", "dense"]
+    assert data["head"] == {"kind": "softmax", "layer": "output", "activation": "softmax", "classes": 10}
+    assert data["input"] == [28, 28, 1] and data["atlas"] == {"conv1": "0-conv1", "conv2": "1-conv2"}
+
+
+def test_a_residual_graph_keeps_both_inputs_of_its_add():
+    inputs = keras.Input((8, 8, 3))
+    a = keras.layers.Conv2D(4, 3, padding="same", name="a")(inputs)
+    b = keras.layers.Conv2D(4, 1, name="b")(a)
+    added = keras.layers.Add(name="sum")([a, b])
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(keras.layers.Flatten(name="f")(added)))
+    ops = {op["name"]: op for op in export.operations(view_of(model))[0]}
+    assert ops["sum"]["inputs"] == [ops["a"]["output"], ops["b"]["output"]]
+    assert ops["b"]["inputs"] == [ops["a"]["output"]] and ops["a"]["inputs"] == [0]
