@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> str | None:
                           class_names=args.class_names, examples=args.examples, examples_from=args.examples_from,
                           data=args.data, class_inputs=args.class_inputs, connections=args.connections, **how)
         beside = args.beside or (BESIDE if args.model == MODEL and os.path.exists(BESIDE) else None)
-        beside = api.view_of(beside, maps=False) if beside and not args.no_live else None  # refused now, not after the units
+        beside = atlas.beside_view(beside, plan) if not args.no_live else None  # refused now, not after the units
         try:
             return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess),
                               progress=not args.quiet and sys.stdout.isatty(), live=not args.no_live, beside=beside)

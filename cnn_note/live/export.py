@@ -1,7 +1,7 @@
 """A model as the live page runs it: its walked graph as a list of operations, with their settings and float32 weights.
 
 The page (assets/live.js) computes each operation with TensorFlow.js's own ops (conv2d, maxPool,
-matMul, batchNorm, ...) on its CPU backend, in float32, from pixels 0..1: the model's pixel
+matMul, batchNorm, ...) on its WebAssembly backend (the CPU's where that cannot run), in float32, from pixels 0..1: the model's pixel
 convention goes first as one affine map per pixel (the View's `to_model`, measured here), so
 the page takes what the tools take. The graph is the View's walk (core.traversal), the model
 exactly as `model(x, training=False)` computes it: augmentation and Dropout pass pictures
@@ -70,6 +70,7 @@ def refusal(view: View) -> str | None:
                 f"float32 weights alone would be {MAX_PARAMETERS * 4 / 1e6:.0f} MB for the browser to load); the atlas is made as always")
     try:
         operations(view)
+        pixel_map(view)
     except InputError as error:
         return f"no live page: {error}"
     return None
@@ -94,9 +95,20 @@ def pixel_map(view: View) -> tuple[list, list] | None:
     return matrix.tolist(), offset.tolist()
 
 
+def plain(value):
+    """A setting as JSON takes it: numpy arrays and scalars as lists and numbers."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
 def config_of(layer, keys: tuple[str, ...]) -> dict:
     """The settings the page reads, with one line for a setting it cannot follow."""
     config = layer.get_config()
+    if type(layer).__name__ == "Rescaling":  # a per-channel scale is an array, which the config holds as a numpy record
+        config = {**config, "scale": np.asarray(layer.scale, "float32").tolist(), "offset": np.asarray(layer.offset, "float32").tolist()}
     name, kind = layer.name, type(layer).__name__
     if config.get("data_format", "channels_last") != "channels_last":
         raise InputError(f"layer {name!r} ({kind}) is {config['data_format']}: the page computes channels-last maps only")
@@ -107,7 +119,7 @@ def config_of(layer, keys: tuple[str, ...]) -> dict:
                          f"compute (it computes {', '.join(ACTIVATIONS)})")
     if kind == "Normalization" and config.get("invert"):
         raise InputError(f"layer {name!r} (Normalization) inverts, which the page does not compute")
-    return {key: config[key] for key in keys if key in config}
+    return {key: plain(config[key]) for key in keys if key in config}
 
 
 def weights_of(layer) -> dict[str, np.ndarray]:
@@ -135,8 +147,11 @@ def operations(view: View) -> tuple[list[dict], dict[str, np.ndarray]]:
         if not isinstance(layer, keras.layers.Layer) and kind in ARITHMETIC:
             ops.append(arithmetic(name, kind, graph.arguments[name], graph.produced[name], numbers, number))
             continue
-        if kind not in OPERATIONS and kind not in PASS_THROUGH:
-            raise InputError(f"layer {name!r} is a {kind}, which the page does not compute: leave it out of the model, or "
+        # Keras's own class of that name only: an operation (keras.ops.concatenate) or a user's class named Dense is not it.
+        known = isinstance(layer, keras.layers.Layer) and type(layer) is getattr(keras.layers, kind, None)
+        if not known or (kind not in OPERATIONS and kind not in PASS_THROUGH):
+            what = f"a {kind}" if known or isinstance(layer, keras.layers.Layer) else f"the operation {kind}"
+            raise InputError(f"layer {name!r} is {what}, which the page does not compute: leave it out of the model, or "
                              "use the atlas without its live page")
         received, produced = graph.received[name], graph.produced[name]
         inputs = list(received) if isinstance(received, (list, tuple)) else [received]
@@ -148,7 +163,9 @@ def operations(view: View) -> tuple[list[dict], dict[str, np.ndarray]]:
                              "or a layer called twice, is not one the page runs")
         operation = {"name": name, "kind": kind, "inputs": [numbers[id(tensor)] for tensor in inputs],
                      "output": number(produced), "shape": list(produced.shape[1:])}
-        if kind in OPERATIONS:
+        if kind in PASS_THROUGH:
+            operation["pass"] = True  # its input, unchanged: what model(x, training=False) gives
+        else:
             operation["config"] = config_of(layer, OPERATIONS[kind])
             own = weights_of(layer)
             operation["weights"] = sorted(own)

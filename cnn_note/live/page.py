@@ -38,14 +38,16 @@ def html(title: str, back: str | None, models: list[Exported], has_inputs: bool)
                       [*SCRIPTS, "wasm.js", *(f"model-{i}.js" for i in range(len(models))),
                        *(["inputs.js"] if has_inputs else []), "live.js"])
     names = " and ".join(e(model.spec["name"]) for model in models)
+    # A grey model takes strokes; a colour one, pictures (live.js leaves its canvas for showing them).
+    start = "Draw a digit (or pick a test input)" if models[0].spec["input"][2] == 1 else "Open a picture (or pick an input)"
     back_link = f'<a href="{e(back)}">the atlas</a>' if back else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
             f'<title>{e(title)}</title><link rel="stylesheet" href="{FOLDER}/live.css"></head>\n<body>\n'
             f"<nav>{back_link}</nav><h1>{e(title)}</h1>"
-            f"<p>Draw a digit (or pick a test input): {names} answer as you draw, every layer's maps computed here in "
-            "the page. Shift the input or drop rows and watch which network keeps the digit: the note's second and "
-            "third reasons for CNNs. Hover a map for its unit's picture in the atlas; click it for its page.</p>"
+            f"<p>{start}: {names} answer, every layer's maps computed here in the page. Shift the input or drop rows "
+            "and watch which network keeps it: the note's second and third reasons for CNNs. Hover a map for its unit's "
+            "picture in the atlas; click it for its page.</p>"
             '<main><section id="input"><canvas id="draw" aria-label="draw here"></canvas>'
             '<div class="controls"><button id="clear" type="button">clear</button>'
             '<label>open a picture <input id="open" type="file" accept="image/*"></label></div>'

@@ -54,7 +54,7 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
         pictures = write_patterns(plan, units)
         ranked, counts, optimised = scan_inputs(plan, units, pictures, work, progress, log) if plan.source is not None else ({}, {}, {})
     links, contributions = write_connections(plan)
-    drawn = live_page.write(plan, beside, log) if live else None
+    drawn = live_page.write(plan, beside, log) if live else live_page.remove(plan.out)
     site.write(plan, pictures, ranked, counts, optimised, links, contributions, class_page(plan), drawn is not None)
     log(f"atlas written to {plan.out}/ (open {os.path.join(plan.out, 'index.html')})")
     return plan.out
@@ -189,7 +189,9 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
                   class_names=class_names, examples=examples, examples_from=examples_from, data=data,
                   class_inputs=class_inputs, connections=connections, log=log, **how)
-    beside = api.view_of(beside, maps=False) if beside is not None and live else None  # refused before any work
+    from cnn_note.network_atlas.live import beside_view
+
+    beside = beside_view(beside, chosen) if live else None  # refused before any work
     address = "local" if ray is True else (ray or None)
     if address and isinstance(model, View):
         raise InputError("ray= takes the model itself (a keras.Model, a file or a network name) with input_range= or "

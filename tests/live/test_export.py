@@ -103,3 +103,34 @@ def test_a_residual_graph_keeps_both_inputs_of_its_add():
     ops = {op["name"]: op for op in export.operations(view_of(model))[0]}
     assert ops["sum"]["inputs"] == [ops["a"]["output"], ops["b"]["output"]]
     assert ops["b"]["inputs"] == [ops["a"]["output"]] and ops["a"]["inputs"] == [0]
+
+
+def test_the_page_computes_every_kind_the_export_sends_and_no_other():
+    """live.js's OPERATIONS, read from the file, against export.OPERATIONS (and the arithmetic of Keras ops)."""
+    import os
+    import re
+
+    with open(os.path.join(os.path.dirname(export.__file__), "assets", "live.js"), encoding="utf-8") as handle:
+        script = handle.read()
+    block = script[script.index("var OPERATIONS = {"):script.index("\n  };", script.index("var OPERATIONS = {"))]
+    assert set(re.findall(r"^    (\w+): function", block, re.M)) == {*export.OPERATIONS, "Arithmetic"}
+
+
+def test_a_keras_operation_named_like_a_layer_is_refused_not_run_as_one():
+    inputs = keras.Input((8, 8, 1))
+    a = keras.layers.Conv2D(2, 3, name="a")(inputs)
+    joined = keras.ops.concatenate([a, a], axis=-1)  # an Operation called Concatenate, not the layer
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(joined)))
+    why = export.refusal(view_of(model))
+    assert why.startswith("no live page: layer 'concatenate") and "is the operation Concatenate, which the page does not compute" in why
+
+
+def test_a_per_channel_rescaling_goes_to_the_page_as_numbers():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Rescaling(np.array([0.5, 2.0, 4.0], "float32"), offset=np.array([1.0, 0.0, -1.0], "float32"), name="r")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(
+        keras.layers.Conv2D(2, 3)(x))))
+    exported = export.export(view_of(model), "m", (8, 8))
+    rescaling = next(op for op in exported.spec["operations"] if op["name"] == "r")
+    assert rescaling["config"] == {"scale": [0.5, 2.0, 4.0], "offset": [1.0, 0.0, -1.0]}
+    assert json.loads(exported.script()[len("(window.cnnNoteModels = window.cnnNoteModels || []).push("):-3])["name"] == "m"

@@ -1,6 +1,7 @@
 """The live page in a real browser (Chromium via Selenium): what it shows against Keras on the same input, from file:// and
 over http, offline, at a phone's width; the note's shift and row-dropping controls against why_cnn.py's own changes."""
 
+import json
 import os
 
 import numpy as np
@@ -277,5 +278,67 @@ def test_an_atlas_of_a_model_the_page_cannot_run_says_why_and_is_written(tmp_pat
     assert "no live page: layer 'grow' is a UpSampling2D, which the page does not compute: leave it out of the model, or use " \
            "the atlas without its live page" in lines
     assert os.path.exists(os.path.join(out, "index.html")) and not os.path.exists(os.path.join(out, "live.html"))
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as handle:
+        assert "live.html" not in handle.read()
+
+
+def edge_model():
+    """Layers at their settings' edges, under names that are data: ReLU with a threshold, a cap and a slope; a
+    BatchNormalization without centre or scale; a per-channel Rescaling; "constructor", "__proto__" and markup."""
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((12, 12, 3))
+    x = keras.layers.Rescaling(np.array([2.0, 1.0, 0.5], "float32"), offset=np.array([-1.0, 0.0, 0.25], "float32"),
+                                   name="valueOf")(inputs)
+    x = keras.layers.Conv2D(4, 3, name="constructor")(x)
+    x = keras.layers.ReLU(max_value=0.8, negative_slope=0.1, threshold=0.05, name="__proto__")(x)
+    bn = keras.layers.BatchNormalization(center=False, scale=False, name='<img src=x onerror="window.hacked=1">')
+    x = bn(x)
+    bn.set_weights([np.array([0.1, -0.2, 0.3, 0.0], "float32"), np.array([0.5, 2.0, 1.0, 0.25], "float32")])
+    x = keras.layers.GlobalAveragePooling2D(name="toString")(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="hasOwnProperty")(x))
+
+
+def test_layers_at_their_edges_under_hostile_names_show_what_keras_computes(browser, tmp_path):
+    model = edge_model()
+    view = view_of(model)
+    exported = export.export(view, "edge", (12, 12), [], {})
+    assert exported.spec["shown"] == ["valueOf", "constructor", "__proto__", '<img src=x onerror="window.hacked=1">', "toString"]
+    page.write(str(tmp_path), "<b>edge</b>", [exported], None, back=None)
+    opened(browser, f"file://{tmp_path}/live.html")
+    x = np.random.default_rng(2).random((12, 12, 3)).astype("float32")
+    set_pixels(browser, x)
+    # As text: WebDriver's own transport drops a key named __proto__, which the page keeps.
+    answer = json.loads(browser.execute_script("return JSON.stringify(cnnNote.read())"))["models"][0]
+    layers, probabilities = keras_answers(model, x, exported.spec["shown"])
+    assert sorted(answer["layers"]) == sorted(layers)
+    for name, values in layers.items():
+        np.testing.assert_allclose(answer["layers"][name], values, atol=TOLERANCE, err_msg=name)
+    np.testing.assert_allclose(answer["probabilities"], probabilities, atol=TOLERANCE)
+    headings = [element.text for element in browser.find_elements("css selector", ".layer h3")]
+    assert headings[3] == '<img src=x onerror="window.hacked=1"> 10x10x4' and browser.title == "<b>edge</b>"
+    assert browser.execute_script("return typeof window.hacked") == "undefined"
+
+
+def test_a_model_beside_of_other_inputs_is_one_line_before_any_work(tmp_path, note_models):
+    import zoo
+
+    cnn, _ = note_models
+    out, colour = tmp_path / "atlas", zoo.build("rgb_residual").model
+    with pytest.raises(cn.InputError) as refused:
+        cn.atlas(cnn, str(out), examples=0, steps=2, size=28, beside=colour, progress=False)
+    assert str(refused.value) == (f"beside='{colour.name}' takes 3-channel pictures of any size, cnn 28x28x1: give a model "
+                                  "of the same inputs beside it")
+    assert not out.exists()
+
+
+def test_an_atlas_made_again_without_its_live_page_leaves_none_behind(tmp_path):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((10, 10, 1))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3, name="conv")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    out = cn.atlas(model, str(tmp_path / "atlas"), examples=0, steps=2, size=12, progress=False)
+    assert os.path.isfile(os.path.join(out, "live.html")) and os.path.isfile(os.path.join(out, "live", "model-0.js"))
+    cn.atlas(model, out, examples=0, steps=2, size=12, live=False, progress=False)
+    assert not os.path.exists(os.path.join(out, "live.html")) and not os.path.exists(os.path.join(out, "live"))
     with open(os.path.join(out, "index.html"), encoding="utf-8") as handle:
         assert "live.html" not in handle.read()

@@ -89,10 +89,11 @@
       return tf.slice(x[0], [0, k[0][0], k[1][0], 0], [s[0], s[1] - k[0][0] - k[0][1], s[2] - k[1][0] - k[1][1], s[3]]);
     },
     Activation: function (c, x) { return activate(c.activation, x[0]); },
-    ReLU: function (c, x) {
+    ReLU: function (c, x) {  // as keras.activations.relu: x above the threshold, clipped to max_value, less the slope's part
       var t = c.threshold || 0, slope = c.negative_slope || 0;
-      var y = tf.where(tf.greaterEqual(x[0], t), x[0], tf.mul(slope, tf.sub(x[0], t)));
-      return c.max_value === null || c.max_value === undefined ? y : tf.minimum(y, c.max_value);
+      var y = t ? tf.mul(x[0], tf.cast(tf.greater(x[0], t), "float32")) : tf.relu(x[0]);
+      if (c.max_value !== null && c.max_value !== undefined) { y = tf.clipByValue(y, 0, c.max_value); }
+      return slope ? tf.sub(y, tf.mul(slope, tf.relu(tf.sub(t, x[0])))) : y;
     },
     LeakyReLU: function (c, x) { return tf.leakyRelu(x[0], c.negative_slope); },
     ELU: function (c, x) { return tf.where(tf.greater(x[0], 0), x[0], tf.mul(c.alpha, tf.sub(tf.exp(x[0]), 1))); },
@@ -153,7 +154,9 @@
     this.operations = spec.operations.map(function (op, index) {
       var own = {};
       (op.weights || []).forEach(function (name) { own[name] = weights[index + "/" + name]; });
-      return {op: op, weights: own, run: OPERATIONS[op.kind]};
+      var run = op.pass ? function (c, x) { return x[0]; } : OPERATIONS[op.kind];
+      if (!run) { throw new Error("layer " + op.name + " is a " + op.kind + ", which this page does not compute"); }
+      return {op: op, weights: own, run: run};
     });
     this.head = spec.head;
     var headOp = spec.head && spec.operations.filter(function (op) { return op.name === spec.head.layer; })[0];
@@ -174,13 +177,13 @@
         x = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [-1, channels]), tf.tensor2d(spec.pixels[0]), false, true),
                               tf.tensor1d(spec.pixels[1])), shape);
       }
-      var tensors = {0: x}, found = {};
+      var tensors = [x], found = Object.create(null);  // layer names are the user's: "constructor" is one too
       self.operations.forEach(function (step) {
         var op = step.op, inputs = op.inputs.map(function (i) { return tensors[i]; });
-        tensors[op.output] = step.run ? step.run(op.config || {}, inputs, step.weights, tensors) : inputs[0];
+        tensors[op.output] = step.run(op.config || {}, inputs, step.weights, tensors);
         found[op.name] = tensors[op.output];
       });
-      var layers = {}, shapes = {};
+      var layers = Object.create(null), shapes = Object.create(null);
       spec.shown.forEach(function (name) { layers[name] = found[name].dataSync(); shapes[name] = found[name].shape.slice(1); });
       var out = self.headTensor === null ? null : tensors[self.headTensor];
       var outs = out ? out.arraySync() : [];
@@ -295,7 +298,7 @@
     this.model = model;
     this.root = element("section", {"class": "model"}, parent);
     element("h2", {text: model.spec.name}, this.root);
-    this.layers = {};
+    this.layers = Object.create(null);
     this.bars = null;
   }
 
@@ -305,7 +308,7 @@
     element("h3", {text: name + " " + shape.join("x")}, box);
     var grid = element("div", {"class": shape.length === 3 ? "maps" : "vector"}, box);
     if (shape.length === 3) {
-      var link = spec.atlas[name];
+      var link = Object.prototype.hasOwnProperty.call(spec.atlas, name) ? spec.atlas[name] : null;
       for (var c = 0; c < shape[2]; c++) {
         var holder = link ? element("a", {href: link + "/" + c + ".html", "data-picture": link + "/" + c + ".png",
                                           title: name + " unit " + c}, grid) : grid;
@@ -372,12 +375,13 @@
     state.input = distorted(state.base, state.shift, state.subsampling);
     showInput();
     var batch = tf.tensor4d(state.input, [1, H, W, C]);
-    state.results = page.panels.map(function (panel) {
-      var result = panel.model.run(batch);
-      panel.show(result);
-      return result;
-    });
-    batch.dispose();
+    try {
+      state.results = page.panels.map(function (panel) {
+        var result = panel.model.run(batch);
+        panel.show(result);
+        return result;
+      });
+    } finally { batch.dispose(); }
   }
 
   // On the shipped inputs with labels: how many each model gets right under the change now chosen (each change counted
@@ -393,15 +397,17 @@
   function counted() {
     var count = INPUTS.labels.length, pictures = new Float32Array(count * H * W * C);
     for (var n = 0; n < count; n++) { pictures.set(distorted(INPUTS.picture(n), state.shift, state.subsampling), n * H * W * C); }
-    var batch = tf.tensor4d(pictures, [count, H, W, C]);
-    var text = "On these " + count + " test inputs, with this change: " + page.panels.map(function (panel) {
-      if (!panel.model.head) { return ""; }
-      var right = panel.model.run(batch).probabilities.filter(function (p, i) {
-        return p.indexOf(Math.max.apply(null, p)) === INPUTS.labels[i];
-      }).length;
-      return panel.model.spec.name + " right on " + right;
-    }).filter(Boolean).join(", ") + ".";
-    batch.dispose();
+    var batch = tf.tensor4d(pictures, [count, H, W, C]), text;
+    try {
+      text = "On these " + count + " test inputs, with this change: " + page.panels.map(function (panel) {
+        var head = panel.model.head;
+        if (!head || head.kind === "regression") { return ""; }  // a value is not right or wrong
+        var right = panel.model.run(batch).probabilities.filter(function (p, i) {
+          return p.indexOf(Math.max.apply(null, p)) === INPUTS.labels[i];
+        }).length;
+        return panel.model.spec.name + " right on " + right;
+      }).filter(Boolean).join(", ") + ".";
+    } finally { batch.dispose(); }
     return text;
   }
 
@@ -456,7 +462,7 @@
   }
 
   function setUpDrawing() {
-    var canvas = page.canvas, context = canvas.getContext("2d", {willReadFrequently: true}), last = null, queued = false;
+    var canvas = page.canvas, context = canvas.getContext("2d", {willReadFrequently: true}), last = null, queued = 0;
     context.fillStyle = "#000";
     context.fillRect(0, 0, SIDE, SIDE);
     if (C !== 1) { document.body.classList.add("colour"); return; }  // a colour model takes pictures, not strokes
@@ -465,12 +471,13 @@
       return [(event.clientX - rect.left) * SIDE / rect.width, (event.clientY - rect.top) * SIDE / rect.height];
     }
     function redraw() {
-      queued = false;
+      queued = 0;
       state.base = fromDrawing(canvas);
       update();
     }
     canvas.addEventListener("pointerdown", function (event) {
       canvas.setPointerCapture(event.pointerId);
+      if (state.subsampling !== "original" || state.shift[0] || state.shift[1]) { changed([0, 0], "original"); }
       last = at(event);
       context.fillStyle = "#fff";
       context.beginPath(); context.arc(last[0], last[1], 10, 0, 2 * Math.PI); context.fill();
@@ -482,14 +489,15 @@
       context.strokeStyle = "#fff"; context.lineWidth = 20; context.lineCap = "round"; context.lineJoin = "round";
       context.beginPath(); context.moveTo(last[0], last[1]); context.lineTo(point[0], point[1]); context.stroke();
       last = point;
-      if (!queued) { queued = true; window.requestAnimationFrame(redraw); }
+      if (!queued) { queued = window.requestAnimationFrame(redraw); }
     });
     function end(event) {
       if (!last) { return; }
       last = null;
-      var start = performance.now(), plain = state.subsampling === "original" && !state.shift[0] && !state.shift[1];
+      if (queued) { window.cancelAnimationFrame(queued); queued = 0; }
+      var start = performance.now();
       state.base = fromDrawing(canvas);
-      if (plain) { update(); } else { changed([0, 0], "original"); }  // a new drawing starts unchanged
+      update();
       window.cnnNote.timings.push(performance.now() - start);
       event.preventDefault();
     }
@@ -534,10 +542,9 @@
   // A picture from disk, read in the page (it is never sent anywhere): cut to the model's shape from its middle, resized.
   function openPicture(file) {
     if (!file) { return; }
-    var reader = new FileReader();
-    reader.onload = function () {
-      var picture = new Image();
-      picture.onload = function () {
+    var picture = new Image(), url = URL.createObjectURL(file);  // read where it is: no copy of a large file as text
+    picture.onload = function () {
+        URL.revokeObjectURL(url);
         var side = Math.min(picture.width / W, picture.height / H), canvas = document.createElement("canvas");
         canvas.width = W; canvas.height = H;
         var context = canvas.getContext("2d", {willReadFrequently: true});
@@ -551,13 +558,12 @@
         }
         page.message.textContent = "";
         window.cnnNote.set(pixels);
-      };
-      picture.onerror = function () {
-        page.message.textContent = file.name + " is not a picture this browser can read: open a PNG, JPEG, GIF or WebP file.";
-      };
-      picture.src = reader.result;
     };
-    reader.readAsDataURL(file);
+    picture.onerror = function () {
+      URL.revokeObjectURL(url);
+      page.message.textContent = file.name + " is not a picture this browser can read: open a PNG, JPEG, GIF or WebP file.";
+    };
+    picture.src = url;
   }
 
   function hoverPictures() {  // a map's unit picture from the atlas, beside it, while the pointer is on it
@@ -591,8 +597,9 @@
     },
     // What the page shows: its input and, for each model, every shown layer's values (flattened) and the probabilities.
     read: function () {
+      if (!state.input) { throw new Error("cnnNote.read(): the page is not ready: wait for cnnNote.ready"); }
       return {input: Array.from(state.input), models: page.panels.map(function (panel, i) {
-        var result = state.results[i], layers = {};
+        var result = state.results[i], layers = Object.create(null);
         Object.keys(result.layers).forEach(function (name) { layers[name] = Array.from(result.layers[name]); });
         return {name: panel.model.spec.name, layers: layers, probabilities: result.probabilities[0] || []};
       })};
@@ -611,9 +618,7 @@
         try {
           MODELS.forEach(function (spec) {
             var model = new Model(spec), zeros = tf.zeros([1, H, W, C]);
-            model.run(zeros);
-            zeros.dispose();
-            model.dispose();
+            try { model.run(zeros); } finally { zeros.dispose(); model.dispose(); }
           });
           return true;
         } catch (error) {
