@@ -39,6 +39,9 @@ def beside_view(beside, plan: Plan) -> View | None:
     """
     if beside is None:
         return None
+    if isinstance(beside, (str, os.PathLike)) and str(beside).endswith((".keras", ".h5")) and not os.path.exists(beside):
+        raise InputError(Argument("beside", os.fspath(beside)), " not found: run `python train_dnn.py` for the note's DNN, or "
+                         "give another model file")
     seen = inputs.view_of(beside, maps=False)
     size, view = page_size(plan), plan.view
     if seen.channels != view.channels or (seen.size and seen.size != tuple(size)):

@@ -134,3 +134,14 @@ def test_a_per_channel_rescaling_goes_to_the_page_as_numbers():
     rescaling = next(op for op in exported.spec["operations"] if op["name"] == "r")
     assert rescaling["config"] == {"scale": [0.5, 2.0, 4.0], "offset": [1.0, 0.0, -1.0]}
     assert json.loads(exported.script()[len("(window.cnnNoteModels = window.cnnNoteModels || []).push("):-3])["name"] == "m"
+
+
+def test_a_missing_model_beside_is_one_line_and_nothing_is_written(random_cnn_file, tmp_path, capsys):
+    from cnn_note.cli import atlas
+
+    out = tmp_path / "atlas"
+    with pytest.raises(SystemExit) as stopped:
+        atlas.main(["--model", random_cnn_file, "--beside", str(tmp_path / "nope.keras"), "--examples", "0", "--out", str(out)])
+    assert stopped.value.code == 2 and not out.exists()
+    assert capsys.readouterr().err == (f"atlas.py: error: --beside {tmp_path / 'nope.keras'} not found: run `python "
+                                       "train_dnn.py` for the note's DNN, or give another model file\n")
