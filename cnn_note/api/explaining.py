@@ -61,7 +61,7 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             (see view_of).
     """
     log = log_lines(log, progress)
-    view = view_of(model, input_range, preprocess, head, output, maps=False)
+    view = view_of(model, input_range, preprocess, head, output, maps=False, input_shape=picture_shape(images))
     the_head = view.head
     chosen = settings.make(settings.ExplainSettings, "explain", how)
     layer = attribution.gradcam_layer(view, chosen.layer)
@@ -86,3 +86,14 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
         maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar)
     return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
                        names, the_head)
+
+
+def picture_shape(images) -> tuple | None:
+    """One picture's (height, width, channels) as the images hold it, to trace a subclassed model on; None where they
+    do not say (a grey batch without its channel axis, a list of files)."""
+    shape = np.shape(images) if isinstance(images, np.ndarray) or hasattr(images, "shape") else ()
+    if len(shape) == 4:
+        return tuple(int(side) for side in shape[1:])
+    if len(shape) == 3 and shape[-1] in (1, 3):
+        return tuple(int(side) for side in shape)
+    return None

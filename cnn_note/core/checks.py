@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from cnn_note.backend import keras
@@ -10,20 +11,23 @@ from cnn_note.core.traversal import run_through
 from cnn_note.errors import Argument, InputError
 
 
-def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto") -> keras.Model:
+def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto", shape: tuple | None = None) -> keras.Model:
     """`model` checked to be a one-input image model with channels last and finite weights; one line when it is not.
 
     With maps=False (explaining a decision needs no feature maps) a model on flat vectors of a
     square's pixels, the note's DNN, is returned as one on grey square images (square_images).
+    A subclassed model is returned as a functional one over its own layers (traced); `shape`, one
+    picture's (height, width, channels), is what it is traced on when it has never been called.
     """
     if not isinstance(model, keras.Model):
         raise InputError(f"{label} is a {type(model).__name__}, not a keras.Model: give a Keras model, a model file or a network name")
     try:
         _ = model.inputs  # a Sequential with no input yet, or a subclassed model, has none to read
     except AttributeError:
-        kind = "Sequential with no input yet" if isinstance(model, keras.Sequential) else f"subclassed {type(model).__name__}"
-        raise InputError(f"{label} is a {kind}, with no graph of layers to walk: build it with keras.Input first, "
-                         "as keras.Sequential([keras.Input(shape), ...]) or functionally (keras.Model(inputs, outputs))") from None
+        if isinstance(model, keras.Sequential):
+            raise InputError(f"{label} is a Sequential with no input yet, with no graph of layers to walk: build it with "
+                             "keras.Input first, as keras.Sequential([keras.Input(shape), ...])") from None
+        model = traced(model, label, shape)
     if len(model.inputs) != 1:
         raise InputError(f"{label} has {len(model.inputs)} inputs ({inputs_listed(model)}): the tools take a model with one picture "
                          "input; give a model of the picture alone (keras.Model(picture_input, outputs) with the rest fixed)")
@@ -67,3 +71,34 @@ def square_images(model: keras.Model) -> keras.Model:
     # The model's own layers called again on the flat pixels (as walk() does), so its last layer stays last.
     outputs = run_through(model, flat, model.outputs[0])
     return keras.Model(pixels, outputs, name=model.name)
+
+
+def built_shape(model: keras.Model) -> tuple | None:
+    """One picture's shape as a subclassed model was first called on (Keras records it when it builds), else None."""
+    shapes = getattr(model, "_build_shapes_dict", None) or {}
+    first = next(iter(shapes.values()), None)
+    return tuple(first[1:]) if first is not None and len(first) == 4 else None
+
+
+def traced(model: keras.Model, label: str, shape: tuple | None = None) -> keras.Model:
+    """A subclassed keras.Model as a functional model over its own layers, so the tools walk it as any other.
+
+    Its call() runs once on a symbolic picture (with training=False where it takes that argument):
+    each layer it calls is called on Keras tensors, and keras.Model(picture, outputs) is the graph
+    those calls made. The layers, and so the weights, are the model's own; its outputs keep their
+    layers' names (output="fc6-3"). The picture's shape is the one the model was built on, else `shape`.
+    """
+    kind = f"subclassed {type(model).__name__}"
+    shape = built_shape(model) or (tuple(shape) if shape is not None else None)
+    if shape is None:
+        raise InputError(f"{label} is a {kind} that has never been called, so the shape of its pictures is not known: call it "
+                         "once on a batch of them (model(pictures)), or give pictures to cn.explain, which traces it on theirs")
+    picture = keras.Input(shape)
+    extra = {"training": False} if "training" in inspect.signature(model.call).parameters else {}
+    try:
+        return keras.Model(picture, model.call(picture, **extra), name=model.name)
+    except Exception as error:  # the user's own call(): whatever it raises is theirs to read, in one line
+        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise InputError(f"{label} is a {kind} whose call() cannot run on a symbolic picture of shape {shape} "
+                         f"({type(error).__name__}{': ' + said if said else ''}): build it functionally "
+                         "(keras.Model(inputs, outputs)), or call only Keras layers and keras.ops in call()") from None

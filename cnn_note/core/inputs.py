@@ -13,13 +13,16 @@ from cnn_note.io import imaging
 
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
-            output: str | int | None = None, maps: bool = True) -> View:
+            output: str | int | None = None, maps: bool = True, input_shape: tuple[int, int, int] | None = None) -> View:
     """The model as the look-inside tools see it: a View, which every call here takes in place of a model.
 
-    Viewing a model once and passing the View to several calls reads a file or builds a network only once.
+    Viewing a model once and passing the View to several calls reads a file or builds a network only once. A
+    subclassed keras.Model (MTCNN's networks, say) is traced into a functional model over its own layers, its call()
+    run once on a symbolic picture, so every tool takes it as it takes any model (see checks.traced).
 
     Args:
-        model: a keras.Model in memory (Sequential or functional, a base network nested in a fine-tuned one included),
+        model: a keras.Model in memory (Sequential, functional or subclassed; a base network nested in a fine-tuned one
+            included),
             a model file (.keras or legacy .h5), a keras.applications network by name ("vgg16", "inception_v3", ...:
             built with its ImageNet weights, which Keras downloads once), or a View, returned as it is.
         input_range: the model's own pixel range (low, high) when it is not 0..1, such as (0, 255) for the TensorFlow
@@ -30,6 +33,8 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
         output: the output to score, by its layer's name or its index, for a model with several.
         maps: whether the model must have a layer with a (batch, height, width, channels) output; False (as explain
             uses) also takes a model on flat vectors of a square's pixels, such as the note's DNN.
+        input_shape: one picture's (height, width, channels), to trace a subclassed model that was never called on;
+            cn.explain gives its pictures' own.
 
     Returns:
         View: the model seen through pixels 0..1: its layers at any input size, class scores and probabilities, and
@@ -37,12 +42,13 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
 
     Raises:
         InputError: not a model, a missing or damaged model file, an unknown network name, a model with several
-            inputs, channels first, weights that are not finite, no 4-D layer (with maps=True), or the --layout note
-            CNN, whose maps have no image axes.
+            inputs, channels first, weights that are not finite, no 4-D layer (with maps=True), the --layout note
+            CNN, whose maps have no image axes, or a subclassed model whose call() cannot be traced (naming the shape
+            tried and what it raised) or that was never called, with no input_shape.
     """
     if isinstance(model, View):
         return model
-    return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output)
+    return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output, input_shape)
 
 
 def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:

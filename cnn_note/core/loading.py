@@ -15,13 +15,13 @@ VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its 
 
 
 def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
-         maps: bool = True, head: str = "auto", output: str | int | None = None) -> View:
+         maps: bool = True, head: str = "auto", output: str | int | None = None, shape: tuple | None = None) -> View:
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""
     if isinstance(spec, keras.Model):
         given = tuple(input_range) if isinstance(input_range, list) else input_range
-        return kept(spec, (spec.name, given, preprocess, maps, head, output),
-                    lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output))
+        return kept(spec, (spec.name, given, preprocess, maps, head, output, shape),
+                    lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output, shape))
     if not isinstance(spec, (str, os.PathLike)):
         raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5) or a "
                          f"keras.applications network name such as {', '.join(list(networks.NETWORKS)[:4])}")
@@ -30,7 +30,7 @@ def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple
         return network(spec, head, output)
     model = load_trained(spec, f"run `{command}`, pass another --model file, "
                                       f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
-    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output)
+    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output, shape)
 
 
 def kept(model: keras.Model, settings: tuple, make: Callable[[], View]) -> View:

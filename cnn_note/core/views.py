@@ -52,8 +52,9 @@ class View:
 
     @classmethod
     def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True,
-           head: str = "auto", output: str | int | None = None) -> View:
-        """Check that `model` is a one-input image model with channels last and finite weights, and view it.
+           head: str = "auto", output: str | int | None = None, shape: tuple | None = None) -> View:
+        """Check that `model` is a one-input image model with channels last and finite weights, and view it (a
+        subclassed model traced as a functional one on its own layers: checks.traced, on `shape` if never called).
 
         The head and the output are settled when class scores are first asked for (View.head).
 
@@ -61,7 +62,7 @@ class View:
         of a square's pixels, the note's DNN, is seen as one on grey square images, and a model
         with no 4-D layer is accepted.
         """
-        model = checks.image_model(model, label, maps, head)
+        model = checks.image_model(model, label, maps, head, shape)
         view = cls(model, label, to_model or _unchanged, head, output)
         if maps and not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
