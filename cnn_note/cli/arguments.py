@@ -120,6 +120,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
                              "(a fine-tuned vgg16, say; default: none)")
     parser.add_argument("--list-layers", action="store_true",
                         help="print the layers that can be chosen, with their output shapes, and stop")
+    parser.add_argument("--custom-objects", type=custom_objects, default=None, metavar="FILE",
+                        help="a Python file imported before the model file is loaded: the classes it registers with "
+                             "keras.saving.register_keras_serializable (a subclassed model's, its own layers') (default: none)")
 
 
 def add_head_arguments(parser: argparse.ArgumentParser) -> None:
@@ -158,3 +161,23 @@ def reported_errors(prog: str) -> Iterator[None]:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing new was written; earlier results are as they were", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def custom_objects(path: str) -> str:
+    """--custom-objects: the user's Python file, imported now, so the classes it registers with Keras are there when the
+    model file is loaded (a subclassed model's class, say); one line when it is missing or fails."""
+    import importlib.util
+
+    if not os.path.isfile(path):
+        raise argparse.ArgumentTypeError(f"{path} not found: give the Python file that defines the model's classes")
+    from cnn_note import backend  # noqa: F401  (Keras first, without TensorFlow's start-up chatter, for the file's `import keras`)
+
+    spec = importlib.util.spec_from_file_location(f"cnn_note_custom_objects_{len(sys.modules)}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's own file: whatever it raises is theirs to read, in one line
+        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise argparse.ArgumentTypeError(f"{path} fails on import ({type(error).__name__}{': ' + said if said else ''}): "
+                                         "fix it, or give the file that defines the model's classes") from None
+    return path

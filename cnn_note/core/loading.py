@@ -9,7 +9,7 @@ from collections.abc import Callable
 from cnn_note.backend import keras
 from cnn_note.core import checks, networks
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its Views (see kept)
 
@@ -72,4 +72,10 @@ def load_trained(path: str, fix: str) -> keras.Model:
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except (ValueError, OSError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as error:
+        if "Could not locate class" in str(error):  # a class of the user's own (a subclassed model), not registered here
+            name = str(error).split("'")[1] if "'" in str(error) else "its class"
+            raise InputError(f"{path} needs the class {name}, which is not registered here: ",
+                             Argument("custom_objects", python="import the module that defines it (with keras.saving."
+                                      "register_keras_serializable) first", flag="give --custom-objects FILE, the Python file that defines "
+                                      "it with keras.saving.register_keras_serializable")) from None
         raise InputError(f"{path} is not a Keras model file this Keras can load ({type(error).__name__}): {fix}") from None
