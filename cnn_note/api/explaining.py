@@ -25,8 +25,10 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     interpolated and occluded copies go through the model hundreds at a time. A line per method goes to `log`.
 
     Args:
-        model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of). A model on
-            flat vectors of a square's pixels, the note's DNN, is seen as one on grey square pictures.
+        model: a keras.Model (Sequential, functional or subclassed), a model file, a keras.applications network by
+            name, a View (see view_of), or any function from a batch of pictures to class scores (a tf.function, a
+            Python function of TensorFlow ops: its probabilities are explained as log p; no Grad-CAM, which needs
+            maps). A model on flat vectors of a square's pixels, the note's DNN, is seen as one on grey square pictures.
         images: pictures as a numpy array or tensor, pixels 0..1, (N, H, W, C), or (H, W, C) for one. A model that
             takes one size only gets them resized to it, with a line.
         classes: the class to explain: one number for every picture, one per picture, or None for each picture's

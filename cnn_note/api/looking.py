@@ -27,7 +27,8 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     `examples` > 0, one pass over the inputs also ranks them for every filter (see dataset examples in the guides).
 
     Args:
-        model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of).
+        model: a keras.Model (a subclassed one too, once called), a model file, a keras.applications network by name,
+            or a View (see view_of); not a function, which has no layers to look at (cn.explain takes one).
         layer: the layer's name: any layer whose output is (batch, height, width, channels), in a nested model too.
         filters: the filters' indices (default: all of them, at most the first 64).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
@@ -80,7 +81,8 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     head; the pictures start from the same grey, and a colour classifier's are drawn as filter_pictures draws them.
 
     Args:
-        model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of).
+        model: a keras.Model (a subclassed one too, once called), a model file, a keras.applications network by name,
+            or a View (see view_of); not a function, which has no layers to look at (cn.explain takes one).
         classes: the classes (default: every class of a classifier of at most 20).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
@@ -128,7 +130,8 @@ def feature_maps(model, image, layers: Sequence[str] | None = None, *, input_ran
     """Each named layer's output for one picture, the maps of feature_maps.png.
 
     Args:
-        model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of).
+        model: a keras.Model (a subclassed one too, once called), a model file, a keras.applications network by name,
+            or a View (see view_of); not a function, which has no layers to look at (cn.explain takes one).
         image: one picture (H, W, C), pixels 0..1, of any size the model takes.
         layers: the layers' names (default: the conv layers filter_pictures draws by default).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).

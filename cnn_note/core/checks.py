@@ -102,3 +102,35 @@ def traced(model: keras.Model, label: str, shape: tuple | None = None) -> keras.
         raise InputError(f"{label} is a {kind} whose call() cannot run on a symbolic picture of shape {shape} "
                          f"({type(error).__name__}{': ' + said if said else ''}): build it functionally "
                          "(keras.Model(inputs, outputs)), or call only Keras layers and keras.ops in call()") from None
+
+
+def wrapped(function, label: str, shape: tuple | None) -> keras.Model:
+    """A function from a batch of pictures (N, H, W, C, as the model takes them) to class scores (N, classes), any
+    TensorFlow function of them, as a functional model of one Lambda layer, so the methods that need only the input
+    and the output take it (it has no maps: Grad-CAM, filter pictures and the atlas refuse it).
+
+    What it returns is read on a probe batch of `shape` (one picture's): rows of probabilities (at least 0, summing to
+    1) are a softmax's, and go on as log p under a Softmax, so the score explained is log p (the logit, less what is the
+    same for every class) and the probability p itself; anything else is class scores, as a logits head reads them.
+    """
+    if shape is None:
+        raise InputError(f"{label} is a function, whose pictures' shape is not known: give it pictures to explain "
+                         "(cn.explain(function, pictures)), which it is called on")
+    import numpy as np
+
+    probe = np.random.default_rng(0).random((2, *shape)).astype("float32")
+    try:
+        scores = np.asarray(function(keras.ops.convert_to_tensor(probe)))
+    except Exception as error:  # the user's own function: whatever it raises is theirs to read, in one line
+        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise InputError(f"{label} fails on a batch of shape {probe.shape} ({type(error).__name__}{': ' + said if said else ''}): "
+                         "give a function of a (batch, height, width, channels) tensor") from None
+    if scores.ndim != 2 or len(scores) != len(probe):
+        raise InputError(f"{label} gives {scores.shape} for a batch of {len(probe)} pictures, not (batch, classes) scores: "
+                         "return one vector of class scores per picture")
+    picture = keras.Input(tuple(shape))
+    out = keras.layers.Lambda(function, name="function")(picture)
+    if scores.shape[1] >= 2 and (scores >= 0).all() and np.allclose(scores.sum(axis=1), 1, atol=1e-4):
+        log = keras.layers.Lambda(lambda p: keras.ops.log(keras.ops.maximum(p, 1e-30)), name="log_probabilities")(out)
+        out = keras.layers.Softmax(name="softmax")(log)
+    return keras.Model(picture, out, name=label)

@@ -22,7 +22,7 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
 
     Args:
         model: a keras.Model in memory (Sequential, functional or subclassed; a base network nested in a fine-tuned one
-            included),
+            included), a function from a batch of pictures to class scores (see checks.wrapped; with input_shape),
             a model file (.keras or legacy .h5), a keras.applications network by name ("vgg16", "inception_v3", ...:
             built with its ImageNet weights, which Keras downloads once), or a View, returned as it is.
         input_range: the model's own pixel range (low, high) when it is not 0..1, such as (0, 255) for the TensorFlow

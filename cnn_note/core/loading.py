@@ -22,9 +22,12 @@ def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple
         given = tuple(input_range) if isinstance(input_range, list) else input_range
         return kept(spec, (spec.name, given, preprocess, maps, head, output, shape),
                     lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output, shape))
+    if callable(spec) and not isinstance(spec, (str, os.PathLike)):  # a Python function or tf.function of the pictures
+        label = getattr(spec, "__name__", type(spec).__name__)
+        return View.of(checks.wrapped(spec, label, shape), label, networks.pixel_convention(input_range, preprocess), maps, head, output)
     if not isinstance(spec, (str, os.PathLike)):
-        raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5) or a "
-                         f"keras.applications network name such as {', '.join(list(networks.NETWORKS)[:4])}")
+        raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5), a "
+                         f"function of the pictures, or a keras.applications network name such as {', '.join(list(networks.NETWORKS)[:4])}")
     spec = os.fspath(spec)
     if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
         return network(spec, head, output)

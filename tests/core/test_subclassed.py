@@ -117,3 +117,57 @@ def test_a_call_that_cannot_be_traced_is_one_line_naming_the_shape_tried():
     assert said.startswith("eager is a subclassed Eager whose call() cannot run on a symbolic picture of shape (4, 4, 3) (")
     assert said.endswith("): build it functionally (keras.Model(inputs, outputs)), or call only Keras layers and keras.ops in call()")
     assert "\n" not in said
+
+
+WEIGHTS = np.random.default_rng(3).normal(size=(3, 4)).astype("float32")
+BIAS = np.array([0.1, -0.2, 0.0, 0.3], "float32")
+
+
+def logits_of(images):
+    """A plain TensorFlow function of the pictures: the channels' means, weighted (no Keras in it)."""
+    return tf.matmul(tf.reduce_mean(tf.square(images), axis=[1, 2]), WEIGHTS) + BIAS
+
+
+def probabilities_of(images):
+    return tf.nn.softmax(logits_of(images))
+
+
+def tape_map(function, x, classes):
+    images = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        score = tf.reduce_sum(tf.gather(function(images), classes, axis=1, batch_dims=1))
+    return np.abs(tape.gradient(score, images).numpy()).max(axis=-1)
+
+
+def test_a_function_of_logits_is_explained_as_its_keras_twin_and_its_gradient_is_a_tape_on_it():
+    x, classes = pictures(), np.array([2, 0])
+    found = cn.explain(logits_of, x, classes=classes, methods=["gradient", "integrated_gradients", "occlusion"], progress=False)
+    np.testing.assert_allclose(found.maps["gradient"], tape_map(logits_of, x, classes), atol=1e-6)
+    inputs = keras.Input((SIDE, SIDE, 3))
+    dense = L.Dense(4, name="scores")
+    twin = keras.Model(inputs, dense(L.GlobalAveragePooling2D()(L.Lambda(keras.ops.square)(inputs))))
+    dense.set_weights([WEIGHTS, BIAS])
+    same = cn.explain(twin, x, classes=classes, methods=["gradient", "integrated_gradients", "occlusion"], progress=False)
+    for method in found.maps:
+        np.testing.assert_allclose(found.maps[method], same.maps[method], atol=1e-5, err_msg=method)
+    np.testing.assert_allclose(found.outputs, tf.nn.softmax(logits_of(x)).numpy(), atol=1e-6)  # a logits head's softmax
+
+
+def test_a_function_of_probabilities_explains_the_log_probability_and_shows_its_own():
+    x, classes = pictures(), np.array([1, 3])
+    found = cn.explain(probabilities_of, x, classes=classes, methods=["gradient", "occlusion"], progress=False)
+    np.testing.assert_allclose(found.outputs, probabilities_of(x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(found.maps["gradient"], tape_map(lambda p: tf.math.log(probabilities_of(p)), x, classes), atol=1e-5)
+    assert found.head.kind == "softmax"
+
+
+def test_a_function_is_refused_in_one_line_where_it_cannot_be_used():
+    with pytest.raises(cn.InputError) as refused:
+        cn.filter_pictures(logits_of, "conv1", progress=False)
+    assert str(refused.value) == ("logits_of is a function, whose pictures' shape is not known: give it pictures to explain "
+                                  "(cn.explain(function, pictures)), which it is called on")
+    with pytest.raises(cn.InputError) as refused:
+        cn.explain(lambda images: tf.reduce_sum(images), pictures(), progress=False)
+    assert str(refused.value) == ("<lambda> gives () for a batch of 2 pictures, not (batch, classes) scores: return one vector "
+                                  "of class scores per picture")
