@@ -59,3 +59,10 @@ class InputError(ValueError):
     def on_command_line(self) -> str:
         """The message as a script prints it: arguments named by their flags."""
         return self.said(on_command_line=True)
+
+
+def raised(error: BaseException) -> str:
+    """What the user's own code raised, for a line that reports it: its type and its message's first line (at most 200
+    characters), such as `TypeError: no such layer` or `KeyError` for an empty message."""
+    text = str(error).strip()
+    return type(error).__name__ + (": " + text.splitlines()[0][:200] if text else "")

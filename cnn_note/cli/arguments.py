@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 
-from cnn_note.errors import InputError
+from cnn_note.errors import InputError, raised
 from cnn_note.settings import HEADS
 
 
@@ -177,7 +177,6 @@ def custom_objects(path: str) -> str:
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # the user's own file: whatever it raises is theirs to read, in one line
-        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise argparse.ArgumentTypeError(f"{path} fails on import ({type(error).__name__}{': ' + said if said else ''}): "
+        raise argparse.ArgumentTypeError(f"{path} fails on import ({raised(error)}): "
                                          "fix it, or give the file that defines the model's classes") from None
     return path

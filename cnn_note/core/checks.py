@@ -8,7 +8,7 @@ import math
 from cnn_note.backend import keras
 from cnn_note.core.heads import check_asked
 from cnn_note.core.traversal import run_through
-from cnn_note.errors import Argument, InputError
+from cnn_note.errors import Argument, InputError, raised
 
 
 def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto", shape: tuple | None = None) -> keras.Model:
@@ -98,9 +98,8 @@ def traced(model: keras.Model, label: str, shape: tuple | None = None) -> keras.
     try:
         return keras.Model(picture, model.call(picture, **extra), name=model.name)
     except Exception as error:  # the user's own call(): whatever it raises is theirs to read, in one line
-        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         raise InputError(f"{label} is a {kind} whose call() cannot run on a symbolic picture of shape {shape} "
-                         f"({type(error).__name__}{': ' + said if said else ''}): build it functionally "
+                         f"({raised(error)}): build it functionally "
                          "(keras.Model(inputs, outputs)), or call only Keras layers and keras.ops in call()") from None
 
 
@@ -122,8 +121,7 @@ def wrapped(function, label: str, shape: tuple | None) -> keras.Model:
     try:
         scores = np.asarray(function(keras.ops.convert_to_tensor(probe)))
     except Exception as error:  # the user's own function: whatever it raises is theirs to read, in one line
-        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise InputError(f"{label} fails on a batch of shape {probe.shape} ({type(error).__name__}{': ' + said if said else ''}): "
+        raise InputError(f"{label} fails on a batch of shape {probe.shape} ({raised(error)}): "
                          "give a function of a (batch, height, width, channels) tensor") from None
     if scores.ndim != 2 or len(scores) != len(probe):
         raise InputError(f"{label} gives {scores.shape} for a batch of {len(probe)} pictures, not (batch, classes) scores: "

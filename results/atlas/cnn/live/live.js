@@ -361,13 +361,18 @@
 
   var page = {};
 
-  function showInput() {
-    var canvas = page.seen, context = canvas.getContext("2d"), image = context.createImageData(W, H);
+  // `pixels` (0..1, H*W*C) onto an H x W canvas: grey as grey, colour as itself.
+  function showPixels(canvas, pixels) {
+    var context = canvas.getContext("2d"), image = context.createImageData(W, H);
     for (var i = 0; i < H * W; i++) {
-      for (var k = 0; k < 3; k++) { image.data[i * 4 + k] = 255 * state.input[i * C + (C === 3 ? k : 0)]; }
+      for (var k = 0; k < 3; k++) { image.data[i * 4 + k] = 255 * pixels[i * C + (C === 3 ? k : 0)]; }
       image.data[i * 4 + 3] = 255;
     }
     context.putImageData(image, 0, 0);
+  }
+
+  function showInput() {
+    showPixels(page.seen, state.input);
     page.change.textContent = "shift " + state.shift[0] + " down, " + state.shift[1] + " right; " + state.subsampling;
   }
 
@@ -414,12 +419,7 @@
   function paintBase() {  // the drawing canvas shows the base input, as if it had been drawn
     var canvas = page.canvas, context = canvas.getContext("2d"), small = document.createElement("canvas");
     small.width = W; small.height = H;
-    var sc = small.getContext("2d"), image = sc.createImageData(W, H);
-    for (var i = 0; i < H * W; i++) {
-      for (var k = 0; k < 3; k++) { image.data[i * 4 + k] = 255 * state.base[i * C + (C === 3 ? k : 0)]; }
-      image.data[i * 4 + 3] = 255;
-    }
-    sc.putImageData(image, 0, 0);
+    showPixels(small, state.base);
     context.imageSmoothingEnabled = false;
     context.fillStyle = "#000";
     context.fillRect(0, 0, SIDE, SIDE);
@@ -527,13 +527,7 @@
     INPUTS.indices.forEach(function (index, n) {
       var label = INPUTS.labels ? INPUTS.labels[n] : null;
       var button = element("button", {"class": "example", type: "button", title: "input " + index}, shelf);
-      var thumb = element("canvas", {width: W, height: H}, button);
-      var picture = INPUTS.picture(n), context = thumb.getContext("2d"), image = context.createImageData(W, H);
-      for (var i = 0; i < H * W; i++) {
-        for (var k = 0; k < 3; k++) { image.data[i * 4 + k] = 255 * picture[i * C + (C === 3 ? k : 0)]; }
-        image.data[i * 4 + 3] = 255;
-      }
-      context.putImageData(image, 0, 0);
+      showPixels(element("canvas", {width: W, height: H}, button), INPUTS.picture(n));
       element("span", {text: INPUTS.names ? INPUTS.names[n] : String(label === null ? "" : label)}, button);
       button.addEventListener("click", function () { window.cnnNote.set(INPUTS.picture(n)); });
     });
