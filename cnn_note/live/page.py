@@ -46,8 +46,11 @@ def html(title: str, back: str | None, models: list[Exported], has_inputs: bool)
             f'<title>{e(title)}</title><link rel="stylesheet" href="{FOLDER}/live.css"></head>\n<body>\n'
             f"<nav>{back_link}</nav><h1>{e(title)}</h1>"
             f"<p>{start}: {names} answer, every layer's maps computed here in the page. Shift the input or drop rows "
-            "and watch which network keeps it: the note's second and third reasons for CNNs. Hover a map for its unit's "
-            "picture in the atlas; click it for its page.</p>"
+            "and the answers are to the changed input"
+            # The count is there only when the shipped inputs have labels: live.js shows this part when it counts.
+            '<span class="about-count">; the line above them counts how many of the test inputs each network gets right under '
+            "the same change: the note's second and third reasons for CNNs, which a single digit may not show</span>. "
+            "Hover a map for its unit's picture in the atlas; click it for its page.</p>"
             '<main><section id="input"><canvas id="draw" aria-label="draw here"></canvas>'
             '<div class="controls"><button id="clear" type="button">clear</button>'
             '<label>open a picture <input id="open" type="file" accept="image/*"></label></div>'
@@ -58,8 +61,9 @@ def html(title: str, back: str | None, models: list[Exported], has_inputs: bool)
             '<button type="button" data-shift="0,1" aria-label="right">&rarr;</button>'
             '<button type="button" data-shift="0,0">none</button></div>'
             '<div class="controls"><select id="subsampling" aria-label="rows dropped"></select></div>'
-            '<p id="tally"></p><p id="message" role="alert"></p><div id="examples"></div></section>'
-            '<div id="answers"></div></main>'
+            '<p id="message" role="alert"></p><div id="examples"></div></section>'
+            # The count over the shipped inputs above both answers, each answer above its layers: all in a 1280x800 view.
+            '<section id="results"><p id="tally"></p><div id="answers"></div></section></main>'
             f'<footer><p>Computed in this page with TensorFlow.js 4.22.0 (<a href="{FOLDER}/LICENSE">its licence</a>), '
             'in float32, on its <span id="backend">WebAssembly or CPU</span> backend.</p></footer>\n'
             f"{scripts}\n</body></html>\n")

@@ -187,6 +187,31 @@ def test_the_note_page_from_file_shows_what_keras_computes(browser, note_atlas, 
     assert browser.current_url == f"file://{note_atlas}/index.html"
 
 
+def test_both_answers_and_the_count_are_seen_without_scrolling_at_1280x800(note_atlas, tmp_path_factory):
+    """A laptop's view: the CNN's bars, the DNN's and the count over the 36 digits all inside it, the page not scrolled,
+    after the reader shifts the digit (the note's second reason) with the buttons under the drawing."""
+    driver = headless_chromium(str(tmp_path_factory.mktemp("chromium-laptop")), 1280, 800)
+    try:
+        # The window's size holds the browser's own bars too: the view itself is set to 1280x800.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1,
+                                                                        "mobile": False})
+        opened(driver, f"file://{note_atlas}/live.html")
+        for _ in range(4):
+            driver.find_element("css selector", 'button[aria-label="right"]').click()
+        seen = driver.execute_script(
+            "return {view: [innerWidth, innerHeight, scrollY], rects: Array.from(document.querySelectorAll("
+            "'.model .bars, #tally')).map(function (e) { var r = e.getBoundingClientRect(); "
+            "return [e.id || e.closest('.model').querySelector('h2').textContent, r.left, r.top, r.right, r.bottom]; })}")
+        assert seen["view"] == [1280, 800, 0]
+        assert [name for name, *_ in seen["rects"]] == ["tally", "cnn", "dnn"], seen
+        outside = [rect for rect in seen["rects"] if not (0 <= rect[1] < rect[3] <= 1280 and 0 <= rect[2] < rect[4] <= 800)]
+        assert not outside, outside  # [name, left, top, right, bottom] of each
+        assert driver.find_element("id", "tally").text.startswith("On these 36 test inputs, with this change: cnn right on ")
+        assert driver.find_element("css selector", ".about-count").is_displayed()  # the page's text says what it counts
+    finally:
+        driver.quit()
+
+
 def test_the_note_page_over_http_shows_what_keras_computes(browser, served, note_models, mnist_path):
     check_note_page(browser, f"{served}/live.html", served, note_models, mnist_path)
 
@@ -238,6 +263,7 @@ def test_colour_models_of_the_zoo_show_what_keras_computes(browser, tmp_path):
             want = np.asarray(view.graph([view.recorded.produced[name]])(x[None])).ravel()
             np.testing.assert_allclose(values, want, atol=TOLERANCE, err_msg=f"{entry.name} {name}")
         np.testing.assert_allclose(answer["probabilities"], keras_probabilities(entry, view, x), atol=TOLERANCE, err_msg=entry.name)
+    assert not browser.find_element("css selector", ".about-count").is_displayed()  # no labels shipped, so no count
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not severe, severe
 

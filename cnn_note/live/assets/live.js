@@ -298,6 +298,8 @@
     this.model = model;
     this.root = element("section", {"class": "model"}, parent);
     element("h2", {text: model.spec.name}, this.root);
+    // The answer above the layers, which come after it as they are drawn: the bars are seen without scrolling.
+    this.answer = element("div", {"class": "answer"}, this.root);
     this.layers = Object.create(null);
     this.bars = null;
   }
@@ -340,8 +342,8 @@
   Panel.prototype.showBars = function (values) {
     var spec = this.model.spec;
     if (!this.bars) {
-      element("h3", {text: spec.head.kind === "regression" ? "value" : "probabilities"}, this.root);
-      this.bars = element("div", {"class": "bars"}, this.root);
+      element("h3", {text: spec.head.kind === "regression" ? "value" : "probabilities"}, this.answer);
+      this.bars = element("div", {"class": "bars"}, this.answer);
       this.rows = spec.classes.map(function (name) {
         var row = element("div", {"class": "bar"}, this.bars);
         element("span", {"class": "name", text: name}, row);
@@ -397,6 +399,7 @@
     var key = state.shift.join(",") + " " + state.subsampling;
     if (!(key in tallies)) { tallies[key] = counted(); }
     page.tally.textContent = tallies[key];
+    document.body.classList.add("counted");  // the page's text says what the count is only where there is one
   }
 
   function counted() {
