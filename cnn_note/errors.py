@@ -7,6 +7,9 @@ notebook, the script's flag (`--size 5000`) on the command line. One raise serve
 
 from __future__ import annotations
 
+import os
+import sys
+
 _UNSET = object()
 
 
@@ -38,6 +41,42 @@ class Argument:
         return f"{self.name}={self.value!r}" if given else self.name
 
 
+class Command:
+    """One of the project's eight commands, named as the user runs them: `python train_cnn.py` in a clone (the root
+    scripts beside the package), `cnn-note-train-cnn` where the package is installed without them or where this
+    process is itself an installed command. Messages that send the user to another command name it so, and each
+    script's usage line and error prefix use `prog`.
+
+    Args:
+        script: the root script's name without .py, such as "train_cnn".
+        args: flags to give it, such as "--train" (default: none).
+    """
+
+    def __init__(self, script: str, args: str = "") -> None:
+        self.script, self.args = script, args
+
+    @property
+    def prog(self) -> str:
+        """The command's own name: `cnn-note-train-cnn` installed, `train_cnn.py` in a clone (as argparse shows it)."""
+        return "cnn-note-" + self.script.replace("_", "-") if installed() else f"{self.script}.py"
+
+    def said(self, on_command_line: bool = True) -> str:
+        """The command as typed, its flags included; the same in Python's words (it is a command either way)."""
+        typed = self.prog if installed() else f"python {self.prog}"
+        return f"{typed} {self.args}" if self.args else typed
+
+    __str__ = said
+
+
+def installed() -> bool:
+    """Whether the user runs the installed commands: this process is one (cnn-note-...), or the package was imported
+    from where no root script lies beside it (site-packages, not a clone)."""
+    launched = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if launched.startswith("cnn-note-"):
+        return True
+    return not os.path.isfile(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train_cnn.py"))
+
+
 class InputError(ValueError):
     """A problem with what the user gave us: one line naming it and the fix.
 
@@ -45,16 +84,16 @@ class InputError(ValueError):
     `on_command_line()` on stderr and exit with status 2.
 
     Args:
-        *parts: the message, text and Arguments, joined as they are (spaces included).
+        *parts: the message, text, Arguments and Commands, joined as they are (spaces included).
     """
 
-    def __init__(self, *parts: str | Argument) -> None:
+    def __init__(self, *parts: str | Argument | Command) -> None:
         self.parts = parts
         super().__init__(self.said(on_command_line=False))
 
     def said(self, on_command_line: bool) -> str:
         """The message with every argument named as the command line (True) or Python (False) names it."""
-        return "".join(part.said(on_command_line) if isinstance(part, Argument) else str(part) for part in self.parts)
+        return "".join(part.said(on_command_line) if isinstance(part, (Argument, Command)) else str(part) for part in self.parts)
 
     def on_command_line(self) -> str:
         """The message as a script prints it: arguments named by their flags."""

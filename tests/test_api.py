@@ -265,24 +265,40 @@ def test_pip_installs_the_package_and_it_imports_from_anywhere(tmp_path):
     # The live page's files, which are not Python: every one, byte for byte.
     assets = sorted(path.relative_to(source).as_posix() for path in (source / "cnn_note" / "live" / "assets").rglob("*") if path.is_file())
     assert len(assets) == 7 and all((target / name).read_bytes() == (source / name).read_bytes() for name in assets), assets
-    # The commands pyproject.toml names, on PATH (target/bin here), each the script's own main: --help says its flags.
+    # The commands pyproject.toml names, on PATH (target/bin here), each the script's own main, run from another folder:
+    # --help says its flags under its own name, and a refusal names the installed commands, not the clone's scripts.
     import tomllib
 
     with open(source / "pyproject.toml", "rb") as handle:
         commands = tomllib.load(handle)["project"]["scripts"]
     assert len(commands) == 8
-    for command, entry in commands.items():
-        helped = subprocess.run([str(target / "bin" / command), "--help"], capture_output=True, text=True, timeout=120,
-                                env={**os.environ, "PYTHONPATH": str(target)}, cwd=tmp_path)
-        script = entry.rsplit(":", 1)[1]
-        assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {script}.py"), (command, helped.stderr)
-    code = "import cnn_note, os; print(cnn_note.__version__, os.path.dirname(cnn_note.__file__))"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+
+    def installed(command: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(target / "bin" / command), *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(target)}, cwd=elsewhere)
+
+    for command in commands:
+        helped = installed(command, "--help")
+        assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {command} "), (command, helped.stdout[:80], helped.stderr)
+        assert ".py" not in helped.stdout.split("\n\n")[0], (command, helped.stdout)  # the usage block
+    dreamed = installed("cnn-note-deep-dream")
+    assert dreamed.returncode == 2 and dreamed.stderr.startswith(
+        "cnn-note-deep-dream: error: no trained model at results/cnn/model.keras: run `cnn-note-train-cnn`, pass another --model"), dreamed.stderr
+    why = installed("cnn-note-why-cnn", "--data", "missing.npz")
+    assert why.returncode == 2 and why.stderr.startswith("cnn-note-why-cnn: error:") and ".py" not in why.stderr, why.stderr
+    why = installed("cnn-note-why-cnn")
+    assert why.returncode == 2 and "run `cnn-note-train-dnn` first, or `cnn-note-why-cnn --train`" in why.stderr, why.stderr
+    assert installed("cnn-note-train-cnn", "--epochs", "0").stderr.startswith("cnn-note-train-cnn: error: argument --epochs")
+    # Imported from there in Python: the version, the folder, and a refusal that names the installed command too.
+    code = ("import cnn_note as cn, os; print(cn.__version__, os.path.dirname(cn.__file__))\n"
+            "try:\n    cn.view_of('results/cnn/model.keras')\nexcept cn.InputError as error:\n    print(error)")
     imported = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, timeout=120,
                               env={**os.environ, "PYTHONPATH": str(target)})
-    version, where = imported.stdout.split()
+    version, where = imported.stdout.splitlines()[0].split()
     assert version == cn.__version__ and where == str(target / "cnn_note")
+    assert "run `cnn-note-train-cnn`, pass another model file" in imported.stdout, imported.stdout
 
 
 def linear_softmax(height=5, width=4, channels=3, classes=4):

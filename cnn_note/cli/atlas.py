@@ -17,9 +17,10 @@ import os
 import sys
 
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.settings import CLASS_INPUTS, CONNECTIONS, EXAMPLES, PARAMS, PictureSettings
 
-PROG = "atlas.py"
+PROG = Command("atlas").prog
 MODEL = "results/cnn/model.keras"
 BESIDE = "results/dnn/model.keras"  # the note's DNN, beside its CNN on the live page
 

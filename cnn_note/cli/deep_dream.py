@@ -17,9 +17,10 @@ import numpy as np
 
 from cnn_note import settings
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.settings import DreamSettings
 
-PROG = "deep_dream.py"
+PROG = Command("deep_dream").prog
 MODEL = os.path.join("results", "cnn", "model.keras")
 
 

@@ -16,9 +16,10 @@ import sys
 import numpy as np
 
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.settings import BASELINES, ExplainSettings
 
-PROG = "explain.py"
+PROG = Command("explain").prog
 MODEL = os.path.join("results", "cnn", "model.keras")
 MAX_FIGURES = 16
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.io import progress
 from cnn_note.note import data
 from cnn_note.settings import Recipe
@@ -12,7 +13,7 @@ from cnn_note.settings import Recipe
 
 def parse_args(model: str, argv: list[str] | None):
     """Flags for one training script; every default is the note's recipe."""
-    parser = arguments.ArgumentParser(prog=f"train_{model}.py",
+    parser = arguments.ArgumentParser(prog=Command(f"train_{model}").prog,
                                       description=f"Train the note's {model.upper()} on MNIST and compare with the note.")
     parser.add_argument("--epochs", type=arguments.positive_int, default=Recipe.epochs, help="training epochs")
     parser.add_argument("--batch-size", type=arguments.positive_int, default=Recipe.batch_size, help="images per gradient step")
@@ -24,7 +25,7 @@ def parse_args(model: str, argv: list[str] | None):
     parser.add_argument("--jobs", type=arguments.positive_int, default=3,
                         help="seeds trained at the same time, each beyond the first in a process of its own; the weights are "
                              "those of one at a time, bit for bit. On 2 cores the CNN's 3 seeds take 90-101 s at once, 122 s one "
-                             "after another (README: Speed)")
+                             "after another (docs/speed.md#the-scripts-against-the-notes)")
     if model == "cnn":
         parser.add_argument("--conv-activation", choices=["none", "relu"], default="none",
                             help="activation after each convolution (the note has none)")
@@ -34,7 +35,7 @@ def parse_args(model: str, argv: list[str] | None):
                                  "results go to cnn_note_layout/)")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in bfloat16, keep weights in float32: the big speed lever on processors with bf16 "
-                             "(AVX-512 BF16 or AMX: 1.9x on the CNN with AMX), for about 0.2 points of test accuracy (README: Speed)")
+                             "(AVX-512 BF16 or AMX: 1.9x on the CNN with AMX), for about 0.2 points of test accuracy (docs/speed.md#training-levers)")
     parser.add_argument("--steps-per-execution", type=arguments.positive_int, default=Recipe.steps_per_execution,
                         help="training steps per TensorFlow call; 1 is Keras' default (same writing, slower)")
     parser.add_argument("--epoch-test-samples", type=arguments.nonnegative_int, default=Recipe.epoch_test_samples,
@@ -52,8 +53,7 @@ def parse_args(model: str, argv: list[str] | None):
 def run(model: str, argv: list[str] | None = None) -> dict:
     """Train the named model as the flags say, save its results and print the note's two lines."""
     args = parse_args(model, argv)
-    prog = f"train_{model}.py"
-    with arguments.reported_errors(prog):
+    with arguments.reported_errors(Command(f"train_{model}").prog):
         from cnn_note.io import writing
         from cnn_note.note import reporting, training  # TensorFlow loads here, after the flags are checked
 

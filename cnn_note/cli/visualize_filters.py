@@ -20,9 +20,10 @@ import time
 import numpy as np
 
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PARAMS, PictureSettings
 
-PROG = "visualize_filters.py"
+PROG = Command("visualize_filters").prog
 MODEL = os.path.join("results", "cnn", "model.keras")
 
 

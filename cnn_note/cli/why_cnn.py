@@ -16,9 +16,10 @@ import sys
 import numpy as np
 
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.note import data, distortions
 
-PROG = "why_cnn.py"
+PROG = Command("why_cnn").prog
 MODELS = ("dnn", "cnn")
 
 
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.plots import figures
 
         loaded = {name: loading.load_trained(os.path.join(args.results_dir, name, "model.keras"),
-                                            f"run `python train_{name}.py` first, or `python {PROG} --train`") for name in MODELS}
+                                            "run `", Command(f"train_{name}"), "` first, or `", Command("why_cnn", "--train"), "`")
+                  for name in MODELS}
         _, test = data.load("mnist", data.data_path(args.data))
         test = data.first(test, args.test_samples, "test")
 

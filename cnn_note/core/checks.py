@@ -8,7 +8,7 @@ import math
 from cnn_note.backend import keras
 from cnn_note.core.heads import check_asked
 from cnn_note.core.traversal import run_through
-from cnn_note.errors import Argument, InputError, raised
+from cnn_note.errors import Argument, Command, InputError, raised
 
 
 def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto", shape: tuple | None = None) -> keras.Model:
@@ -42,7 +42,7 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
             "look inside a CNN trained with ", Argument("layout", python="layout='intended'", flag="--layout intended"), " (the default)")
     if len(shape) != 4 or shape[-1] not in (1, 3):
         raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "
-                         "give a CNN, such as results/cnn/model.keras from python train_cnn.py")
+                         "give a CNN, such as results/cnn/model.keras from ", Command("train_cnn"))
     check_asked(head)
     finite_weights(model, label)
     return model

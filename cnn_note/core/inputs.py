@@ -8,7 +8,7 @@ import numpy as np
 
 from cnn_note.core.loading import load
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Command, InputError
 from cnn_note.io import imaging
 
 
@@ -48,7 +48,7 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
     """
     if isinstance(model, View):
         return model
-    return load(model, "python train_cnn.py", input_range, preprocess, maps, head, output, input_shape)
+    return load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape)
 
 
 def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:

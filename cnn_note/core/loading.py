@@ -9,12 +9,12 @@ from collections.abc import Callable
 from cnn_note.backend import keras
 from cnn_note.core import checks, networks
 from cnn_note.core.views import View
-from cnn_note.errors import Argument, InputError
+from cnn_note.errors import Argument, Command, InputError
 
 VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its Views (see kept)
 
 
-def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
+def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
          maps: bool = True, head: str = "auto", output: str | int | None = None, shape: tuple | None = None) -> View:
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""
@@ -31,8 +31,8 @@ def load(spec: keras.Model | str | os.PathLike, command: str, input_range: tuple
     spec = os.fspath(spec)
     if not os.path.exists(spec) and not spec.endswith((".keras", ".h5")) and os.sep not in spec:
         return network(spec, head, output)
-    model = load_trained(spec, f"run `{command}`, pass another --model file, "
-                                      f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
+    model = load_trained(spec, "run `", command, "`, pass another ", Argument("model"), " file, "
+                         f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
     return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output, shape)
 
 
@@ -68,10 +68,10 @@ def network(name: str, head: str = "auto", output: str | int | None = None) -> V
     return View.of(networks.build(name), name, networks.pixel_convention(None, networks.NETWORKS[name][1]), head=head, output=output)
 
 
-def load_trained(path: str, fix: str) -> keras.Model:
-    """Load a saved model with Keras' safe mode on; a missing or foreign file says what to do (`fix`)."""
+def load_trained(path: str, *fix: str | Argument | Command) -> keras.Model:
+    """Load a saved model with Keras' safe mode on; a missing or foreign file says what to do (`fix`, a message's parts)."""
     if not os.path.isfile(path):
-        raise InputError(f"no trained model at {path}: {fix}")
+        raise InputError(f"no trained model at {path}: ", *fix)
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except (ValueError, OSError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as error:
@@ -81,4 +81,4 @@ def load_trained(path: str, fix: str) -> keras.Model:
                              Argument("custom_objects", python="import the module that defines it (with keras.saving."
                                       "register_keras_serializable) first", flag="give --custom-objects FILE, the Python file that defines "
                                       "it with keras.saving.register_keras_serializable")) from None
-        raise InputError(f"{path} is not a Keras model file this Keras can load ({type(error).__name__}): {fix}") from None
+        raise InputError(f"{path} is not a Keras model file this Keras can load ({type(error).__name__}): ", *fix) from None

@@ -11,7 +11,7 @@ import numpy as np
 
 from cnn_note.core import inputs
 from cnn_note.core.views import View
-from cnn_note.errors import Argument, InputError
+from cnn_note.errors import Argument, Command, InputError
 from cnn_note.io import imaging
 from cnn_note.live import export, page
 from cnn_note.network_atlas.plan import Plan
@@ -40,7 +40,7 @@ def beside_view(beside, plan: Plan) -> View | None:
     if beside is None:
         return None
     if isinstance(beside, (str, os.PathLike)) and str(beside).endswith((".keras", ".h5")) and not os.path.exists(beside):
-        raise InputError(Argument("beside", os.fspath(beside)), " not found: run `python train_dnn.py` for the note's DNN, or "
+        raise InputError(Argument("beside", os.fspath(beside)), " not found: run `", Command("train_dnn"), "` for the note's DNN, or "
                          "give another model file")
     seen = inputs.view_of(beside, maps=False)
     size, view = page_size(plan), plan.view
