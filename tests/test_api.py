@@ -284,8 +284,8 @@ def test_pip_installs_the_package_and_it_imports_from_anywhere(tmp_path):
         assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {command} "), (command, helped.stdout[:80], helped.stderr)
         assert ".py" not in helped.stdout.split("\n\n")[0], (command, helped.stdout)  # the usage block
     dreamed = installed("cnn-note-deep-dream")
-    assert dreamed.returncode == 2 and dreamed.stderr.startswith(
-        "cnn-note-deep-dream: error: no trained model at results/cnn/model.keras: run `cnn-note-train-cnn`, pass another --model"), dreamed.stderr
+    told = "cnn-note-deep-dream: error: no trained model at results/cnn/model.keras: run `cnn-note-train-cnn`, pass another --model"
+    assert dreamed.returncode == 2 and dreamed.stderr.startswith(told), dreamed.stderr
     why = installed("cnn-note-why-cnn", "--data", "missing.npz")
     assert why.returncode == 2 and why.stderr.startswith("cnn-note-why-cnn: error:") and ".py" not in why.stderr, why.stderr
     why = installed("cnn-note-why-cnn")

@@ -35,7 +35,8 @@ def parse_args(model: str, argv: list[str] | None):
                                  "results go to cnn_note_layout/)")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in bfloat16, keep weights in float32: the big speed lever on processors with bf16 "
-                             "(AVX-512 BF16 or AMX: 1.9x on the CNN with AMX), for about 0.2 points of test accuracy (docs/speed.md#training-levers)")
+                             "(AVX-512 BF16 or AMX: 1.9x on the CNN with AMX), for about 0.2 points of test accuracy "
+                             "(docs/speed.md#training-levers)")
     parser.add_argument("--steps-per-execution", type=arguments.positive_int, default=Recipe.steps_per_execution,
                         help="training steps per TensorFlow call; 1 is Keras' default (same writing, slower)")
     parser.add_argument("--epoch-test-samples", type=arguments.nonnegative_int, default=Recipe.epoch_test_samples,

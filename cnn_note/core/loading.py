@@ -14,8 +14,9 @@ from cnn_note.errors import Argument, Command, InputError
 VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its Views (see kept)
 
 
-def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: tuple[float, float] | None = None, preprocess: str | None = None,
-         maps: bool = True, head: str = "auto", output: str | int | None = None, shape: tuple | None = None) -> View:
+def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: tuple[float, float] | None = None,
+         preprocess: str | None = None, maps: bool = True, head: str = "auto", output: str | int | None = None,
+         shape: tuple | None = None) -> View:
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""
     if isinstance(spec, keras.Model):
