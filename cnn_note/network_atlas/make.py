@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -49,7 +50,7 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
         session = stack.enter_context(on_ray.ray_session(ray)) if ray and (todo or plan.source is not None) else None
         work = on_ray.RayWork(session, model, plan.view, convention, stack.enter_context(tempfile.TemporaryDirectory())) \
             if session else None
-        start_folder(plan)
+        start_folder(plan, log)
         make_units(plan, todo, work, f" with Ray ({ray})" if session else "", progress, log)
         pictures = write_patterns(plan, units)
         ranked, counts, optimised = scan_inputs(plan, units, pictures, work, progress, log) if plan.source is not None else ({}, {}, {})
@@ -60,8 +61,13 @@ def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, N
     return plan.out
 
 
-def start_folder(plan: Plan) -> None:
-    """--out made (or checked) for writing, its manifest written first, a folder per layer."""
+def start_folder(plan: Plan, log: Callable[[str], None]) -> None:
+    """--out made (or checked) for writing, another model's atlas in the default folder removed (see plan.check_manifest),
+    the manifest written first, a folder per layer."""
+    if plan.replaces:
+        log(f"atlas: {plan.out} held the atlas of other weights ({plan.replaces}; these are {plan.manifest['weights']}): "
+            "replaced by this model's")
+        shutil.rmtree(plan.out)
     writing.ensure_writable(plan.out)
     if not os.path.exists(os.path.join(plan.out, MANIFEST)):
         writing.write_json(os.path.join(plan.out, MANIFEST), plan.manifest)
@@ -151,7 +157,8 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     Args:
         model: a keras.Model, a model file, a keras.applications network by name, or a View (see view_of; with `ray`,
             not a View: the workers load the model anew).
-        out: the folder to write (made if missing; default results/atlas/<model name>/).
+        out: the folder to write (made if missing; default results/atlas/<model name>/, where an atlas of other
+            weights, such as the committed one beside a CNN the user trained anew, is replaced with a line saying so).
         layers: the layers to map (default: every conv layer that --list-layers shows).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
@@ -182,7 +189,8 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     Raises:
         InputError: an unknown layer or one named twice; a size too small for the layers; examples, class_inputs or
             connections not a whole number of at least 0; more examples than inputs; an `out` that is a file, or holds
-            an atlas made with other settings; a View with `ray`, Ray not installed, or no cluster at the address; a
+            an atlas made with other settings (in the default folder: of the same weights);
+            a View with `ray`, Ray not installed, or no cluster at the address; a
             model the tools do not take (see view_of). Nothing is written then.
     """
     log = log_lines(log, progress)

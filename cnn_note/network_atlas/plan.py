@@ -55,6 +55,7 @@ class Plan:
     connections: int
     class_names: list[str] | None
     manifest: dict
+    replaces: str | None = None  # the weights digest of another model's atlas in the default folder, replaced when writing
 
 
 def weights_digest(model: keras.Model) -> str:
@@ -71,20 +72,28 @@ def check_out(out: str) -> None:
         raise InputError(Argument("out", out), " is a file, not a folder: give a folder for the atlas (it is made if missing)")
 
 
-def check_manifest(out: str, manifest: dict) -> None:
-    """Refuse an --out that holds an atlas of other settings."""
+def check_manifest(out: str, manifest: dict, default: bool) -> str | None:
+    """Refuse an --out that holds an atlas of other settings, except in the `default` folder an atlas of other weights:
+    the user who trains their own model and runs the default command gets its atlas there (the committed atlas was
+    made from weights trained elsewhere), so that one is to be replaced; returns its weights digest then."""
     path = os.path.join(out, MANIFEST)
     if not os.path.exists(path):
-        return
+        return None
     try:
         with open(path, encoding="utf-8") as handle:
             old = json.load(handle)
     except (OSError, ValueError) as error:
         raise InputError(f"{path} cannot be read ({error}): delete it, or give another ", Argument("out")) from None
+    if old.get("weights") != manifest["weights"]:
+        if default:
+            return str(old.get("weights"))
+        raise InputError(Argument("out", out), f" holds the atlas of other weights ({old.get('weights')} there, {manifest['weights']} "
+                         "now): give another ", Argument("out"), ", or delete that folder to make this model's atlas there")
     differ = next((key for key in sorted({*old, *manifest}) if old.get(key) != manifest.get(key)), None)
     if differ:
         raise InputError(Argument("out", out), f" holds an atlas made with other settings ({differ}: {old.get(differ)!r} there, "
                          f"{manifest.get(differ)!r} now): give the same settings to resume it, or another ", Argument("out"))
+    return None
 
 
 def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=None, preprocess=None, head: str = "auto",
@@ -97,6 +106,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(f"{name}={value!r}: it must be a whole number of at least 0")
+    default = out is None
     out = out or default_out(view, model)
     check_out(out)
     layers = list(layers) if layers else view.conv_layer_names()
@@ -116,6 +126,6 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
                 "examples_from": None if source is None else f"{source.description} ({len(source)} inputs)",
                 "class_inputs": class_inputs, "connections": connections, "class_names": names,
                 "piece": piece}  # units ascended together: a resumed atlas of another piece would round otherwise
-    check_manifest(out, manifest)
+    replaces = check_manifest(out, manifest, default)
     keys = {layer: slug(layer, index) for index, layer in enumerate(layers)}
-    return Plan(view, out, layers, keys, piece, chosen, examples, source, class_inputs, connections, names, manifest)
+    return Plan(view, out, layers, keys, piece, chosen, examples, source, class_inputs, connections, names, manifest, replaces)

@@ -57,12 +57,14 @@ def save_unit(plan: Plan, layer: str, unit: int, found: dict[str, np.ndarray]) -
 
 
 def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
-    """{(layer, first unit of a piece): the piece's units not written yet}, for the pieces that have any."""
+    """{(layer, first unit of a piece): the piece's units not written yet}, for the pieces that have any; every unit when
+    the folder's atlas is another model's, to be replaced."""
     todo = {}
     for layer in plan.layers:
         count = plan.view.filters(layer)
         for piece in batching.batches(count, plan.piece):
-            missing = [unit for unit in range(piece.start, piece.stop) if not os.path.exists(unit_file(plan, layer, unit))]
+            missing = [unit for unit in range(piece.start, piece.stop)
+                       if plan.replaces or not os.path.exists(unit_file(plan, layer, unit))]
             if missing:
                 todo[layer, piece.start] = missing
     return todo
