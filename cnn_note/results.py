@@ -12,10 +12,71 @@ if TYPE_CHECKING:  # for the annotations only: it imports TensorFlow
 
 # The methods whose maps are signed (for the class and against it); the others are magnitudes, 0 and up.
 SIGNED = ("integrated_gradients", "occlusion", "lime")
+_WIDTH = 110  # the characters of a line in a result's repr: a notebook cell's width
 
 
-@dataclasses.dataclass
-class Examples:
+class Compact:
+    """A repr that fits a notebook cell, as numpy and pandas shorten theirs: a dataclass's default repr prints every
+    pixel of every array (an Explanation of 8 digits ran to 27,000 characters, 800 lines).
+
+    Pictures and maps show as their dtype and shape (float32[8,28,28,1]), a number per picture or filter as numpy
+    summarises a long array ([7 2 1 ... 4 9 5]), lists and dicts by their size and first items; fields left unset
+    (None, empty) are left out. A result class takes it with @dataclasses.dataclass(repr=False), which keeps this repr.
+    """
+
+    def __repr__(self) -> str:
+        fields = [f"{field.name}={_brief(getattr(self, field.name))}" for field in dataclasses.fields(self)
+                  if not _unset(getattr(self, field.name))]
+        # Wrapped between fields, never inside one: an array's summary stays on its line.
+        lines = [f"{type(self).__name__}("]
+        for index, text in enumerate(fields):
+            text += "" if index == len(fields) - 1 else ", "
+            if len(lines[-1]) + len(text) > _WIDTH and lines[-1].strip() and not lines[-1].endswith("("):
+                lines.append("    ")
+            lines[-1] += text
+        return "\n".join(line.rstrip() for line in lines) + ")"
+
+
+def _unset(value) -> bool:
+    return value is None or (isinstance(value, (list, dict)) and not value)
+
+
+def _brief(value) -> str:
+    """A field's value in a few characters (see Compact)."""
+    if isinstance(value, Compact):  # a result inside a result: its own repr is a few lines of its own
+        return f"{type(value).__name__}(...)"
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        return f"{value.dtype}[{','.join(map(str, value.shape))}]"
+    if isinstance(value, np.ndarray) or (isinstance(value, list) and all(isinstance(item, (int, np.integer)) for item in value)):
+        return np.array2string(np.asarray(value), threshold=8, edgeitems=3, precision=3, separator=" ")
+    if isinstance(value, list):
+        return _brief_list(value)
+    if isinstance(value, dict) and value and all(isinstance(item, (list, np.ndarray)) for item in value.values()):
+        return _brief_dict(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return repr(value)
+
+
+def _brief_list(value: list) -> str:
+    first = value[0]
+    if isinstance(first, np.ndarray):  # frames: each octave's may have a size of its own
+        return f"{len(value)} arrays, the first {_brief(first)}"
+    if isinstance(first, list):
+        return f"{len(value)} lists of {len(first)}"
+    return "[" + ", ".join(map(repr, value[:3])) + (f", ... {len(value)} in all]" if len(value) > 3 else "]")
+
+
+def _brief_dict(value: dict) -> str:
+    """Maps a method each, or a training history's numbers a metric each: the names, then the size once where it is one."""
+    sizes = {item.shape if isinstance(item, np.ndarray) else f"{len(item)} long" for item in value.values()}
+    if len(sizes) == 1:
+        return "{" + ", ".join(value) + f"}} each {sizes.pop()}"
+    return "{" + ", ".join(f"{key}: {_brief(item)}" for key, item in value.items()) + "}"
+
+
+@dataclasses.dataclass(repr=False)
+class Examples(Compact):
     """One layer's dataset examples: for each filter, the N inputs whose strongest unit is highest (top) and the N whose
     weakest unit is lowest (bottom), with those units' activations and places."""
 
@@ -46,8 +107,8 @@ class Examples:
                 f"{name}_field": np.array(self.field if self.field else (-1, -1))}
 
 
-@dataclasses.dataclass
-class Explanation:
+@dataclasses.dataclass(repr=False)
+class Explanation(Compact):
     """cn.explain's answer: one (N, H, W) map per method, and what was explained; cn.plot draws it.
 
     Attributes:
@@ -92,8 +153,8 @@ class Explanation:
                 "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()}}
 
 
-@dataclasses.dataclass
-class Pictures:
+@dataclasses.dataclass(repr=False)
+class Pictures(Compact):
     """Pictures found by gradient ascent: cn.filter_pictures' (one per filter) or cn.class_pictures' (one per class).
 
     Read .filters and .activations for filter pictures, .classes and .probabilities for class pictures: each pair is
@@ -145,8 +206,8 @@ class Pictures:
         return self.scores
 
 
-@dataclasses.dataclass
-class Dream:
+@dataclasses.dataclass(repr=False)
+class Dream(Compact):
     """cn.deep_dream's answer: the dreamed picture(s) beside the original(s); np.asarray(result) is the dreamed picture.
 
     Attributes:

@@ -15,7 +15,8 @@ def plot(result, ax=None, **options):
             the pictures, the dreamed picture, or the first layer's maps.
         **options: index (0: which picture of an explanation or a dreamed batch), method (the map drawn on `ax`,
             default the first), image (the picture shown before feature maps), rows (8: an explanation's pictures
-            drawn), examples (True: filter pictures beside their dataset examples, when they have them).
+            drawn), examples (False: filter pictures as their grid, <layer>.png; True: beside their dataset examples,
+            <layer>_examples.png, when they have them).
 
     Returns:
         matplotlib.figure.Figure: the figure; with `ax`, the axis, drawn on.

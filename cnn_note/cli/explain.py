@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         saved = {}
         for group in same_size(images):
             batch = np.stack([images[i] for i in group])
-            print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {view.label}")
+            print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {args.model}")
             found = api.explain(view, batch, None if args.target is None else target_classes(args.target, [labels[i] for i in group]),
                                 methods, class_names=names, progress=sys.stdout.isatty(), log=print, **how)
             for row, i in enumerate(group):

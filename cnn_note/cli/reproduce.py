@@ -15,9 +15,10 @@ import sys
 import time
 
 from cnn_note.cli import arguments
+from cnn_note.errors import Command
 from cnn_note.io import writing
 
-PROG = "reproduce.py"
+PROG = Command("reproduce").prog
 
 
 def parse_args(argv: list[str] | None):
@@ -66,6 +67,7 @@ def where_they_look(argv: list[str]) -> dict:
 
     from cnn_note import attribution
     from cnn_note.cli import explain
+    from cnn_note.note import reporting
     from cnn_note.plots import figures
 
     args = parse_args(argv)
@@ -77,7 +79,10 @@ def where_they_look(argv: list[str]) -> dict:
         for shifted in (False, True):
             name = f"{model}_shifted" if shifted else model
             shift = ["--shift", ",".join(map(str, LOOK_SHIFT))] if shifted else []
-            written = explain.main(["--model", os.path.join(results_dir, model, "model.keras"), "--index", f"0-{count - 1}",
+            path = os.path.join(results_dir, model, "model.keras")
+            # explain.py names the model by its file name, model.keras for both networks: say which this is.
+            print(f"\nthe {model.upper()} ({path}), digits {f'shifted {LOOK_SHIFT[1]} pixels right' if shifted else 'as they are'}:")
+            written = explain.main(["--model", path, "--index", f"0-{count - 1}",
                                     "--class", "label", "--max-figures", "0" if shifted else "8", *shift, *budget,
                                     "--out-dir", os.path.join(out, name), *(["--data", args.data] if args.data else [])])
             saved[name] = written["attributions.npz"]
@@ -99,7 +104,7 @@ def where_they_look(argv: list[str]) -> dict:
                                   f"{LOOK_SHIFT[1]} pixels right, each explained for its label"))
     print("how well each map moves with the digit (correlation of the shifted digit's map with the map shifted):")
     for method in methods:
-        print(f"  {method}: CNN {agreement['cnn'][method]:.2f}, DNN {agreement['dnn'].get(method, float('nan')):.2f}")
+        print(f"  {method}: CNN {reporting.agreement(agreement['cnn'], method)}, DNN {reporting.agreement(agreement['dnn'], method)}")
     return record
 
 
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parse_args(argv)
     results_dir = args.results_dir or ("results_quick" if args.quick else "results")
     seeds = args.seeds or (1 if args.quick else 3)
-    command = " ".join(["python", PROG, *(argv if argv is not None else sys.argv[1:])])
+    command = " ".join([Command("reproduce").said(), *(argv if argv is not None else sys.argv[1:])])
     seconds, failed = {}, []
     with arguments.reported_errors(PROG):
         chosen = args.stages.split(",") if args.stages else list(STAGES)
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for stage, module, stage_argv in stages(results_dir, seeds, args.quick, ["--data", args.data] if args.data else []):
         if stage not in chosen:
             continue
-        print(f"\n=== {stage}: python {module}.py {' '.join(stage_argv)}", flush=True)
+        print(f"\n=== {stage}: {Command(module, ' '.join(stage_argv))}", flush=True)
         start = time.perf_counter()
         try:
             run = where_they_look if stage == "where_they_look" else importlib.import_module(f"cnn_note.cli.{module}").main

@@ -2,5 +2,5 @@
 
 Holds: data (MNIST from a path, else Keras), models (the two networks),
 training (the recipe, seeds, processes), distortions (shifts and row drops), reporting (REPORT.md and
-comparison.md). May import: errors, settings, backend, io, plots.
+comparison.md). May import: errors, settings, results (Run's compact repr), backend, io, plots.
 """

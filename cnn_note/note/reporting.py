@@ -224,6 +224,12 @@ def dataset_examples(results_dir: str, stage: dict | None, picture) -> list[str]
     return out + [pictures[0], *[part for shown in pictures[1:] for part in ("", shown)]]
 
 
+def agreement(values: dict[str, float], method: str) -> str:
+    """A network's agreement for `method` (look.json's), as REPORT.md and reproduce.py's log show it; where the method
+    could not run, why in words: Grad-CAM, the one method a network can lack, needs a layer with height and width."""
+    return f"{values[method]:.2f}" if method in values else "(no 4-D layer)"
+
+
 def where_they_look(look: dict | None, picture) -> list[str]:
     """REPORT.md's section on where the DNN and the CNN look, from results/explain/look.json."""
     out = ["\n## Where do the DNN and the CNN look?\n"]
@@ -237,8 +243,7 @@ def where_they_look(look: dict | None, picture) -> list[str]:
             f"{look['accuracy_shifted']['cnn']:.0%} shifted; the DNN on {look['accuracy']['dnn']:.0%} and "
             f"{look['accuracy_shifted']['dnn']:.0%}.\n",
             "| method | CNN | DNN |\n| --- | ---: | ---: |"]
-    out += [f"| {method} | {look['agreement']['cnn'][method]:.2f} | "
-            + (f"{look['agreement']['dnn'][method]:.2f} |" if method in look["agreement"]["dnn"] else "(no 4-D layer) |")
+    out += [f"| {method} | {agreement(look['agreement']['cnn'], method)} | {agreement(look['agreement']['dnn'], method)} |"
             for method in look["methods"]]
     out += ["", picture("explain/look.png", "where the CNN and the DNN look"),
             "\nEach digit's own figure, every method: `explain/cnn/` and `explain/dnn/`; all maps: `attributions.npz` there."]

@@ -13,6 +13,7 @@ import numpy as np
 
 from cnn_note.backend import keras, tf
 from cnn_note.note import data, models
+from cnn_note.results import Compact
 from cnn_note.settings import Recipe
 
 NOTE = {"dnn": {"train_acc": 1.0, "test_acc": 0.9661}, "cnn": {"train_acc": 1.0, "test_acc": 0.98}}
@@ -45,9 +46,9 @@ class Config:
         return "cnn_note_layout" if self.model == "cnn" and self.layout == "note" else self.model
 
 
-@dataclasses.dataclass
-class Run:
-    """One seed's trained model, per-epoch history and final scores."""
+@dataclasses.dataclass(repr=False)
+class Run(Compact):
+    """One seed's trained model, per-epoch history and final scores (cn.train's answer; its repr a few lines)."""
 
     seed: int
     model: keras.Model | None  # None for a seed trained in a worker process: only the first seed's model is kept

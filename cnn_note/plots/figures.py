@@ -210,7 +210,7 @@ def examples_sheet(layer: str, filters: list[int], optimised: np.ndarray, optimi
             x = margin + column * (side + 3) + (gap if column >= 1 else 0) + (gap if column > count else 0)
             cell, scale, top, left = thumbnail(picture, side)
             canvas[y:y + side, x:x + side] = cell  # a grey cell fills all three colours
-            texts.append((x + side / 2, y + side + 1, f"#{index} {value:.2f}" if column == 0 else f"{value:.2f}"))
+            texts.append((x + side / 2, y + side + 1, f"#{index}: {value:.2f}" if column == 0 else f"{value:.2f}"))
             if found.whole and box is not None:
                 boxes.append((x + left + box[1] * scale, y + top + box[0] * scale, x + left + box[3] * scale - 1,
                               y + top + box[2] * scale - 1))

@@ -21,12 +21,13 @@ from cnn_note.results import SIGNED, Dream, Explanation, Pictures
 
 
 def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.ndarray | None = None, rows: int = 8,
-         examples: bool = True):
+         examples: bool = False):
     """cn.plot: a result of the API drawn as the scripts draw it, as a Figure; with `ax`, a compact view on that axis.
 
     Explanation: a row per picture (the first `rows`), the picture then each method's map; on `ax`, picture `index`'s map
-    of `method` (default the first) over it. Pictures (filters or classes): the titled grid, or for filters with dataset
-    examples (unless examples=False) a row per filter with its examples; on `ax`, one mosaic. Dream:
+    of `method` (default the first) over it. Pictures (filters or classes): the titled grid, <layer>.png; for filters
+    with dataset examples and examples=True, <layer>_examples.png instead, a row per filter with its examples (the two
+    files visualize_filters.py writes); on `ax`, one mosaic. Dream:
     original, dreamed and their difference (picture `index` of a batch); on `ax`, the dreamed picture. Feature maps (the
     dict cn.feature_maps returns): every map, after `image` when given; on `ax`, a mosaic of the first layer's maps.
     """

@@ -78,3 +78,54 @@ def test_an_unknown_stage_is_one_line(tmp_path):
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "unknown stage 'explain'", "where_they_look")
     assert os.listdir(tmp_path) == []
+
+
+def test_where_they_look_names_each_model_and_says_why_a_method_has_no_value(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from cnn_note.cli import explain, reproduce
+
+    methods = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime")
+    digits = np.random.default_rng(0).random((10, 28, 28, 1)).astype("float32")
+
+    def explained(argv: list[str]) -> dict:
+        """explain.main's arrays without a model: each map of a shifted digit is the digit's map moved 2 pixels right, by
+        padding here (so every agreement is 1); the DNN has no Grad-CAM, as explain.py leaves it out for a DNN."""
+        model = argv[argv.index("--model") + 1]
+        print(f"EXPLAINED {model}{' shifted' if '--shift' in argv else ''}")
+        os.makedirs(argv[argv.index("--out-dir") + 1], exist_ok=True)
+        maps = np.random.default_rng(len(model)).random((10, 28, 28))
+        if "--shift" in argv:
+            maps = np.pad(maps, ((0, 0), (0, 0), (2, 0)))[:, :, :28]
+        labels = np.arange(10)
+        return {"attributions.npz": {"images": digits, "classes": labels, "predicted": labels,
+                                     **{m: maps for m in methods if m != "gradcam" or "dnn" not in model}}}
+
+    monkeypatch.setattr(explain, "main", explained)
+    reproduce.where_they_look(["--stages", "where_they_look", "--results-dir", str(tmp_path), "--quick"])
+    lines = capsys.readouterr().out.splitlines()
+    # Before each model's explain.py run (which calls it model.keras, whichever it is), a line says which network it is.
+    runs = [(lines[index - 1], line.split()[1:]) for index, line in enumerate(lines) if line.startswith("EXPLAINED")]
+    assert [said for _, said in runs] == [[os.path.join(str(tmp_path), model, "model.keras"), *shifted]
+                                          for model in ("cnn", "dnn") for shifted in ([], ["shifted"])]
+    for before, (path, *shifted) in runs:
+        network = path.split(os.sep)[-2].upper()
+        assert before == f"the {network} ({path}), digits {'shifted 2 pixels right' if shifted else 'as they are'}:"
+    assert "  gradient: CNN 1.00, DNN 1.00" in lines and "  lime: CNN 1.00, DNN 1.00" in lines
+    assert "  gradcam: CNN 1.00, DNN (no 4-D layer)" in lines  # Grad-CAM could not run on the DNN: said, not "nan"
+    assert not [line for line in lines if "nan" in line.split()]
+
+
+def test_report_shows_where_they_look_as_the_committed_report_does():
+    from conftest import ROOT
+
+    from cnn_note.note import reporting
+
+    look = json.load(open(os.path.join(ROOT, "results", "explain", "look.json")))
+    section = reporting.where_they_look(look, lambda path, alt: f"![{alt}]({path})")
+    with open(os.path.join(ROOT, "results", "REPORT.md"), encoding="utf-8") as committed:
+        report = committed.read().splitlines()
+    table = [line for line in "\n".join(section).splitlines() if line.startswith("| ")]
+    assert len(table) == 2 + 6 and "| gradcam | 0.85 | (no 4-D layer) |" in table
+    for line in table:
+        assert line in report, line

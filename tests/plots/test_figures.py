@@ -312,8 +312,8 @@ def test_examples_sheet_shows_each_filters_picture_and_examples_labelled_with_th
             expected = np.round(figures.thumbnail(picture, side)[0] * 255)
             np.testing.assert_array_equal(sheet[y:y + side, x:x + side], np.broadcast_to(expected, (side, side, 3)))
     texts = [text for _, text in drawn["text"]]
-    assert texts[:10] == ["#3 1.23", *(f"{v:.2f}" for v in found.top_activations[0]), *(f"{v:.2f}" for v in found.bottom_activations[0]),
-                          "#7 -0.50", *(f"{v:.2f}" for v in found.top_activations[1]), *(f"{v:.2f}" for v in found.bottom_activations[1])]
+    assert texts[:10] == ["#3: 1.23", *(f"{v:.2f}" for v in found.top_activations[0]), *(f"{v:.2f}" for v in found.bottom_activations[0]),
+                          "#7: -0.50", *(f"{v:.2f}" for v in found.top_activations[1]), *(f"{v:.2f}" for v in found.bottom_activations[1])]
     assert texts[10].startswith("conv2: each unit's receptive field") and "the 2 inputs it responds to most" in texts
     assert not drawn["rectangle"]  # crops: no boxes
 
@@ -394,15 +394,20 @@ def test_plot_of_pictures_on_an_axis_is_their_mosaic():
     assert ax.get_title() == "conv1: mean activation"
 
 
-def test_plot_of_filter_pictures_with_examples_is_their_sheet():
+def test_plot_of_filter_pictures_with_examples_is_their_grid_and_the_sheet_when_asked():
     found = examples()
     pictures = filter_pictures(2, found)
     pictures.indices = [3, 7]
-    figure = cn.plot(pictures)
-    assert len(figure.axes) == 1
+    # <layer>.png, as the docs say of cn.plot(cn.filter_pictures(cnn, "conv1")): a tile a filter, titled with its label,
+    # though the filters have dataset examples (filter_pictures ranks them by default).
+    grid = cn.plot(pictures)
+    assert len(grid.axes) == 5 and titles(grid) == ["#0", "#1", "", "", ""] and grid.get_suptitle() == "conv1: mean activation"
+    for ax, image in zip(grid.axes, pictures.images):
+        np.testing.assert_array_equal(shown_array(ax), image[..., 0])
+    sheet = cn.plot(pictures, examples=True)  # <layer>_examples.png, one picture
+    assert len(sheet.axes) == 1
     expected = figures.examples_sheet("conv1", [3, 7], pictures.images, pictures.optimised, found)
-    np.testing.assert_array_equal(shown_array(figure.axes[0]), expected)
-    assert len(cn.plot(pictures, examples=False).axes) == 5  # the grid again
+    np.testing.assert_array_equal(shown_array(sheet.axes[0]), expected)
 
 
 def test_plot_of_a_dream_is_its_three_panels_and_of_a_batch_picture_index():
