@@ -22,7 +22,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import cnn_note as cn  # noqa: E402
 from benchmarks.feature_visualization import vgg16_from_hed  # noqa: E402
 from cnn_note.io import writing  # noqa: E402
-from cnn_note.plots import figures
 
 
 def sample_photos(folder: str) -> int:
@@ -60,7 +59,7 @@ def main() -> None:
           f"(higher for {int((found.optimised > examples.top_activations[:, 0]).sum())} of {args.filters})")
     if args.out_dir:
         os.makedirs(args.out_dir, exist_ok=True)
-        writing.save_figure(os.path.join(args.out_dir, "vgg16_examples.png"), figures.plot(found))
+        writing.save_figure(os.path.join(args.out_dir, "vgg16_examples.png"), cn.plot(found, examples=True))
 
 
 if __name__ == "__main__":
