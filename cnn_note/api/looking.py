@@ -9,6 +9,7 @@ import numpy as np
 
 from cnn_note import dataset_examples, settings
 from cnn_note.core.inputs import pictures_of, view_of
+from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import Bar, Callbacks, Frames
 from cnn_note.optvis import ascent, parameterisation, render
@@ -68,8 +69,20 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             every=max(1, chosen.steps // 30) if frames else ascent.STEPS_PER_CALL)
     found = Pictures(images, filters, activations, f"{layer}: input that maximises each filter's mean activation (#index  activation)",
                      [f"#{index}  {value:.2f}" for index, value in zip(filters, activations)], layer, kept and kept.frames)
-    ranked = dataset_examples.ranked(view, {layer: filters}, examples, examples_from, examples_whole, progress=progress, log=log)
+    ranked = dataset_examples.ranked(view, {layer: filters}, examples, examples_from, examples_whole, progress=progress, log=log,
+                                     default=mnist_digits)
     return dataset_examples.with_examples(view, found, ranked.get(layer))
+
+
+def mnist_digits(view: View, data: str | None = None) -> dataset_examples.Source:
+    """MNIST's 10,000 test digits with their labels, sized for the view: the inputs ranked for a grey model given none
+    (from `data`, else as load_mnist finds them)."""
+    from cnn_note.note import data as mnist
+
+    _, test = mnist.load("mnist", mnist.data_path(data))
+    source = dataset_examples.from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
+    source.labels = test.y
+    return source
 
 
 def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=None, preprocess=None, head: str = "auto",

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         from cnn_note.io import writing
 
         if not args.list_layers:
-            writing.ensure_writable(args.out_dir)
+            writing.ensure_writable(args.out_dir, "out_dir")
         from cnn_note import api
         from cnn_note.io import imaging
         from cnn_note.note import data

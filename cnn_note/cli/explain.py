@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         from cnn_note.io import writing
 
         if not args.list_layers:
-            writing.ensure_writable(args.out_dir)
+            writing.ensure_writable(args.out_dir, "out_dir")
         from cnn_note import api, attribution, settings
         from cnn_note.attribution import choice
         from cnn_note.io import imaging

@@ -13,6 +13,7 @@ Distill's "Feature Visualization"; a layer that ends in a ReLU is ascended befor
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.io import writing
 
         if not args.list_layers:
-            writing.ensure_writable(args.out_dir)
+            writing.ensure_writable(args.out_dir, "out_dir")
         from cnn_note import api, dataset_examples
         from cnn_note.optvis import render
 
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> dict:
         classes = check_classes(view, args.classes, args.head != "auto" or args.output is not None)
         picture, name = feature_map_picture(view, args)
         names = view.class_names(args.class_names)
-        source = dataset_examples.example_source(view, args.examples_from, args.examples, mnist=args.data) if args.examples else None
+        mnist = functools.partial(api.looking.mnist_digits, data=args.data)
+        source = dataset_examples.example_source(view, args.examples_from, args.examples, default=mnist) if args.examples else None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
 
         arrays, drawn = {}, {layer: filter_pictures(view, layer, filters, args, how) for layer, filters in chosen.items()}

@@ -16,34 +16,31 @@ from cnn_note.dataset_examples.sources import Source, from_array, from_path
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.machine import machine
 from cnn_note.io.progress import Bar, log_lines
-from cnn_note.note import data
 from cnn_note.optvis.render import chosen_filters
 from cnn_note.results import Examples, Pictures
 
 
 def example_source(view: View, examples_from=None, count: int = settings.EXAMPLES, log: Callable[[str], None] = print,
-                   mnist: str | None = None) -> Source | None:
+                   default: Callable[[View], Source] | None = None) -> Source | None:
     """Where `count` dataset examples a filter come from: `examples_from` (a folder of pictures, an .npz of images, an
-    array, or a Source), else the MNIST test set (load_mnist(mnist)) for a 1-channel model, else None, with a line saying
-    how to add them. Fewer inputs than `count` are refused."""
-    source = _source(view, examples_from, log, mnist)
+    array, or a Source), else `default(view)` for a 1-channel model (the callers, which know the note, give MNIST's test
+    digits: api.looking.mnist_digits), else None, with a line saying how to add them. Fewer inputs than `count` are
+    refused."""
+    source = _source(view, examples_from, log, default)
     if source is not None and count > len(source):
         raise InputError(Argument("examples", count), f" is more than the {len(source)} inputs: use at most {len(source)}")
     return source
 
 
-def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | None) -> Source | None:
+def _source(view: View, examples_from, log: Callable[[str], None], default: Callable[[View], Source] | None) -> Source | None:
     if isinstance(examples_from, Source):
         return examples_from
-    if examples_from is None and view.channels != 1:
-        log("examples: none for a colour model without pictures to rank: give examples_from= (--examples-from) a folder "
-            "of pictures or an .npz of images")
+    if examples_from is None and (view.channels != 1 or default is None):
+        log(f"examples: none for a {'colour ' if view.channels != 1 else ''}model without pictures to rank: give "
+            "examples_from= (--examples-from) a folder of pictures or an .npz of images")
         return None
     if examples_from is None:
-        _, test = data.load("mnist", data.data_path(mnist))
-        source = from_array(test.x, 1, f"the {len(test.x):,} MNIST test digits", view.size)
-        source.labels = test.y
-        return source
+        return default(view)
     if isinstance(examples_from, (str, os.PathLike)):
         if not os.path.exists(examples_from):
             raise InputError(Argument("examples_from", os.fspath(examples_from)),
@@ -53,16 +50,17 @@ def _source(view: View, examples_from, log: Callable[[str], None], mnist: str | 
 
 
 def ranked(view: View, chosen: dict[str, Sequence[int]], examples: int = settings.EXAMPLES, examples_from=None,
-                        whole: bool = False, *, input_range=None, preprocess=None, progress: bool = True,
-                        log: Callable[[str], None] | None = None, scanned: tuple | None = None) -> dict[str, Examples]:
+           whole: bool = False, *, progress: bool = True, log: Callable[[str], None] | None = None,
+           scanned: tuple | None = None, default: Callable[[View], Source] | None = None) -> dict[str, Examples]:
     """For every {layer: filters}, in one pass over the inputs (see example_source), the `examples` inputs whose strongest
     response is highest and the `examples` whose weakest is lowest; {} when there are no inputs to rank. `scanned`: that
-    pass already made (dataset_examples.merged of shards' scans, as the atlas makes them with Ray)."""
+    pass already made (dataset_examples.merged of shards' scans, as the atlas makes them with Ray); `default`: the
+    inputs of a 1-channel model given none (see example_source)."""
     log = log_lines(log, progress)
     chosen = {layer: chosen_filters(view, layer, filters, settings.MAX_FILTERS) for layer, filters in chosen.items()}
     if examples < 0 or isinstance(examples, bool) or not isinstance(examples, int):
         raise InputError(f"examples={examples!r}: it must be a whole number of at least 0 (0: none)")
-    source = example_source(view, examples_from, examples, log) if examples else None
+    source = example_source(view, examples_from, examples, log, default) if examples else None
     if source is None:
         return {}
     start = time.perf_counter()

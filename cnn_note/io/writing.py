@@ -20,14 +20,15 @@ def _umask() -> int:
     return mask
 
 
-def ensure_writable(directory: str) -> str:
-    """Create `directory` if needed and prove we can write there, before any long work starts."""
+def ensure_writable(directory: str, given_as: str = "results_dir") -> str:
+    """Create `directory` if needed and prove we can write there, before any long work starts; a refusal names it as the
+    user gave it (`given_as`: the keyword, whose flag is the same with dashes: out_dir, --out-dir)."""
     try:
         os.makedirs(directory, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
-        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another ", Argument("results_dir", python="folder"),
+        raise InputError(f"cannot write to {directory} ({error.strerror}): choose another ", Argument(given_as, python="folder"),
                          " or fix its permissions") from None
     return directory
 

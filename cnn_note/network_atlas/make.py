@@ -68,7 +68,7 @@ def start_folder(plan: Plan, log: Callable[[str], None]) -> None:
         log(f"atlas: {plan.out} held the atlas of other weights ({plan.replaces}; these are {plan.manifest['weights']}): "
             "replaced by this model's")
         shutil.rmtree(plan.out)
-    writing.ensure_writable(plan.out)
+    writing.ensure_writable(plan.out, "out")
     if not os.path.exists(os.path.join(plan.out, MANIFEST)):
         writing.write_json(os.path.join(plan.out, MANIFEST), plan.manifest)
     for key in plan.keys.values():

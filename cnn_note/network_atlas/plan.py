@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnn_note import dataset_examples, settings
+from cnn_note.api.looking import mnist_digits
 from cnn_note.backend import keras
 from cnn_note.core import inputs
 from cnn_note.core.views import View
@@ -119,7 +121,8 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
     piece = min(render.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
     names = view.class_names(class_names) if view.classes() else None
-    source = dataset_examples.example_source(view, examples_from, examples, log, mnist=data) if examples else None
+    source = dataset_examples.example_source(view, examples_from, examples, log, functools.partial(mnist_digits, data=data)) \
+        if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),
                 "preprocess": preprocess, "head": head, "output": output, "layers": layers,
                 "pictures": dataclasses.asdict(chosen), "examples": examples,

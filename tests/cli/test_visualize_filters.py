@@ -86,7 +86,7 @@ def test_missing_or_foreign_model_and_unwritable_output(tiny_npz, tmp_path, caps
     ]
     blocker = tmp_path / "file"
     blocker.write_text("")
-    cases.append((str(tmp_path / "none.keras"), blocker / "out", ["cannot write"]))
+    cases.append((str(tmp_path / "none.keras"), blocker / "out", ["cannot write", "choose another --out-dir"]))
     for model, out, words in cases:
         with pytest.raises(SystemExit) as exit_:
             run(model, tiny_npz, out)

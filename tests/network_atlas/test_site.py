@@ -639,6 +639,7 @@ def test_an_atlas_into_a_folder_that_cannot_be_made_is_one_line_before_any_work(
     with pytest.raises(InputError) as refused:
         cn.atlas(tiny_model(), str(blocker / "atlas"), examples=0, progress=False)
     assert "\n" not in str(refused.value) and f"cannot write to {blocker / 'atlas'}" in str(refused.value)
+    assert refused.value.on_command_line().endswith("choose another --out or fix its permissions")  # atlas.py's flag
     with pytest.raises(InputError, match="is a file, not a folder"):
         make_plan(tiny_model(), str(blocker), None, examples=0)
     assert sorted(os.listdir(tmp_path)) == ["a-file"]

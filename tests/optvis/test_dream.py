@@ -135,7 +135,7 @@ def test_missing_model_non_image_and_unwritable_output(tiny_npz, tmp_path, rando
     cases = [
         (["--model", str(tmp_path / "none.keras")], ["no trained model", "python train_cnn.py"]),
         (["--model", random_cnn_file, "--image", str(tmp_path / "notes.jpg")], ["not an image"]),
-        (["--model", random_cnn_file, "--out-dir", str(blocker / "out")], ["cannot write"]),
+        (["--model", random_cnn_file, "--out-dir", str(blocker / "out")], ["cannot write", "choose another --out-dir"]),
     ]
     for args, words in cases:
         with pytest.raises(SystemExit) as exit_:
