@@ -34,6 +34,38 @@ def images(count, height=6, width=5, channels=1, seed=0):
     return np.random.default_rng(seed).random((count, height, width, channels)).astype("float32")
 
 
+def bilinear_by_hand(maps: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Maps (N, h, w) enlarged to height x width by bilinear interpolation between pixel centres, edges held: numpy."""
+    def weights(out: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        where = np.clip((np.arange(out) + 0.5) * size / out - 0.5, 0, size - 1)
+        low = np.floor(where).astype(int)
+        return low, np.minimum(low + 1, size - 1), where - low
+
+    top, bottom, down = weights(height, maps.shape[1])
+    left, right, across = weights(width, maps.shape[2])
+    rows = maps[:, top] * (1 - down)[:, None] + maps[:, bottom] * down[:, None]
+    return rows[:, :, left] * (1 - across) + rows[:, :, right] * across
+
+
+def occlusion_by_hand(model, image: np.ndarray, cls: int, patch: int, stride: int) -> np.ndarray:
+    """One picture's occlusion map with a loop: each black patch's drop in the probability, averaged over the patches
+    that cover a pixel; the last patch of a row or column flush with the edge."""
+    height, width = image.shape[:2]
+    tops = sorted({*range(0, height - patch + 1, stride), height - patch})
+    lefts = sorted({*range(0, width - patch + 1, stride), width - patch})
+    spots = [(top, left) for top in tops for left in lefts]
+    hidden = np.repeat(image[None], len(spots), axis=0)
+    for copy, (top, left) in zip(hidden, spots):
+        copy[top:top + patch, left:left + patch] = 0.0
+    before = float(model(image[None], training=False)[0, cls])
+    after = np.asarray(model(hidden, training=False))[:, cls]
+    drops, covered = np.zeros((height, width)), np.zeros((height, width))
+    for drop, (top, left) in zip(before - after, spots):
+        drops[top:top + patch, left:left + patch] += drop
+        covered[top:top + patch, left:left + patch] += 1
+    return drops / covered
+
+
 def test_gradient_of_a_linear_score_is_the_weights_magnitude_largest_over_channels():
     model = linear_model(channels=3)
     x, classes = images(4, channels=3), np.array([0, 1, 2, 1])
@@ -104,20 +136,21 @@ def test_the_dnn_is_seen_as_a_28x28_grey_picture_and_unchanged():
 
 
 def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
+    keras.utils.set_random_seed(0)
     model = rgb_residual_model()
+    scores = model.get_layer("scores").kernel
+    scores.assign(5 * scores)  # sharper scores: a patch moves the probability well past float32's rounding
     x = images(1, 90, 120, 3)
-    view = View.of(model, maps=False)
-    maps = attribution.occlusion(view, x, np.array([0]), ExplainSettings(max_side=40))
-    assert maps.shape == (1, 90, 120) and np.isfinite(maps).all()
-    # The same as occluding the 30x40 copy by hand and enlarging its map: the model saw the small picture only.
-    small = tf.image.resize(x, (30, 40), method="area").numpy()
-    by_hand = attribution.occlusion(view, small, np.array([0]), ExplainSettings(max_side=512))
-    np.testing.assert_allclose(maps[0], tf.image.resize(by_hand[..., None].astype("float32"), (90, 120)).numpy()[0, ..., 0],
-                               rtol=1e-5, atol=1e-7)
-    full = attribution.occlusion(view, x, np.array([0]), ExplainSettings(max_side=512))
-    assert not np.allclose(maps, full, atol=1e-4)
+    maps = attribution.occlusion(View.of(model, maps=False), x, np.array([0]), ExplainSettings(max_side=40))
+    # By hand: the 30x40 copy is each 3x3 block's mean (an area shrink by 3); it is occluded with a patch of a seventh of
+    # its shorter side (4) every half patch (2), and the map enlarged bilinearly: the model saw the small picture only.
+    small = x.reshape(1, 30, 3, 40, 3, 3).mean(axis=(2, 4))
+    by_hand = occlusion_by_hand(model, small[0], 0, patch=4, stride=2)
+    assert np.abs(by_hand).max() > 1e-3  # a map worth comparing
+    np.testing.assert_allclose(maps, bilinear_by_hand(by_hand[None], 90, 120), rtol=1e-3, atol=1e-6)
 
 
+@pytest.mark.slow  # trains a CNN on real MNIST (trained_cnn_file)
 def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained_cnn_file, mnist_path):
     from cnn_note.note import data
 
@@ -133,6 +166,7 @@ def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained
     assert faithfulness.rank_agreement(trained, trained).min() == pytest.approx(1.0)
 
 
+@pytest.mark.slow  # trains a CNN on real MNIST (trained_cnn_file)
 def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_file, mnist_path):
     from cnn_note.note import data
 
@@ -174,18 +208,100 @@ def explain_run(*args, out):
     return explain.main([*args, "--out-dir", str(out), "--samples", "8", "--steps", "16", "--lime-samples", "100"])
 
 
+def note_cnn_by_hand(path: str):
+    """The note's CNN from its file, as plain Keras pieces: pixels to conv2's maps, those maps to the class logits (the
+    softmax's input), and pixels to the probabilities."""
+    model = keras.models.load_model(path)
+    inputs = keras.Input((28, 28, 1))
+    to_conv2 = keras.Model(inputs, model.get_layer("conv2")(model.get_layer("pool1")(model.get_layer("conv1")(inputs))))
+    output = model.get_layer("output")
+
+    def logits_of_conv2(maps):
+        hidden = model.get_layer("dense")(model.get_layer("flatten")(model.get_layer("pool2")(maps)))
+        return tf.matmul(hidden, output.kernel) + output.bias
+
+    return model, to_conv2, logits_of_conv2
+
+
+def logit_gradients(to_conv2, logits_of_conv2, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """d logit[class] / d pixels for each picture, by tf.GradientTape."""
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        logits = logits_of_conv2(to_conv2(x))
+        picked = tf.reduce_sum(logits * tf.one_hot(classes, 10))
+    return tape.gradient(picked, x).numpy()
+
+
+def explain_by_hand(path: str, x: np.ndarray, samples: int, steps: int) -> dict:
+    """Every method but LIME for one-channel pictures, written out: gradient, SmoothGrad (the noise drawn as documented:
+    seed 0, a share 0.15 of each picture's range, picture by picture), Integrated Gradients (trapezoid rule from black),
+    Grad-CAM on conv2, occlusion (a black patch of 4 every 2); each explains the predicted class."""
+    model, to_conv2, logits_of_conv2 = note_cnn_by_hand(path)
+    probabilities = np.asarray(model(x, training=False))
+    classes = probabilities.argmax(axis=1)
+    found = {"probabilities": probabilities[np.arange(len(x)), classes], "classes": classes}
+    found["gradient"] = np.abs(logit_gradients(to_conv2, logits_of_conv2, x, classes))[..., 0]
+    rng, sigma = np.random.default_rng(0), 0.15 * (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3)))
+    noisy = np.stack([x[i] + sigma[i] * rng.standard_normal(x.shape[1:]) for i in range(len(x)) for _ in range(samples)])
+    grads = logit_gradients(to_conv2, logits_of_conv2, noisy.astype("float32"), np.repeat(classes, samples))
+    found["smoothgrad"] = np.abs(grads).reshape(len(x), samples, 28, 28).mean(axis=1)
+    alphas = np.linspace(0, 1, steps + 1)
+    path_grads = logit_gradients(to_conv2, logits_of_conv2, (alphas[None, :, None, None, None] * x[:, None]).reshape(-1, 28, 28, 1)
+                                 .astype("float32"), np.repeat(classes, steps + 1)).reshape(len(x), steps + 1, 28, 28)
+    trapezoid = (path_grads[:, 1:] + path_grads[:, :-1]).sum(axis=1) / (2 * steps)
+    found["integrated_gradients"] = x[..., 0] * trapezoid
+    maps = tf.constant(to_conv2(x))
+    with tf.GradientTape() as tape:
+        tape.watch(maps)
+        picked = tf.reduce_sum(logits_of_conv2(maps) * tf.one_hot(classes, 10))
+    weights = tape.gradient(picked, maps).numpy().mean(axis=(1, 2), keepdims=True)
+    cam = np.maximum((weights * maps.numpy()).sum(axis=-1), 0)  # (N, 10, 10) on conv2's grid
+    found["gradcam"] = bilinear_by_hand(cam, 28, 28)
+    found["occlusion"] = np.stack([occlusion_by_hand(model, image, cls, patch=4, stride=2) for image, cls in zip(x, classes)])
+    return found
+
+
+def lime_by_hand(path: str, x: np.ndarray, classes: np.ndarray, samples: int) -> np.ndarray:
+    """LIME's map of each picture by the lime package as its MNIST tutorial calls it (quickshift kernel 1, max_dist 200,
+    ratio 0.2; grey repeated to RGB, seed 0): each superpixel's weight for the class, spread over its pixels."""
+    from lime import lime_image
+    from lime.wrappers.scikit_image import SegmentationAlgorithm
+
+    model = keras.models.load_model(path)
+    maps = []
+    for image, cls in zip(x, classes):
+        found = lime_image.LimeImageExplainer(random_state=0).explain_instance(
+            np.repeat(image, 3, axis=-1).astype("float64"), lambda batch: np.asarray(model(batch[..., :1].astype("float32"))),
+            labels=(int(cls),), top_labels=None, num_samples=samples, batch_size=100, random_seed=0,
+            segmentation_fn=SegmentationAlgorithm("quickshift", kernel_size=1, max_dist=200, ratio=0.2, random_seed=0))
+        weight = dict(found.local_exp[int(cls)])
+        maps.append(np.vectorize(lambda segment, weight=weight: weight.get(segment, 0.0))(found.segments))
+    return np.stack(maps)
+
+
+@pytest.mark.slow  # trains a CNN on real MNIST (trained_cnn_file)
 def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(trained_cnn_file, mnist_path, tmp_path, capsys):
     arrays = explain_run("--model", trained_cnn_file, "--data", mnist_path, "--index", "0,17,26", out=tmp_path)["attributions.npz"]
     printed = capsys.readouterr().out
     assert "completeness error mean" in printed and "digit_17 (label 7): predicted" in printed
     saved = np.load(tmp_path / "attributions.npz")
-    assert saved["images"].shape == (3, 28, 28, 1) and saved["classes"].shape == (3,) and str(saved["gradcam_layer"]) == "conv2"
+    with np.load(mnist_path) as mnist:
+        x = (mnist["x_test"][[0, 17, 26]] / np.float32(255))[..., None]
+    np.testing.assert_array_equal(saved["images"], x)
+    assert str(saved["gradcam_layer"]) == "conv2"
     for method in attribution.METHODS:
-        assert saved[method].shape == (3, 28, 28) and np.isfinite(saved[method]).all(), method
-        np.testing.assert_array_equal(saved[method], arrays[method])
-    np.testing.assert_array_equal(saved["classes"], saved["predicted"])  # by default the predicted class is explained
-    assert (saved["probabilities"] > 0).all() and (saved["probabilities"] <= 1).all()
-    assert saved["gradient"].min() >= 0 and saved["integrated_gradients"].min() < 0  # magnitudes, and signed
+        np.testing.assert_array_equal(saved[method], arrays[method])  # the file holds what was returned
+    # Against every map worked out by hand (explain_run's --samples 8 --steps 16 --lime-samples 100):
+    by_hand = explain_by_hand(trained_cnn_file, x, samples=8, steps=16)
+    np.testing.assert_array_equal(saved["classes"], by_hand["classes"])  # by default the predicted class is explained
+    np.testing.assert_array_equal(saved["predicted"], by_hand["classes"])
+    np.testing.assert_allclose(saved["probabilities"], by_hand["probabilities"], rtol=1e-5)
+    for method in ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion"):
+        want = by_hand[method]
+        np.testing.assert_allclose(saved[method], want, rtol=1e-3, atol=1e-4 * np.abs(want).max(), err_msg=method)
+    lime = lime_by_hand(trained_cnn_file, x, by_hand["classes"], samples=100)
+    np.testing.assert_allclose(saved["lime"], lime, rtol=1e-4, atol=1e-4 * np.abs(lime).max(), err_msg="lime")
     for name in ("digit_0.png", "digit_17.png", "digit_26.png"):
         assert Image.open(tmp_path / name).size[0] > 1000
 

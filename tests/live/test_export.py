@@ -2,14 +2,17 @@
 
 import base64
 import json
+import os
+import re
 
 import numpy as np
 import pytest
+from conftest import headless_chromium
 
 from cnn_note.backend import keras
 from cnn_note.core.inputs import view_of
 from cnn_note.errors import InputError
-from cnn_note.live import export
+from cnn_note.live import export, page
 from cnn_note.note import models
 
 
@@ -105,15 +108,84 @@ def test_a_residual_graph_keeps_both_inputs_of_its_add():
     assert ops["b"]["inputs"] == [ops["a"]["output"]] and ops["a"]["inputs"] == [0]
 
 
-def test_the_page_computes_every_kind_the_export_sends_and_no_other():
-    """live.js's OPERATIONS, read from the file, against export.OPERATIONS (and the arithmetic of Keras ops)."""
-    import os
-    import re
+def every_kind_model():
+    """One model of 10x10x3 pictures with every layer kind export.OPERATIONS names, an Arithmetic (x / 2 - 1), and every
+    activation the page computes, at settings off their defaults and with weights that are not a layer's first ones;
+    a kind the page does not show (padding, cropping, permute, reshape, arithmetic) is read through a linear
+    Activation after it."""
+    layers = keras.layers
+    keras.utils.set_random_seed(7)
+    rng = np.random.default_rng(7)
+    inputs = keras.Input((10, 10, 3))
+    x = layers.Rescaling(np.array([2.0, 1.0, 0.5], "float32"), offset=np.array([-1.0, 0.0, 0.25], "float32"), name="rescaling")(inputs)
+    normalization = layers.Normalization(name="normalization")
+    normalization.adapt(rng.random((4, 10, 10, 3)).astype("float32") * 3)
+    x = normalization(x)
+    x = layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, activation="tanh", name="depthwise")(x)
+    x = layers.SeparableConv2D(4, 3, padding="same", dilation_rate=2, name="separable")(x)
+    bn = layers.BatchNormalization(name="batchnorm")
+    x = bn(x)
+    bn.set_weights([rng.random(4).astype("float32") + 0.5, rng.standard_normal(4).astype("float32"),
+                    rng.standard_normal(4).astype("float32"), rng.random(4).astype("float32") + 0.2])
+    relu = layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.05, name="relu")(x)
+    leaky = layers.LeakyReLU(negative_slope=0.2, name="leaky")(x)
+    elu = layers.ELU(alpha=0.7, name="elu")(x)
+    prelu = layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(0.1, 0.5), name="prelu")(x)
+    activations = [layers.Activation(name, name=f"activation_{name}")(x) for name in export.ACTIVATIONS]
+    added = layers.Add(name="sum")([relu, leaky, *activations])
+    subtracted = layers.Subtract(name="difference")([elu, prelu])
+    multiplied = layers.Multiply(name="product")([relu, elu])
+    average = layers.Average(name="mean")([added, subtracted])
+    most = layers.Maximum(name="most")([multiplied, average])
+    least = layers.Minimum(name="least")([multiplied, subtracted])
+    x = layers.Concatenate(name="concatenate")([most, least])  # 10x10x8
+    x = layers.Activation("linear", name="after_padding")(layers.ZeroPadding2D(((1, 2), (0, 1)), name="padding")(x))  # 13x11
+    x = layers.Activation("linear", name="after_cropping")(layers.Cropping2D(((2, 0), (1, 1)), name="cropping")(x))  # 11x9
+    pooled = layers.MaxPooling2D(2, name="maxpool")(x)  # 5x4
+    averaged = layers.AveragePooling2D(3, strides=2, padding="same", name="avgpool")(x)  # 6x5
+    x = layers.Activation("linear", name="after_permute")(layers.Permute((2, 1, 3), name="permute")(pooled))  # 4x5
+    x = layers.Activation("linear", name="after_reshape")(layers.Reshape((5, 8, 4), name="reshape")(x))
+    on_maps = layers.Dense(3, activation="sigmoid", name="dense_on_maps")(x)
+    flat = layers.Dense(6, activation="elu", name="dense")(layers.Flatten(name="flatten")(on_maps))
+    shifted = layers.Activation("linear", name="after_arithmetic")(flat / 2.0 - 1.0)
+    joined = layers.Concatenate(name="joined")([layers.GlobalAveragePooling2D(name="gap")(averaged),
+                                                layers.GlobalMaxPooling2D(name="gmp")(pooled), shifted])
+    return keras.Model(inputs, layers.Softmax(name="probabilities")(layers.Dense(4, name="scores")(joined)), name="kinds")
 
+
+def test_the_page_computes_every_kind_the_export_sends_and_no_other(tmp_path):
+    """live.js's OPERATIONS, read from the file, are export.OPERATIONS and Arithmetic, no other; and in headless Chromium
+    the page's every layer and probability on a model of every kind equal Keras's own sub-models'."""
+    model = every_kind_model()
+    names = [layer.name for layer in model.layers]
+    exported = export.export(view_of(model), "kinds", (10, 10), names)  # every layer shown: past MAX_SHOWN, the atlas's
+    sent = {op["kind"] for op in exported.spec["operations"] if not op.get("pass")}
+    assert sent == {*export.OPERATIONS, "Arithmetic"}  # the model holds every kind the export sends
+    assert all(kind in export.NOT_SHOWN or any(op["kind"] == kind and op["name"] in exported.spec["shown"]
+                                                for op in exported.spec["operations"]) for kind in sent - {"Softmax"})
     with open(os.path.join(os.path.dirname(export.__file__), "assets", "live.js"), encoding="utf-8") as handle:
         script = handle.read()
     block = script[script.index("var OPERATIONS = {"):script.index("\n  };", script.index("var OPERATIONS = {"))]
-    assert set(re.findall(r"^    (\w+): function", block, re.M)) == {*export.OPERATIONS, "Arithmetic"}
+    assert set(re.findall(r"^    (\w+): function", block, re.M)) == sent  # the page has a function for each, and no other
+    page.write(str(tmp_path), "kinds", [exported], None, back=None)
+    x = np.random.default_rng(1).random((10, 10, 3)).astype("float32")
+    driver = headless_chromium(str(tmp_path / "profile"), 390, 900, console=True)
+    try:
+        driver.get(f"file://{tmp_path}/live.html")
+        done = "var done = arguments[arguments.length - 1]; "
+        assert driver.execute_async_script(done + "cnnNote.set(arguments[0]).then(function () { done(1); }, "
+                                           "function (e) { done(String(e)); })", x.astype("float64").ravel().tolist()) == 1
+        answer = driver.execute_script("return cnnNote.read()")["models"][0]
+        severe = [line for line in driver.get_log("browser") if line["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    assert not severe, severe
+    assert sorted(answer["layers"]) == sorted(exported.spec["shown"])
+    for name in exported.spec["shown"]:  # in the model's order: the first layer the page gets wrong is named
+        want = np.asarray(keras.Model(model.inputs[0], model.get_layer(name).output)(x[None], training=False)).ravel()
+        np.testing.assert_allclose(answer["layers"][name], want, rtol=1e-4, atol=1e-4, err_msg=name)
+    np.testing.assert_allclose(answer["probabilities"], np.asarray(model(x[None], training=False))[0], atol=1e-4)
 
 
 def test_a_keras_operation_named_like_a_layer_is_refused_not_run_as_one():

@@ -765,20 +765,56 @@ def test_api_takes_a_model_in_memory_and_returns_where_it_wrote(tmp_path):
 @pytest.mark.slow
 def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
     """A layer of 10 units is ascended as units 0-7 and 8-9, each from its own row of the layer's starts: the pictures
-    cn.filter_pictures draws in chunks of 8."""
+    cn.filter_pictures draws in chunks of 8, and those of an ascent written out here with tf.GradientTape and numpy."""
     import cnn_note as cn
     from cnn_note import settings
-    from cnn_note.backend import keras
+    from cnn_note.backend import keras, tf
     from cnn_note.network_atlas.plan import PIECE
     from cnn_note.network_atlas.units import piece_pictures
 
     keras.utils.set_random_seed(4)
     inputs = keras.Input((12, 12, 1))
-    view = cn.view_of(keras.Model(inputs, keras.layers.Conv2D(10, 3, name="c")(inputs)))
+    conv = keras.layers.Conv2D(10, 3, name="c")
+    view = cn.view_of(keras.Model(inputs, conv(inputs)))
     chosen = settings.PictureSettings(size=12, steps=3)
     pieces = [piece_pictures(view, "c", first, min(PIECE, 10 - first), chosen) for first in range(0, 10, PIECE)]
     drawn = cn.filter_pictures(view, "c", chunk=PIECE, examples=0, progress=False, size=12, steps=3)
     assert np.array_equal(np.concatenate([piece["image"] for piece in pieces]), drawn.images)
+
+    def score(pictures):
+        """Each picture's mean in its own unit (unit k for picture k) inside a border of 2, negative values a tenth."""
+        maps = tf.transpose(conv(pictures), [0, 3, 1, 2])[:, :, 2:-2, 2:-2]  # (B, unit, 6, 6)
+        own = tf.linalg.diag_part(tf.transpose(maps, [2, 3, 0, 1]))  # (6, 6, B): picture k's unit k
+        return tf.reduce_mean(tf.where(own > 0, own, 0.1 * own), axis=[0, 1])
+
+    def blur(pictures):  # 1 2 1 by rows, then by columns, the edges mirrored
+        padded = np.pad(pictures, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="symmetric")
+        rows = (padded[:, :-2] + 2 * padded[:, 1:-1] + padded[:, 2:]) / 4
+        return (rows[:, :, :-2] + 2 * rows[:, :, 1:-1] + rows[:, :, 2:]) / 4
+
+    def ascended(sign):
+        """All 10 units at once from rows 0..9 of the starts (grey, noise of 0.05 drawn a canvas at a time from seed 0),
+        3 steps: score a copy rolled by the seeded jitter (-1..1 each way), step 0.02 along the gradient scaled to a mean
+        magnitude of 1, clip to 0..1, mix in a tenth of the blur."""
+        rng = np.random.default_rng(0)
+        pictures = np.stack([(0.5 + 0.05 * rng.standard_normal((12, 12, 1))).clip(0, 1) for _ in range(10)]).astype("float32")
+        shifts = np.random.default_rng(0).integers(-1, 2, size=(50, 2))
+        for shift in shifts[:3]:
+            x = tf.constant(pictures)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                total = tf.reduce_sum(sign * score(tf.roll(x, shift, axis=[1, 2])))
+            grads = tape.gradient(total, x).numpy()
+            grads /= np.maximum(np.abs(grads).mean(axis=(1, 2, 3), keepdims=True), 1e-8)
+            pictures = np.clip(pictures + 0.02 * grads, 0, 1)
+            pictures = 0.9 * pictures + 0.1 * blur(pictures)
+        return pictures, score(tf.constant(pictures)).numpy()
+
+    for prefix, sign in (("", 1.0), ("negative_", -1.0)):
+        images, activations = ascended(sign)
+        np.testing.assert_allclose(np.concatenate([piece[f"{prefix}image"] for piece in pieces]), images, atol=1e-5, err_msg=prefix)
+        np.testing.assert_allclose(np.concatenate([piece[f"{prefix}activation"] for piece in pieces]), activations, rtol=1e-4,
+                                   atol=1e-5, err_msg=prefix)
 
 
 @pytest.mark.parametrize("layer", [keras.layers.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False),
