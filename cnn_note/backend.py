@@ -4,6 +4,8 @@ TensorFlow 2.21 writes absl log lines (oneDNN, CUDA probes) straight to file des
 it loads, ignoring TF_CPP_MIN_LOG_LEVEL (tensorflow/tensorflow#100442). They would bury our
 one-line error messages, so stderr is pointed at /dev/null for the import and the first device
 query, and restored before anything of ours can print or fail.
+
+May import: nothing.
 """
 
 import contextlib

@@ -3,6 +3,8 @@
 A message names what the user gave in the words of whoever gave it: the Python API's keyword (`size=5000`) for a
 notebook, the script's flag (`--size 5000`) on the command line. One raise serves both: the message is made of text and
 `Argument`s, and each voice says the arguments its own way.
+
+May import: nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""What the API returns: small results that hold numpy arrays (figures.py draws them; nothing here needs TensorFlow)."""
+"""What the API returns: small results that hold numpy arrays (figures.py draws them; nothing here needs TensorFlow).
+
+May import: nothing (core's Head is named for annotations alone).
+"""
 
 from __future__ import annotations
 

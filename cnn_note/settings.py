@@ -1,6 +1,8 @@
 """Every setting's default, stated once: the Python API's keywords and the scripts' flags both read them here.
 
 Nothing here imports TensorFlow, so a script's --help and its flag errors stay instant.
+
+May import: errors.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ pictures as numpy arrays or tensors, pixels 0..1, (N, H, W, C) or (H, W, C) for 
 numpy arrays, or small results that hold them, and writes no file. A refused input raises
 cn.InputError (a ValueError) with the one line a script prints. Each keyword's default is the
 scripts' (cnn_note/settings.py states it once for both).
+
+May import: errors, settings, results, backend, io, core, optvis, attribution, dataset_examples, note, plots.
 """
 
 from cnn_note.api.dreaming import deep_dream, dream_layers

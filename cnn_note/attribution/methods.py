@@ -52,14 +52,6 @@ def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[s
     return maps, completeness
 
 
-def shift_agreement(maps: np.ndarray, shifted_maps: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Per image, the correlation between the map of the shifted picture and the map shifted the same way (1: it moved with it)."""
-    from cnn_note.note.distortions import shift
-
-    moved = shift(maps, dy, dx).reshape(len(maps), -1)
-    shifted = shifted_maps.reshape(len(maps), -1)
-    return np.array([np.corrcoef(a, b)[0, 1] if a.std() and b.std() else 0.0 for a, b in zip(moved, shifted)])
-
 
 FUNCTIONS = {"gradient": gradient, "smoothgrad": smoothgrad, "gradcam": gradcam, "occlusion": occlusion, "lime": lime}
 

@@ -67,7 +67,7 @@ def where_they_look(argv: list[str]) -> dict:
 
     from cnn_note import attribution
     from cnn_note.cli import explain
-    from cnn_note.note import reporting
+    from cnn_note.note import distortions, reporting
     from cnn_note.plots import figures
 
     args = parse_args(argv)
@@ -87,7 +87,7 @@ def where_they_look(argv: list[str]) -> dict:
                                     "--out-dir", os.path.join(out, name), *(["--data", args.data] if args.data else [])])
             saved[name] = written["attributions.npz"]
     methods = [m for m in attribution.METHODS if m in saved["cnn"]]
-    agreement = {model: {m: float(np.mean(attribution.shift_agreement(saved[model][m], saved[f"{model}_shifted"][m], *LOOK_SHIFT)))
+    agreement = {model: {m: float(np.mean(distortions.shift_agreement(saved[model][m], saved[f"{model}_shifted"][m], *LOOK_SHIFT)))
                          for m in methods if m in saved[model]} for model in ("cnn", "dnn")}
     both = [m for m in methods if m in saved["dnn"]]  # the figure's columns: Grad-CAM has nothing to show for the DNN
     record = {"digits": count, "shift": list(LOOK_SHIFT), "methods": methods, "agreement": agreement,

@@ -3,7 +3,8 @@
 Holds: fields (the receptive field of a unit, from the graph), sources (where the inputs come from: an array, a
 folder of pictures, an .npz), scan (one pass over the inputs keeping each unit's running top and bottom, the crops),
 ranking (the inputs for a choice of units, one ranked pass, examples attached to filter pictures, examples.npz).
-May import: errors, settings, results, backend, io, note.data (MNIST, the default inputs), core, optvis.
+May import: errors, settings, results, backend, io, core, optvis. The default inputs (MNIST's test digits) come from
+the caller, which knows the note.
 """
 
 from cnn_note.dataset_examples.fields import receptive_field

@@ -34,3 +34,11 @@ def subsample(images: np.ndarray, name: str) -> np.ndarray:
     height, width = images.shape[1:3]
     stretched = np.repeat(np.repeat(kept, height // kept.shape[1], axis=1), width // kept.shape[2], axis=2)
     return stretched[:, :height, :width]
+
+
+def shift_agreement(maps: np.ndarray, shifted_maps: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Per image, the correlation between the map of the shifted picture and its map shifted the same way (1: the map
+    moved with the digit; 0 where either is flat): how an attribution method's maps follow the note's second reason."""
+    moved = shift(maps, dy, dx).reshape(len(maps), -1)
+    shifted = shifted_maps.reshape(len(maps), -1)
+    return np.array([np.corrcoef(a, b)[0, 1] if a.std() and b.std() else 0.0 for a, b in zip(moved, shifted)])

@@ -33,3 +33,18 @@ def test_subsample_keeps_every_other_row_and_stretches_back(name, expected):
     out = distortions.subsample(IMAGE, name)
     assert out.shape == IMAGE.shape
     np.testing.assert_array_equal(out[0], expected)
+
+
+def test_shift_agreement_is_the_correlation_of_the_shifted_digits_map_with_the_map_moved_by_hand():
+    rng = np.random.default_rng(0)
+    maps = rng.random((3, 6, 6))
+    moved = np.zeros_like(maps)
+    moved[:, 1:, 2:] = maps[:, :-1, :-2]  # one pixel down, two right, by hand
+    shifted_maps = moved.copy()
+    shifted_maps[1] += 0.5 * rng.random((6, 6))  # a map that moved, with noise
+    shifted_maps[2] = 1.0  # a flat map: no correlation to speak of
+    found = distortions.shift_agreement(maps, shifted_maps, 1, 2)
+    assert found[0] == pytest.approx(1.0)
+    assert found[1] == pytest.approx(np.corrcoef(moved[1].ravel(), shifted_maps[1].ravel())[0, 1]) and found[1] < 1
+    assert found[2] == 0.0
+    assert distortions.shift_agreement(maps, shifted_maps, 2, 1)[0] < 0.9  # the other way round: it did not move so
