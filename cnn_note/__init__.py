@@ -17,8 +17,8 @@ from cnn_note.errors import InputError
 
 __version__ = "1.0.0"
 
-_API = ("explain", "filter_pictures", "class_pictures", "deep_dream", "feature_maps", "build_dnn", "build_cnn", "load_mnist",
-        "seed", "train", "plot", "view_of", "atlas", "Explanation", "Pictures", "Dream")
+_API = ("explain", "filter_pictures", "class_pictures", "deep_dream", "dream_layers", "feature_maps", "build_dnn", "build_cnn",
+        "load_mnist", "seed", "train", "plot", "view_of", "atlas", "Explanation", "Pictures", "Dream")
 __all__ = ["InputError", "__version__", *_API]
 
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from cnn_note.backend import keras
 from cnn_note.core.views import View
-from cnn_note.results import Examples  # noqa: F401  (what a scan finds; dataset_examples.Examples as before)
 
 # Layers that mix no pixels: the field goes through them as it came (a merge takes the union of its inputs' fields).
 PIXELWISE = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU,

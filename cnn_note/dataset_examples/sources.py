@@ -10,7 +10,6 @@ import numpy as np
 
 from cnn_note.errors import Argument, InputError
 from cnn_note.io import imaging
-from cnn_note.results import Examples  # noqa: F401  (what a scan finds; dataset_examples.Examples as before)
 
 SCAN_SIDE = 512  # larger pictures are scanned on a copy this many pixels a side, as explain.py's occlusion works on one
 
