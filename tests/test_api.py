@@ -58,13 +58,13 @@ def test_the_package_imports_without_tensorflow_and_has_a_version():
     assert done.stdout.split() == [cn.__version__, "False", "True"], done.stderr
 
 
-@pytest.mark.slow
 def test_cn_offers_every_call_the_api_exports():
     from cnn_note import api
 
     assert set(api.__all__) <= set(dir(cn)) and all(getattr(cn, name) is getattr(api, name) for name in api.__all__)
 
 
+@pytest.mark.slow
 def test_explain_on_the_notes_cnn_in_memory_gives_every_map_as_arrays(cnn):
     x = digits()
     found = cn.explain(cnn, x, lime_samples=50, samples=4, steps=8, progress=False)
