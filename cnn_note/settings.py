@@ -21,6 +21,16 @@ MAX_CLASSES = 20  # class pictures of every class unless others are asked for: a
 EXAMPLES = 9  # dataset examples shown per filter, most and least exciting each (0: none)
 CLASS_INPUTS = 1_000  # atlas.py: inputs averaged over for each unit's contribution to each class
 CONNECTIONS = 5  # atlas.py: strongest incoming and outgoing connections listed per unit
+# The note's second and third reasons as changes to a picture (note.distortions makes them; the live page's controls,
+# in the browser, are given the same): the largest shift, why_cnn.py's --max-shift, and the rows and columns each
+# subsampling keeps, as (first row, row step, first column, column step).
+MAX_SHIFT = 4
+SUBSAMPLINGS = {
+    "original": (0, 1, 0, 1),
+    "odd rows dropped": (0, 2, 0, 1),
+    "even rows dropped": (1, 2, 0, 1),
+    "alternate rows+cols dropped": (0, 2, 0, 2),
+}
 
 # What each kind of value must be, as the scripts' flag types check it too (cli.positive_int and the rest).
 RULES = {

@@ -18,6 +18,7 @@ import numpy as np
 from cnn_note.cli import arguments
 from cnn_note.errors import Command
 from cnn_note.note import data, distortions
+from cnn_note.settings import MAX_SHIFT
 
 PROG = Command("why_cnn").prog
 MODELS = ("dnn", "cnn")
@@ -28,7 +29,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--results-dir", default="results",
                         help="reads <dir>/dnn/model.keras and <dir>/cnn/model.keras, writes <dir>/why_cnn/")
     parser.add_argument("--train", action="store_true", help="train both models first with the note's recipe (one seed each)")
-    parser.add_argument("--max-shift", type=arguments.nonnegative_int, default=4, help="largest shift in pixels")
+    parser.add_argument("--max-shift", type=arguments.nonnegative_int, default=MAX_SHIFT, help="largest shift in pixels")
     parser.add_argument("--test-samples", type=arguments.positive_int, default=10_000, help="use the first N test images")
     arguments.add_data_argument(parser)
     return parser.parse_args(argv)

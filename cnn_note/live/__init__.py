@@ -3,5 +3,5 @@
 Holds: export (a model's walked graph as operations and float32 weights the page computes with
 TensorFlow.js, or one line saying why it cannot) and page (live.html, its scripts and style, with
 TensorFlow.js vendored from the npm registry under assets/vendor with its licence). May import:
-errors, backend, io, core.
+errors, settings, backend, io, core.
 """

@@ -17,6 +17,10 @@ import numpy as np
 
 from cnn_note.io import writing
 from cnn_note.live.export import Exported
+from cnn_note.settings import MAX_SHIFT, SUBSAMPLINGS
+
+# The note's changes to the input, as why_cnn.py makes them (settings states them once), for live.js's controls.
+CHANGES = "window.cnnNoteChanges = " + json.dumps({"max_shift": MAX_SHIFT, "subsamplings": SUBSAMPLINGS}, separators=(",", ":")) + ";"
 
 ASSETS = os.path.join(os.path.dirname(__file__), "assets")
 # @tensorflow/tfjs-core, -backend-cpu and -backend-wasm 4.22.0 from npm, in the order the page loads them; their licence.
@@ -66,7 +70,7 @@ def html(title: str, back: str | None, models: list[Exported], has_inputs: bool)
             '<section id="results"><p id="tally"></p><div id="answers"></div></section></main>'
             f'<footer><p>Computed in this page with TensorFlow.js 4.22.0 (<a href="{FOLDER}/LICENSE">its licence</a>), '
             'in float32, on its <span id="backend">WebAssembly or CPU</span> backend.</p></footer>\n'
-            f"{scripts}\n</body></html>\n")
+            f"<script>{CHANGES}</script>{scripts}\n</body></html>\n")
 
 
 def write(out: str, title: str, models: list[Exported], inputs: str | None, back: str | None = "index.html") -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_note import settings
+
 DIRECTIONS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 
-SUBSAMPLINGS = {
-    "original": (slice(None), slice(None)),
-    "odd rows dropped": (slice(0, None, 2), slice(None)),
-    "even rows dropped": (slice(1, None, 2), slice(None)),
-    "alternate rows+cols dropped": (slice(0, None, 2), slice(0, None, 2)),
-}
+# The rows and the columns each subsampling keeps, as slices (settings.SUBSAMPLINGS says them once, for the page too).
+SUBSAMPLINGS = {name: (slice(row, None, rows), slice(column, None, columns))
+                for name, (row, rows, column, columns) in settings.SUBSAMPLINGS.items()}
 
 
 def shift(images: np.ndarray, dy: int, dx: int) -> np.ndarray:

@@ -11,13 +11,10 @@
   var MODELS = window.cnnNoteModels || [];
   var INPUTS = window.cnnNoteInputs || null;
   var SIDE = 280;  // the drawing canvas's own pixels
-  var MAX_SHIFT = 4;  // as why_cnn.py's --max-shift
-  var SUBSAMPLINGS = {  // as cnn_note.note.distortions.SUBSAMPLINGS: [first kept row, row step, first column, column step]
-    "original": [0, 1, 0, 1],
-    "odd rows dropped": [0, 2, 0, 1],
-    "even rows dropped": [1, 2, 0, 1],
-    "alternate rows+cols dropped": [0, 2, 0, 2]
-  };
+  // The note's changes, as why_cnn.py makes them, given by live.html (cnn_note.settings states them once): the largest
+  // shift, and each subsampling's [first kept row, row step, first column, column step].
+  var MAX_SHIFT = window.cnnNoteChanges.max_shift;
+  var SUBSAMPLINGS = window.cnnNoteChanges.subsamplings;
 
   function product(shape) { return shape.reduce(function (a, b) { return a * b; }, 1); }
 
