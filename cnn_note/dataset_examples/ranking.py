@@ -17,7 +17,7 @@ from cnn_note.errors import Argument, InputError
 from cnn_note.io.machine import machine
 from cnn_note.io.progress import Bar, log_lines
 from cnn_note.optvis.render import chosen_filters
-from cnn_note.results import Examples, Pictures
+from cnn_note.results import Examples, Pictures, SavedExamples
 
 
 def example_source(view: View, examples_from=None, count: int = settings.EXAMPLES, log: Callable[[str], None] = print,
@@ -79,13 +79,14 @@ def with_examples(view: View, found: Pictures, examples: Examples | None) -> Pic
     return dataclasses.replace(found, examples=examples, optimised=strongest, optimised_score=score)
 
 
-def examples_arrays(drawn: dict[str, Pictures], source: Source, more: dict[str, dict] | None = None) -> dict[str, np.ndarray]:
-    """What examples.npz holds: every layer's examples (Examples.arrays) and its optimised pictures' strongest units, any
-    `more` arrays of the layer, then the inputs' names, the scan's seconds and the processor it took them on."""
-    arrays = {}
-    for layer, found in drawn.items():
-        arrays.update(found.examples.arrays(), **{f"{layer}_optimised": found.optimised,
-                                                  f"{layer}_optimised_score": found.optimised_score}, **(more or {}).get(layer, {}))
+def examples_arrays(drawn: dict[str, Pictures], source: Source, histogram: dict[str, np.ndarray] | None = None,
+                    histogram_edges: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """What examples.npz holds (results.SavedExamples): every layer's examples, its optimised pictures' strongest units and
+    scores and any histogram of its units' strongest responses (`histogram`: counts, `histogram_edges`: bins, by layer),
+    then the inputs' names, the scan's seconds and the processor it took them on."""
+    examples = {layer: found.examples for layer, found in drawn.items()}
+    optimised = {layer: found.optimised for layer, found in drawn.items()}
+    scores = {layer: found.optimised_score for layer, found in drawn.items()}
     # The scan's time is this machine's: the npz says which machine, as REPORT.md's Run table does for each stage.
-    return {**arrays, "inputs": np.array(source.names or [source.description]),
-            "scan_seconds": np.array(next(iter(drawn.values())).examples.seconds), "processor": np.array(machine()["processor"])}
+    return SavedExamples(examples, optimised, scores, source.names or [source.description], machine()["processor"], histogram,
+                         histogram_edges).arrays()

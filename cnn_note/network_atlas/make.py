@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,7 +34,8 @@ from cnn_note.network_atlas.responses import (
     most_sure,
     scan_inputs,
 )
-from cnn_note.network_atlas.units import missing_pieces, piece_pictures, save_unit, worker_piece, write_patterns
+from cnn_note.network_atlas.units import UnitPictures, missing_pieces, piece_pictures, save_unit, worker_piece, write_patterns
+from cnn_note.results import layers_of
 
 
 def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,
@@ -86,9 +88,9 @@ def make_units(plan: Plan, todo: dict[tuple[str, int], list[int]], work: on_ray.
     log(f"atlas: {total - left} of {total} units found done in {plan.out}; {left} to compute" + where)
     start = time.perf_counter()
     with Bar(left, "atlas", "unit", progress) as bar:
-        def arrived(layer: str, first: int, found: dict) -> None:
+        def arrived(layer: str, first: int, found: UnitPictures) -> None:
             for unit in todo[layer, first]:  # the piece's units already written stay as they are
-                save_unit(plan, layer, unit, {key: value[unit - first] for key, value in found.items()})
+                save_unit(plan, layer, unit, found.unit(unit - first))
                 bar.on_progress()
 
         pieces = [(layer, first, min(plan.piece, view.filters(layer) - first), plan.chosen) for layer, first in todo]
@@ -107,10 +109,34 @@ def classes_of(plan: Plan) -> int | None:
     return view.classes() if view.classes() and view.head.kind != "regression" else None
 
 
+class Connections(NamedTuple):
+    """A layer's entries in connections.npz, f"{layer}_{field}" for each field it has: its strongest incoming weights
+    (none where it reads the pixels) and its units' class contributions (where they were worked out)."""
+
+    in_units: np.ndarray | None = None  # (F, k) each unit's k units below with the strongest weights, strongest first
+    in_norms: np.ndarray | None = None  # (F, k) those weights' norms
+    in_layer: np.ndarray | None = None  # the layer below's name, a 0-d string array
+    in_signs: np.ndarray | None = None  # (F, k) those weights' signs
+    class_contributions: np.ndarray | None = None  # (F, classes) each unit's contribution to each class's score
+
+
+def connections_arrays(found: dict[str, Connections]) -> dict[str, np.ndarray]:
+    """connections.npz's entries: each layer's Connections, the fields it has."""
+    return {f"{layer}_{name}": value for layer, connections in found.items() for name, value in connections._asdict().items()
+            if value is not None}
+
+
+def read_connections(path: str) -> dict[str, Connections]:
+    """connections.npz, each layer's Connections (see connections_arrays); the layers with none are not in it."""
+    with np.load(path) as saved:
+        return {layer: Connections(**{name: saved[f"{layer}_{name}"] for name in Connections._fields if f"{layer}_{name}" in saved.files})
+                for layer in layers_of(saved.files, *Connections._fields)}
+
+
 def write_connections(plan: Plan) -> tuple[dict, dict]:
     """connections.npz: each layer's strongest incoming weights and, over the inputs, its units' class contributions;
     returns the weights ({layer: (layer below, norms, signs)}) and the contributions ({layer: (units, classes)})."""
-    view, links, contributions, arrays = plan.view, {}, {}, {}
+    view, links, contributions, found = plan.view, {}, {}, {}
     for layer in plan.layers:
         below = wiring.incoming(view, layer, plan.layers)
         if below is not None:
@@ -122,14 +148,13 @@ def write_connections(plan: Plan) -> tuple[dict, dict]:
         for layer in explained:
             contributions[layer] = wiring.class_contributions(view, layer, plan.source, plan.class_inputs)
     for layer in plan.layers:
+        found[layer] = Connections(class_contributions=contributions.get(layer))
         if layer in links:
             below, norms, signs = links[layer]
             order, values = wiring.strongest(norms, plan.connections)
-            arrays.update({f"{layer}_in_units": order, f"{layer}_in_norms": values, f"{layer}_in_layer": np.array(below),
-                           f"{layer}_in_signs": np.take_along_axis(signs.T, order, axis=1)})
-        if layer in contributions:
-            arrays[f"{layer}_class_contributions"] = contributions[layer]
-    writing.save_npz(os.path.join(plan.out, "connections.npz"), arrays)
+            found[layer] = found[layer]._replace(in_units=order, in_norms=values, in_layer=np.array(below),
+                                                 in_signs=np.take_along_axis(signs.T, order, axis=1))
+    writing.save_npz(os.path.join(plan.out, "connections.npz"), connections_arrays(found))
     return links, contributions
 
 

@@ -15,12 +15,11 @@ from cnn_note.core.views import View
 from cnn_note.io import writing
 from cnn_note.network_atlas import on_ray
 from cnn_note.network_atlas.plan import Plan
-from cnn_note.network_atlas.units import unit_arrays
+from cnn_note.network_atlas.units import read_units
 from cnn_note.results import Pictures
 
 HISTOGRAM_BINS = 30
-
-
+# Inputs a Ray task scans: a multiple of dataset_examples.SHARD, so the shards batch their inputs as one pass does.
 SHARD_INPUTS = dataset_examples.SHARD
 
 
@@ -104,8 +103,7 @@ def scan_inputs(plan: Plan, units: dict[str, list[int]], pictures: dict, work: o
     else:
         counts = histogram_counts(view, units, source.pictures(), edges)
     drawn = {layer: dataset_examples.with_examples(
-        view, Pictures(unit_arrays(plan, layer, units[layer], "image")[0], units[layer], pictures[layer]["activation"], "", [], layer),
+        view, Pictures(read_units(plan, layer, units[layer], "image").image, units[layer], pictures[layer].activation, "", [], layer),
         ranked[layer]) for layer in plan.layers}
-    histograms = {layer: {f"{layer}_histogram": counts[layer], f"{layer}_histogram_edges": edges[layer]} for layer in plan.layers}
-    writing.save_npz(os.path.join(plan.out, "examples.npz"), dataset_examples.examples_arrays(drawn, source, histograms))
+    writing.save_npz(os.path.join(plan.out, "examples.npz"), dataset_examples.examples_arrays(drawn, source, counts, edges))
     return ranked, {layer: (counts[layer], edges[layer]) for layer in units}, {layer: found.optimised for layer, found in drawn.items()}

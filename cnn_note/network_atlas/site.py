@@ -99,7 +99,7 @@ class Site:
                  link(self.plan.keys[layers[number - 1]] + ".html", f"previous layer: {layers[number - 1]}", "prev") if number else None,
                  link(self.plan.keys[layers[number + 1]] + ".html", f"next layer: {layers[number + 1]}", "next")
                  if number + 1 < len(layers) else None)
-        activations = self.pictures[layer]["activation"]
+        activations = self.pictures[layer].activation
         tiles = "".join(f'<a class="tile" href="{key}/{unit}.html"><img src="{key}/{unit}.png" alt="unit {unit}">'
                         f"#{unit} {value:.2f}</a>" for unit, value in enumerate(activations))
         body = (f"{nav(*links)}<h1>{e(layer)}</h1><p>Each unit's picture that maximises its mean activation, "
@@ -175,9 +175,9 @@ class Site:
         body = [f"{nav(*links)}<h1>{e(layer)} #{unit}</h1>",
                 '<div class="grid">'
                 f'<figure class="tile big"><img src="{unit}.png" alt="maximises unit {unit}">'
-                f'<figcaption>maximises the mean: {drawn["activation"][unit]:.3f}</figcaption></figure>'
+                f'<figcaption>maximises the mean: {drawn.activation[unit]:.3f}</figcaption></figure>'
                 f'<figure class="tile big"><img src="{unit}-negative.png" alt="minimises unit {unit}">'
-                f'<figcaption>minimises it: {drawn["negative_activation"][unit]:.3f}</figcaption></figure></div>']
+                f'<figcaption>minimises it: {drawn.negative_activation[unit]:.3f}</figcaption></figure></div>']
         if layer in self.ranked:
             counts, edges = self.counts[layer]
             body += ["<h2>Inputs that excite it most</h2><p>Each cut to what the unit sees; hover or tap for the whole input "

@@ -10,6 +10,7 @@ number of workers are identical.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,25 +21,43 @@ from cnn_note.io import writing
 from cnn_note.network_atlas import on_ray
 from cnn_note.network_atlas.plan import Plan
 from cnn_note.optvis import ascent, parameterisation, render
+from cnn_note.results import layers_of
 
-# Inputs a Ray task scans: a multiple of dataset_examples.SHARD, so the shards batch their inputs as one pass does.
+
+class UnitPictures(NamedTuple):
+    """A unit's file, its fields its keys: the pictures (H, W, C) that maximise and minimise its mean activation, and
+    those activations. Stacked, a piece's or a layer's units (read_units; a field not read is None)."""
+
+    image: np.ndarray | None = None
+    activation: np.ndarray | None = None
+    negative_image: np.ndarray | None = None
+    negative_activation: np.ndarray | None = None
+
+    @classmethod
+    def from_npz(cls, path: str, fields: tuple[str, ...] = ()) -> UnitPictures:
+        """Read a unit's file: the named fields alone, else all of them."""
+        with np.load(path) as saved:
+            return cls(**{name: saved[name] for name in fields or cls._fields})
+
+    def unit(self, index: int) -> UnitPictures:
+        """Unit `index` of stacked units."""
+        return UnitPictures(*(value[index] for value in self))
 
 
-def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.PictureSettings) -> dict[str, np.ndarray]:
+def piece_pictures(view: View, layer: str, first: int, count: int, chosen: settings.PictureSettings) -> UnitPictures:
     """Units first .. first + count - 1 of `layer`: the pictures that maximise and minimise each one's mean activation,
     and those activations, ascended together by cn.filter_pictures' code (render.filter_patterns) as one batch."""
-    param = parameterisation.choose(view.channels, chosen.param)
+    param = parameterisation.choose(view.channels, chosen)
     steps = ascent.AscentSettings.of(chosen)
-    found = {}
-    for prefix, negative in (("", False), ("negative_", True)):
-        images, activations = render.filter_patterns(view, layer, range(first, first + count), chosen.size, steps,
-                                                       chunk=count, param=param, negative=negative, offset=first)
-        found[f"{prefix}image"], found[f"{prefix}activation"] = images, activations
-    return found
+    found = []
+    for negative in (False, True):
+        found += render.filter_patterns(view, layer, range(first, first + count), chosen.size, steps, chunk=count, param=param,
+                                        negative=negative, offset=first)
+    return UnitPictures(*found)
 
 
 def worker_piece(model: bytes | str, suffix: str, convention: tuple, layer: str, first: int, count: int,
-                 chosen: settings.PictureSettings) -> tuple[str, int, dict]:
+                 chosen: settings.PictureSettings) -> tuple[str, int, UnitPictures]:
     """A Ray task: one piece of a layer's units (see piece_pictures)."""
     return layer, first, piece_pictures(on_ray.worker_view(model, suffix, convention), layer, first, count, chosen)
 
@@ -48,12 +67,12 @@ def unit_file(plan: Plan, layer: str, unit: int) -> str:
     return os.path.join(plan.out, plan.keys[layer], f"{unit}.npz")
 
 
-def save_unit(plan: Plan, layer: str, unit: int, found: dict[str, np.ndarray]) -> None:
+def save_unit(plan: Plan, layer: str, unit: int, found: UnitPictures) -> None:
     """A unit's pictures as PNGs and its arrays, each written whole; the arrays last, as they mark the unit done."""
     folder = os.path.join(plan.out, plan.keys[layer])
-    writing.save_image(os.path.join(folder, f"{unit}.png"), found["image"])
-    writing.save_image(os.path.join(folder, f"{unit}-negative.png"), found["negative_image"])
-    writing.save_npz(unit_file(plan, layer, unit), found)
+    writing.save_image(os.path.join(folder, f"{unit}.png"), found.image)
+    writing.save_image(os.path.join(folder, f"{unit}-negative.png"), found.negative_image)
+    writing.save_npz(unit_file(plan, layer, unit), found._asdict())
 
 
 def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
@@ -70,25 +89,37 @@ def missing_pieces(plan: Plan) -> dict[tuple[str, int], list[int]]:
     return todo
 
 
-def unit_arrays(plan: Plan, layer: str, units: list[int], *keys: str) -> list[np.ndarray]:
-    """The named arrays of a layer's units, read from their files and stacked: one layer's at a time, never every layer's."""
-    found = []
-    for unit in units:
-        with np.load(unit_file(plan, layer, unit)) as arrays:
-            found.append([arrays[key] for key in keys])
-    return [np.stack(column) for column in zip(*found)]
+def read_units(plan: Plan, layer: str, units: list[int], *fields: str) -> UnitPictures:
+    """The named fields (all, when none is named) of a layer's units, read from their files and stacked: one layer's at a
+    time, never every layer's."""
+    found = [UnitPictures.from_npz(unit_file(plan, layer, unit), fields) for unit in units]
+    return UnitPictures(*(None if column[0] is None else np.stack(column) for column in zip(*found)))
 
 
-def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, dict[str, np.ndarray]]:
-    """patterns.npz, from every unit's file, a layer at a time; returns each layer's activation and negative_activation."""
-    def arrays():
+def patterns_arrays(layer: str, units: list[int], found: UnitPictures) -> dict[str, np.ndarray]:
+    """patterns.npz's entries for a layer: its units and their stacked pictures (grey ones as (N, H, W)) and activations,
+    the negative ones where `found` has them (visualize_filters.py's patterns.npz has none)."""
+    arrays = {"images": found.image, "filters": np.array(units), "activations": found.activation, "negative_images": found.negative_image,
+              "negative_activations": found.negative_activation}
+    return {f"{layer}_{key}": writing.squeezed(value) if key.endswith("images") else value for key, value in arrays.items()
+            if value is not None}
+
+
+def read_patterns(path: str) -> dict[str, tuple[list[int], UnitPictures]]:
+    """A patterns.npz: each layer's units and their stacked pictures, as it holds them (see patterns_arrays)."""
+    found = {}
+    with np.load(path) as saved:
+        for layer in layers_of(saved.files, "filters"):
+            stacked = (saved.get(f"{layer}_{key}") for key in ("images", "activations", "negative_images", "negative_activations"))
+            found[layer] = saved[f"{layer}_filters"].tolist(), UnitPictures(*stacked)
+    return found
+
+
+def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, UnitPictures]:
+    """patterns.npz, from every unit's file, a layer at a time; returns each layer's activations (the pictures left out)."""
+    def arrays():  # a layer's pictures at a time, never every layer's
         for layer in plan.layers:
-            images, activations, negative_images, negative_activations = unit_arrays(
-                plan, layer, units[layer], "image", "activation", "negative_image", "negative_activation")
-            yield from ((f"{layer}_images", writing.squeezed(images)), (f"{layer}_filters", np.array(units[layer])),
-                        (f"{layer}_activations", activations), (f"{layer}_negative_images", writing.squeezed(negative_images)),
-                        (f"{layer}_negative_activations", negative_activations))
+            yield from patterns_arrays(layer, units[layer], read_units(plan, layer, units[layer])).items()
 
     writing.save_npz(os.path.join(plan.out, "patterns.npz"), arrays())
-    return {layer: dict(zip(("activation", "negative_activation"),
-                            unit_arrays(plan, layer, units[layer], "activation", "negative_activation"))) for layer in plan.layers}
+    return {layer: read_units(plan, layer, units[layer], "activation", "negative_activation") for layer in plan.layers}

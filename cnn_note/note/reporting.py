@@ -192,23 +192,25 @@ def dataset_examples(results_dir: str, stage: dict | None, picture) -> list[str]
     """REPORT.md's section on the real inputs that excite each filter most and least, from results/filters/examples.npz."""
     import numpy as np
 
+    from cnn_note.results import SavedExamples
+
     path = os.path.join(results_dir, "filters", "examples.npz")
     out = ["\n### The real digits that excite each filter most and least\n"]
     if not os.path.isfile(path):
         return out + ["*(no dataset examples were produced)*"]
-    with np.load(path) as saved:
-        layers = [key[:-len("_filters")] for key in saved.files if key.endswith("_filters")]
-        count = saved[f"{layers[0]}_top"].shape[1]
-        rows, wins = [], [0, 0, 0]
-        for layer in layers:
-            mine, best = saved[f"{layer}_optimised_score"], saved[f"{layer}_best_mean"]
-            unit, best_unit = saved[f"{layer}_optimised"], saved[f"{layer}_top_activations"][:, 0]
-            height, width = saved[f"{layer}_field"]
-            wins = [wins[0] + int((mine > best).sum()), wins[1] + int((unit > best_unit).sum()), wins[2] + len(best)]
-            rows.append(f"| {layer} | {height}x{width} | {np.median(mine):.2f} | {np.median(best):.2f} | "
-                        f"{int((mine > best).sum())} of {len(best)} | {np.median(unit):.2f} | {np.median(best_unit):.2f} | "
-                        f"{int((unit > best_unit).sum())} of {len(best)} |")
-        inputs, seconds, processor = str(saved["inputs"][0]), float(saved["scan_seconds"]), str(saved["processor"])
+    saved = SavedExamples.from_npz(path)
+    layers = list(saved.examples)
+    first = saved.examples[layers[0]]
+    rows, wins = [], [0, 0, 0]
+    for layer, examples in saved.examples.items():
+        mine, best = saved.optimised_score[layer], examples.best_mean
+        unit, best_unit = saved.optimised[layer], examples.top_activations[:, 0]
+        height, width = examples.field or (-1, -1)  # as the file holds a field not known
+        wins = [wins[0] + int((mine > best).sum()), wins[1] + int((unit > best_unit).sum()), wins[2] + len(best)]
+        rows.append(f"| {layer} | {height}x{width} | {np.median(mine):.2f} | {np.median(best):.2f} | "
+                    f"{int((mine > best).sum())} of {len(best)} | {np.median(unit):.2f} | {np.median(best_unit):.2f} | "
+                    f"{int((unit > best_unit).sum())} of {len(best)} |")
+    count, inputs, seconds, processor = first.top.shape[1], saved.inputs[0], first.seconds, saved.processor
     out += [f"Beside each filter's optimised picture, the {count} inputs whose strongest unit responds most and the {count} "
             "whose weakest responds least, each shown as the region that unit sees (its receptive field), with that unit's "
             "activation (before any ReLU; the note's convolutions have none). Distill's Feature Visualization reports that "

@@ -779,7 +779,7 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
     chosen = settings.PictureSettings(size=12, steps=3)
     pieces = [piece_pictures(view, "c", first, min(PIECE, 10 - first), chosen) for first in range(0, 10, PIECE)]
     drawn = cn.filter_pictures(view, "c", chunk=PIECE, examples=0, progress=False, size=12, steps=3)
-    assert np.array_equal(np.concatenate([piece["image"] for piece in pieces]), drawn.images)
+    assert np.array_equal(np.concatenate([piece.image for piece in pieces]), drawn.images)
 
     def score(pictures):
         """Each picture's mean in its own unit (unit k for picture k) inside a border of 2, negative values a tenth."""
@@ -812,9 +812,9 @@ def test_pieces_of_a_layer_are_filter_pictures_in_chunks_of_eight():
 
     for prefix, sign in (("", 1.0), ("negative_", -1.0)):
         images, activations = ascended(sign)
-        np.testing.assert_allclose(np.concatenate([piece[f"{prefix}image"] for piece in pieces]), images, atol=1e-5, err_msg=prefix)
-        np.testing.assert_allclose(np.concatenate([piece[f"{prefix}activation"] for piece in pieces]), activations, rtol=1e-4,
-                                   atol=1e-5, err_msg=prefix)
+        found = [np.concatenate([getattr(piece, f"{prefix}{name}") for piece in pieces]) for name in ("image", "activation")]
+        np.testing.assert_allclose(found[0], images, atol=1e-5, err_msg=prefix)
+        np.testing.assert_allclose(found[1], activations, rtol=1e-4, atol=1e-5, err_msg=prefix)
 
 
 @pytest.mark.parametrize("layer", [keras.layers.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False),

@@ -19,7 +19,7 @@ from cnn_note.errors import InputError
 from cnn_note.network_atlas import site
 from cnn_note.network_atlas.plan import Plan
 from cnn_note.network_atlas.plan import plan as make_plan
-from cnn_note.network_atlas.units import save_unit
+from cnn_note.network_atlas.units import UnitPictures, save_unit
 from cnn_note.results import Pictures
 
 HOSTILE = 'c<img src=x onerror="window.hacked=1">'  # a layer name Keras accepts; the pages must show it as text
@@ -133,15 +133,14 @@ def hand_made(out: str, examples: bool = True, classes: bool = True, write: bool
     plan = make_plan(tiny_model(), out, None, examples=0, class_names=NAMES, class_inputs=5, connections=connections, log=lambda line: None)
     source = dataset_examples.Source(6, picture, INPUTS, 'six <b>"inputs"</b>') if examples else None
     plan = dataclasses.replace(plan, examples=COUNT if examples else 0, source=source)
-    pictures = {layer: {"activation": rng.normal(size=units), "negative_activation": rng.normal(size=units) - 3}
+    pictures = {layer: UnitPictures(activation=rng.normal(size=units), negative_activation=rng.normal(size=units) - 3)
                 for layer, units in UNITS.items()}
     for number, (layer, units) in enumerate(UNITS.items()):
         os.makedirs(os.path.join(out, plan.keys[layer]), exist_ok=True)
         for unit in range(units):  # what make writes before the site: each unit's two pictures (and its arrays)
             seed = 100 * number + 10 * unit
-            save_unit(plan, layer, unit, {"image": crop(seed, 12), "negative_image": crop(seed + 1, 12),
-                                          "activation": pictures[layer]["activation"][unit],
-                                          "negative_activation": pictures[layer]["negative_activation"][unit]})
+            save_unit(plan, layer, unit, UnitPictures(crop(seed, 12), pictures[layer].activation[unit], crop(seed + 1, 12),
+                                                      pictures[layer].negative_activation[unit]))
     ranked, counts, optimised = {}, {}, {}
     if examples:
         for number, (layer, units) in enumerate(UNITS.items()):
@@ -301,7 +300,7 @@ def test_each_layer_page_shows_each_units_activation(full):
         assert [attrs["href"] for attrs in tiles] == [f"{full.key(layer)}/{unit}.html" for unit in range(units)]
         shown = re.findall(r"#(\d+) (-?\d+\.\d\d)", page.text)
         assert [(int(unit), float(value)) for unit, value in shown] == [
-            (unit, round(float(value), 2)) for unit, value in enumerate(full.pictures[layer]["activation"])]
+            (unit, round(float(value), 2)) for unit, value in enumerate(full.pictures[layer].activation)]
 
 
 def test_each_unit_page_shows_its_two_pictures_and_their_scores(full):
@@ -311,8 +310,8 @@ def test_each_unit_page_shows_its_two_pictures_and_their_scores(full):
             assert page.inside("title") == page.inside("h1") == [f"{layer} #{unit}"]
             big = [attrs["src"] for attrs in page.all("img")][:2]
             assert big == [f"{unit}.png", f"{unit}-negative.png"]
-            assert f"maximises the mean: {full.pictures[layer]['activation'][unit]:.3f}" in page.text
-            assert f"minimises it: {full.pictures[layer]['negative_activation'][unit]:.3f}" in page.text
+            assert f"maximises the mean: {full.pictures[layer].activation[unit]:.3f}" in page.text
+            assert f"minimises it: {full.pictures[layer].negative_activation[unit]:.3f}" in page.text
 
 
 def figures_of(page: Page) -> list[dict]:
