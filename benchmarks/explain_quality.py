@@ -49,9 +49,9 @@ def main() -> None:
         view = View.of(loading.load_trained(os.path.join(args.results_dir, name, "model.keras"), "train it first"), name, maps=False)
         classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
         start = time.perf_counter()
-        maps, _ = attribution.explain(view, x, classes, [m for m in attribution.METHODS if name == "cnn" or m != "gradcam"], settings)
+        methods = [m for m in attribution.METHODS if name == "cnn" or m != "gradcam"]
+        maps, completeness[name] = attribution.explain(view, x, classes, methods, settings)
         print(f"{name}: all maps in {time.perf_counter() - start:.0f} s")
-        _, completeness[name] = attribution.integrated_gradients(view, x, classes, settings)
         orders = {"random order": faithfulness.random_order(len(x), 784)}
         orders.update({method: faithfulness.most_first(values) for method, values in maps.items()})
         rows = []

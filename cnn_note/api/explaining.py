@@ -9,6 +9,7 @@ import numpy as np
 
 from cnn_note import attribution, settings
 from cnn_note.attribution import choice
+from cnn_note.core import inputs
 from cnn_note.core.inputs import model_size, pictures_of, view_of
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import Bar, log_lines
@@ -33,9 +34,9 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             takes one size only gets them resized to it, with a line.
         classes: the class to explain: one number for every picture, one per picture, or None for each picture's
             predicted class.
-        methods: the methods to run, a list or a comma-separated string ("gradient,gradcam"): any of gradient,
-            smoothgrad, integrated_gradients, gradcam, occlusion and lime. None: all of them, Grad-CAM left out with a
-            line on a model with no 4-D layer.
+        methods: the methods to run, a list or a comma-separated string ("gradient,gradcam"): any of the registry's
+            (attribution.METHODS), gradient, smoothgrad, integrated_gradients, gradcam, occlusion and lime. None: all
+            of them, Grad-CAM left out with a line on a model with no 4-D layer.
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
         head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
@@ -44,12 +45,12 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             cached, else the numbers).
         progress: whether to show a progress bar and print the lines (a widget in Jupyter, a bar in a terminal).
         log: where each line goes (default: print, or nowhere with progress=False).
-        **how: each method's settings, as explain.py's flags of the same names (settings.ExplainSettings): samples (50) and
-            noise (0.15 of the pixel range) for SmoothGrad; steps (64) for Integrated Gradients; baseline ("black",
-            "white", "grey" or "blur": where Integrated Gradients starts and what occlusion's patch shows); layer
-            (Grad-CAM's, default the last conv layer); patch and stride (occlusion's, default a seventh of the shorter
-            side and half of it); lime_samples (1000); max_side (512: occlusion and LIME work on a copy at most this
-            large and map back); seed (0).
+        **how: each method's settings, as explain.py's flags of the same names (attribution.ExplainSettings, every
+            method's Settings): samples (50) and noise (0.15 of the pixel range) for SmoothGrad; steps (64) for
+            Integrated Gradients; baseline ("black", "white", "grey" or "blur": where Integrated Gradients starts and
+            what occlusion's patch shows); layer (Grad-CAM's, default the last conv layer); patch and stride
+            (occlusion's, default a seventh of the shorter side and half of it); lime_samples (1000); max_side (512:
+            occlusion and LIME work on a copy at most this large and map back); seed (0).
 
     Returns:
         Explanation: .maps {method: (N, H, W)}, .classes, .probabilities, .predicted, .outputs, .layer (Grad-CAM's),
@@ -65,10 +66,10 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     log = log_lines(log, progress)
     view = view_of(model, input_range, preprocess, head, output, maps=False, input_shape=picture_shape(images))
     the_head = view.head
-    chosen = settings.make(settings.ExplainSettings, "explain", how)
+    chosen = settings.make(attribution.ExplainSettings, "explain", how)
     layer = attribution.gradcam_layer(view, chosen.layer)
     methods = choice.methods_of(view, methods, layer, log)
-    names = view.class_names(class_names)
+    names = inputs.class_names(view, class_names)
     pixels = model_size(view, pictures_of(images, view), log)
     outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels)
     if not np.isfinite(outputs).all():

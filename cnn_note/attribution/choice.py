@@ -1,4 +1,4 @@
-"""Which attribution methods run: those asked, checked, with Grad-CAM left out where the model has no maps."""
+"""Which attribution methods run: those asked, checked, with a method that needs a layer left out where the model has none."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from cnn_note.errors import Argument, InputError
 
 
 def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None, log: Callable[[str], None] = print) -> list[str]:
-    """The methods to run: those asked (a list, or comma-separated), else all; Grad-CAM needs a 4-D layer (skipped with a
-    line when defaulted, refused when asked); an unknown, doubled or empty choice is refused."""
+    """The methods to run: those asked (a list, or comma-separated), else all; a method that needs a layer (Grad-CAM) needs
+    a 4-D one (skipped with a line when defaulted, refused when asked); an unknown, doubled or empty choice is refused."""
     methods = list(METHODS) if asked is None else \
         [name.strip() for name in (asked.split(",") if isinstance(asked, str) else asked)]
     if not any(methods):
@@ -22,10 +22,11 @@ def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None,
     twice = next((name for index, name in enumerate(methods) if name in methods[:index]), None)
     if twice:
         raise InputError(Argument("methods"), f" names {twice} twice: give each method once")
-    if "gradcam" in methods and layer is None:
-        if asked is not None:
-            raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none "
-                             "(a DNN's layers are vectors): leave gradcam out of ", Argument("methods"))
-        log(f"gradcam: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
-        methods.remove("gradcam")
+    if layer is None:
+        for name in [name for name in methods if METHODS[name].needs == "layer"]:
+            if asked is not None:
+                raise InputError(f"{name} needs a layer with a (batch, height, width, channels) output and {view.label} has none "
+                                 f"(a DNN's layers are vectors): leave {name} out of ", Argument("methods"))
+            log(f"{name}: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
+            methods.remove(name)
     return methods

@@ -1,59 +1,80 @@
-"""Why did the model decide this: attribution maps, one (H, W) map per image for the class asked.
+"""The registry of attribution methods, and explain, which runs those asked: one (H, W) map per image for the class asked.
 
 Every method takes a View, pixel images (N, H, W, C) 0..1 and the class to explain for each
 image. The gradient methods (gradient, smoothgrad, integrated_gradients, gradcam) differentiate
 the class score (the logit before softmax or sigmoid; see heads.Head); occlusion and LIME
-only call the model and watch its probability (a regression's value). The gradient methods live
-in gradients.py, the perturbation ones in perturbation.py; this module runs those asked (explain).
-Copies of an image (noisy, interpolated, occluded) go through the model many at a time.
+only call the model and watch its probability (a regression's value). Each method is a class in
+a module of its own (method.py says what a method is); copies of an image (noisy, interpolated,
+occluded) go through the model many at a time.
+
+METHODS is the one list of methods: cn.explain, explain.py's flags, the figures (which maps are
+signed) and the docs' checks all read it. Importing it loads no TensorFlow.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnn_note.attribution.gradients import (  # noqa: F401  (re-exported: the methods' names, in one module as before)
-    DEFAULT,
-    MAX_BATCH,
-    Gradients,
-    baseline,
-    gradcam,
-    gradcam_layer,
-    gradient,
-    integrated_gradients,
-    smoothgrad,
-)
-from cnn_note.attribution.perturbation import Probabilities, lime, occlusion, on_copy, patch_and_stride, positions  # noqa: F401
-from cnn_note.core.views import View
+from cnn_note.attribution.gradcam import GradCAM
+from cnn_note.attribution.gradient import Gradient
+from cnn_note.attribution.integrated_gradients import IntegratedGradients
+from cnn_note.attribution.lime import Lime
+from cnn_note.attribution.method import Method
+from cnn_note.attribution.occlusion import Occlusion
+from cnn_note.attribution.smoothgrad import SmoothGrad
 from cnn_note.io.progress import NO_CALLBACK, Callback
-from cnn_note.settings import ExplainSettings
 
-METHODS = ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion", "lime")
+if TYPE_CHECKING:
+    from cnn_note.core.views import View
+
+# In the order they run by default and their maps are drawn, left to right. A new method: its module, and one here.
+METHODS: dict[str, Method] = {method.name: method for method in (
+    Gradient(), SmoothGrad(), IntegratedGradients(), GradCAM(), Occlusion(), Lime())}
 
 
-def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: list[str], settings: ExplainSettings = DEFAULT,
-            log: Callable[[str], None] = print,
-            callback: Callback = NO_CALLBACK) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """{method: maps (N, H, W)} for the methods asked, in order, and Integrated Gradients' completeness error per image
-    (None when it did not run); logs a line per method. `callback` hears of the work done, len(images) a method."""
+def signed() -> tuple[str, ...]:
+    """The registered methods whose maps are signed (for the class and against it); the others' are magnitudes, 0 and up."""
+    return tuple(name for name, method in METHODS.items() if method.signed)
+
+
+def explain_settings() -> type:
+    """ExplainSettings: every registered method's settings (its Settings), in the registry's order, as one frozen
+    dataclass; cn.explain's keywords and explain.py's flags. The same class while the registry is unchanged."""
+    return _settings_of(tuple(METHODS.values()))
+
+
+@functools.cache
+def _settings_of(methods: tuple[Method, ...]) -> type:
+    # A setting two methods declare is refused here (make_dataclass: "Field name duplicated"): one flag, one default.
+    fields = [(item.name, item.type, dataclasses.field(default=item.default, metadata=item.metadata))
+              for method in methods for item in dataclasses.fields(method.Settings)]
+    return dataclasses.make_dataclass("ExplainSettings", fields, frozen=True, namespace={
+        "__doc__": "How each attribution method runs: explain.py's flags and cn.explain's keywords, every method's Settings.",
+        "__module__": __name__})
+
+
+def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: Iterable[str], settings=None,
+            log: Callable[[str], None] = print, callback: Callback = NO_CALLBACK) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """{method: maps (N, H, W)} for the methods asked, in order, and the completeness error per image of the method that
+    promises completeness (Integrated Gradients; None when it did not run); logs a line per method. `settings`:
+    ExplainSettings (default: every default). `callback` hears of the work done, len(images) a method."""
+    settings = settings or explain_settings()()
     maps, completeness = {}, None
-    for method in methods:
-        start, told = time.perf_counter(), _Counted(callback)
-        if method == "integrated_gradients":
-            maps[method], completeness = integrated_gradients(view, images, classes, settings, told)
-            extra = f"; completeness error mean {completeness.mean():.2e}, max {completeness.max():.2e}"
-        else:
-            maps[method], extra = FUNCTIONS[method](view, images, classes, settings, told), ""
+    for name in methods:
+        method, start, told = METHODS[name], time.perf_counter(), _Counted(callback)
+        maps[name] = method.attribute(view, images, classes, settings, told)
+        error = method.completeness(view, images, classes, maps[name], settings)
+        extra = "" if error is None else f"; completeness error mean {error.mean():.2e}, max {error.max():.2e}"
+        completeness = completeness if error is None else error
         told.on_progress(len(images) - told.heard)  # what the method did not report as it went
-        log(f"{method}: {len(images)} image(s) in {time.perf_counter() - start:.2f} s{extra}")
+        log(f"{name}: {len(images)} image(s) in {time.perf_counter() - start:.2f} s{extra}")
     return maps, completeness
-
-
-
-FUNCTIONS = {"gradient": gradient, "smoothgrad": smoothgrad, "gradcam": gradcam, "occlusion": occlusion, "lime": lime}
 
 
 class _Counted(Callback):

@@ -10,18 +10,22 @@ per method).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
 import numpy as np
 
+from cnn_note import attribution
 from cnn_note.cli import arguments
 from cnn_note.errors import Command
-from cnn_note.settings import BASELINES, ExplainSettings
 
 PROG = Command("explain").prog
 MODEL = os.path.join("results", "cnn", "model.keras")
 MAX_FIGURES = 16
+# The flag type for each kind of setting (settings.RULES); a setting of no kind takes any text.
+FLAG_TYPES = {"positive": arguments.positive_int, "nonnegative": arguments.nonnegative_int,
+              "positive_number": arguments.positive_float, "fraction": arguments.fraction}
 
 
 def parse_args(argv: list[str] | None):
@@ -40,34 +44,24 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",
                         help="names for the titles: comma-separated, or a text file with one name a line "
                              "(default: ImageNet's for networks by name when Keras has them cached, else class numbers)")
-    parser.add_argument("--methods", default=None, metavar="LIST",
-                        help="comma-separated, of gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime "
-                             "(default: every method that applies; gradcam needs a 4-D layer)")
-    parser.add_argument("--layer", default=None,
-                        help="Grad-CAM's layer, with a (batch, height, width, channels) output (default: the last conv layer)")
-    parser.add_argument("--samples", type=arguments.positive_int, default=ExplainSettings.samples,
-                        help="SmoothGrad's noisy copies per image")
-    parser.add_argument("--noise", type=arguments.fraction, default=ExplainSettings.noise,
-                        help="SmoothGrad's noise, a share of the image's pixel range")
-    parser.add_argument("--steps", type=arguments.positive_int, default=ExplainSettings.steps,
-                        help="Integrated Gradients' steps from the baseline")
-    parser.add_argument("--baseline", choices=BASELINES, default=ExplainSettings.baseline,
-                        help="what an absent picture is: Integrated Gradients' start and what occlusion's patch shows "
-                             "(blur: the image under a Gaussian blur of a tenth of its side; grey: Zeiler and Fergus' patch)")
-    parser.add_argument("--patch", type=arguments.positive_int, default=None,
-                        help="occlusion's square, in pixels (default: a seventh of the shorter side, 4 for a digit)")
-    parser.add_argument("--stride", type=arguments.positive_int, default=None,
-                        help="occlusion's step between patches (default: half the patch)")
-    parser.add_argument("--lime-samples", type=arguments.positive_int, default=ExplainSettings.lime_samples,
-                        help="LIME's perturbed copies per image")
-    parser.add_argument("--max-side", type=arguments.positive_int, default=ExplainSettings.max_side,
-                        help="occlusion and LIME work on a copy of a larger picture shrunk to this side, and map back")
-    parser.add_argument("--seed", type=arguments.nonnegative_int, default=ExplainSettings.seed, help="seed for SmoothGrad's noise and LIME")
+    add_method_arguments(parser)
     parser.add_argument("--max-figures", type=arguments.nonnegative_int, default=MAX_FIGURES,
                         help="draw the first this many images' figures (every map is in attributions.npz)")
     arguments.add_data_argument(parser)
     parser.add_argument("--out-dir", default=os.path.join("results", "explain"), help="where the pictures and attributions.npz go")
     return parser.parse_args(argv)
+
+
+def add_method_arguments(parser) -> None:
+    """--methods, then a flag for each setting of each registered method (attribution.ExplainSettings), with its help."""
+    layered = [name for name, method in attribution.METHODS.items() if method.needs == "layer"]
+    parser.add_argument("--methods", default=None, metavar="LIST",
+                        help=f"comma-separated, of {', '.join(attribution.METHODS)} (default: every method that applies"
+                             + "".join(f"; {name} needs a 4-D layer" for name in layered) + ")")
+    # --layer beside --methods, as whether gradcam runs turns on it; the others in the registry's order.
+    for item in sorted(dataclasses.fields(attribution.ExplainSettings), key=lambda item: item.name != "layer"):
+        parser.add_argument(f"--{item.name.replace('_', '-')}", type=FLAG_TYPES.get(item.metadata.get("rule")),
+                            choices=item.metadata.get("choices"), default=item.default, help=item.metadata["help"])
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
@@ -78,20 +72,21 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
 
         if not args.list_layers:
             writing.ensure_writable(args.out_dir, "out_dir")
-        from cnn_note import api, attribution, settings
+        from cnn_note import api
         from cnn_note.attribution import choice
+        from cnn_note.core import inputs
         from cnn_note.io import imaging
         from cnn_note.plots import figures
 
         pictures = [imaging.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False)
         if args.list_layers:
-            print(view.layer_table())
+            print(arguments.layer_table(view))
             return {}
         head = view.head  # raises, saying why, when the model has no class scores
         if head.describe(view.label):
             print(head.describe(view.label))
-        names = view.class_names(args.class_names)
+        names = inputs.class_names(view, args.class_names)
         methods = choice.methods_of(view, args.methods, attribution.gradcam_layer(view, args.layer))
         check_target(args.target, head.classes, bool(pictures))
 
@@ -99,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
             images, labels, keys = photos(view, pictures, args.image, args.shift)
         else:
             images, labels, keys = digits(view, args)
-        how = {name: getattr(args, name) for name in settings.ExplainSettings.__dataclass_fields__}
+        how = {item.name: getattr(args, item.name) for item in dataclasses.fields(attribution.ExplainSettings)}
         saved = {}
         for group in same_size(images):
             batch = np.stack([images[i] for i in group])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnn_note import attribution
 from cnn_note.errors import InputError
 from cnn_note.plots.figures import (
     dream_figure,
@@ -17,7 +18,7 @@ from cnn_note.plots.figures import (
     picture_figure,
     shown,
 )
-from cnn_note.results import SIGNED, Dream, Explanation, Pictures
+from cnn_note.results import Dream, Explanation, Pictures
 
 
 def plot(result, ax=None, index: int = 0, method: str | None = None, image: np.ndarray | None = None, rows: int = 8,
@@ -55,14 +56,15 @@ def _feature_maps_dict(result: dict) -> bool:
 def _explanation(result: Explanation, rows: int, **_) -> Figure:
     shown_rows = [(result.title(i, f"#{i}"), result.images[i], {m: v[i] for m, v in result.maps.items()})
                   for i in range(min(rows, len(result.images)))]
-    return explanation_rows(shown_rows, SIGNED, f"explained with {', '.join(result.maps)}")
+    return explanation_rows(shown_rows, attribution.SIGNED, f"explained with {', '.join(result.maps)}")
 
 
 def _explanation_map(result: Explanation, index: int, method: str | None, **_) -> tuple:
     chosen = method or next(iter(result.maps))
     values = result.maps[chosen][index]
     limit = max(float(np.abs(values).max()), 1e-12)
-    style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if chosen in SIGNED else {"cmap": "inferno", "vmin": 0, "vmax": limit}
+    signed = chosen in attribution.SIGNED
+    style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if signed else {"cmap": "inferno", "vmin": 0, "vmax": limit}
     return (f"{chosen.replace('_', ' ')}: {result.class_names[result.classes[index]]}",
             (result.images[index].mean(axis=-1), {"cmap": "gray", "vmin": 0, "vmax": 1}), (values, {"alpha": 0.7, **style}))
 

@@ -1,130 +1,21 @@
-"""explain.py and its methods: known answers on tiny models, faithfulness on real MNIST, end to end, clean failures."""
+"""explain (the methods run together) and explain.py: faithfulness on real MNIST, end to end, clean failures. Each
+method's known answers are in its own test file."""
 
 import os
 
 import numpy as np
 import pytest
+from by_hand import bilinear_by_hand, images, lime_by_hand, linear_model, occlusion_by_hand
 from conftest import assert_one_line_error, rgb_residual_model, run_script
 from PIL import Image
 
 from cnn_note import attribution
-from cnn_note.attribution import faithfulness
-from cnn_note.attribution.methods import ExplainSettings
+from cnn_note.attribution import ExplainSettings, faithfulness
 from cnn_note.backend import keras, tf
 from cnn_note.cli import explain
 from cnn_note.core import loading
 from cnn_note.core.views import View
 from cnn_note.note import models
-
-
-def linear_model(height=6, width=5, channels=1, classes=3):
-    """Scores w.x + b per class, then softmax: every gradient method has a known answer."""
-    keras.utils.set_random_seed(1)
-    inputs = keras.Input((height, width, channels))
-    scores = keras.layers.Dense(classes, name="scores")(keras.layers.Flatten()(inputs))
-    return keras.Model(inputs, keras.layers.Softmax()(scores))
-
-
-def weights_of(model, cls):
-    kernel = model.get_layer("scores").kernel.numpy()[:, cls]
-    return kernel.reshape(model.input_shape[1:])
-
-
-def images(count, height=6, width=5, channels=1, seed=0):
-    return np.random.default_rng(seed).random((count, height, width, channels)).astype("float32")
-
-
-def bilinear_by_hand(maps: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Maps (N, h, w) enlarged to height x width by bilinear interpolation between pixel centres, edges held: numpy."""
-    def weights(out: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        where = np.clip((np.arange(out) + 0.5) * size / out - 0.5, 0, size - 1)
-        low = np.floor(where).astype(int)
-        return low, np.minimum(low + 1, size - 1), where - low
-
-    top, bottom, down = weights(height, maps.shape[1])
-    left, right, across = weights(width, maps.shape[2])
-    rows = maps[:, top] * (1 - down)[:, None] + maps[:, bottom] * down[:, None]
-    return rows[:, :, left] * (1 - across) + rows[:, :, right] * across
-
-
-def occlusion_by_hand(model, image: np.ndarray, cls: int, patch: int, stride: int) -> np.ndarray:
-    """One picture's occlusion map with a loop: each black patch's drop in the probability, averaged over the patches
-    that cover a pixel; the last patch of a row or column flush with the edge."""
-    height, width = image.shape[:2]
-    tops = sorted({*range(0, height - patch + 1, stride), height - patch})
-    lefts = sorted({*range(0, width - patch + 1, stride), width - patch})
-    spots = [(top, left) for top in tops for left in lefts]
-    hidden = np.repeat(image[None], len(spots), axis=0)
-    for copy, (top, left) in zip(hidden, spots):
-        copy[top:top + patch, left:left + patch] = 0.0
-    before = float(model(image[None], training=False)[0, cls])
-    after = np.asarray(model(hidden, training=False))[:, cls]
-    drops, covered = np.zeros((height, width)), np.zeros((height, width))
-    for drop, (top, left) in zip(before - after, spots):
-        drops[top:top + patch, left:left + patch] += drop
-        covered[top:top + patch, left:left + patch] += 1
-    return drops / covered
-
-
-def test_gradient_of_a_linear_score_is_the_weights_magnitude_largest_over_channels():
-    model = linear_model(channels=3)
-    x, classes = images(4, channels=3), np.array([0, 1, 2, 1])
-    maps = attribution.gradient(View.of(model, maps=False), x, classes)
-    for map_, cls in zip(maps, classes):
-        np.testing.assert_allclose(map_, np.abs(weights_of(model, cls)).max(axis=-1), rtol=1e-5)
-
-
-def test_integrated_gradients_of_a_linear_score_from_black_is_weights_times_input_exactly():
-    model = linear_model()
-    x, classes = images(3), np.array([2, 0, 1])
-    maps, error = attribution.integrated_gradients(View.of(model, maps=False), x, classes, ExplainSettings(steps=8))
-    for map_, image, cls in zip(maps, x, classes):
-        np.testing.assert_allclose(map_, (weights_of(model, cls) * image)[..., 0], rtol=1e-5, atol=1e-7)
-    assert error.max() < 1e-5  # completeness to float precision
-
-
-def test_integrated_gradients_completeness_holds_for_a_real_network(random_cnn_file):
-    view = View.of(loading.load_trained(random_cnn_file, "x"), maps=False)
-    _, error = attribution.integrated_gradients(view, images(2, 28, 28), np.array([3, 5]), ExplainSettings(baseline="blur"))
-    assert error.max() < 0.05
-
-
-def test_occlusion_of_a_patch_is_the_probability_drop_computed_by_hand():
-    model = linear_model()
-    view = View.of(model, maps=False)
-    x, cls = images(1), 1
-    maps = attribution.occlusion(view, x, np.array([cls]), ExplainSettings(patch=3, stride=3))
-    before = model(x).numpy()[0, cls]
-    # 6x5 with a 3-pixel patch every 3: rows start at 0, 3 and columns at 0, 2 (the last flush with the edge).
-    for top, left in [(0, 0), (3, 0)]:
-        hidden = x.copy()
-        hidden[0, top:top + 3, left:left + 3] = 0.0
-        np.testing.assert_allclose(maps[0, top:top + 3, left:left + 2], before - model(hidden).numpy()[0, cls], rtol=1e-4, atol=1e-6)
-    assert attribution.positions(5, 3, 3) == [0, 2] and attribution.positions(6, 3, 3) == [0, 3]
-
-
-@pytest.mark.parametrize("padding", ["same", "valid"])
-def test_gradcam_with_one_channel_is_that_maps_relu_resized(padding):
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((8, 8, 1))
-    maps = keras.layers.Conv2D(1, 3, padding=padding, name="only")(inputs)
-    scores = keras.layers.Dense(2, activation="softmax", name="out")(keras.layers.GlobalAveragePooling2D()(maps))
-    model = keras.Model(inputs, scores)
-    model.get_layer("out").set_weights([np.array([[2.0, -1.0]], "float32"), np.zeros(2, "float32")])
-    x = images(2, 8, 8)
-    cam = attribution.gradcam(View.of(model, maps=False), x, np.array([0, 0]))
-    layer = keras.Model(inputs, maps)(x)
-    side = layer.shape[1]
-    expected = tf.image.resize(tf.nn.relu(layer) * 2.0 / side**2, (8, 8)).numpy()[..., 0]  # weight = mean gradient = 2 / cells
-    np.testing.assert_allclose(cam, expected, rtol=1e-4, atol=1e-6)
-    assert cam.min() >= 0 and cam.max() > 0
-
-
-def test_gradcam_uses_the_last_conv_layer_unless_told():
-    view = View.of(rgb_residual_model(), maps=False)
-    assert attribution.gradcam_layer(view, None) == "deep"
-    assert attribution.gradcam_layer(view, "add") == "add"
-    assert attribution.gradcam_layer(View.of(models.build_dnn(), maps=False), None) is None
 
 
 def test_the_dnn_is_seen_as_a_28x28_grey_picture_and_unchanged():
@@ -135,21 +26,6 @@ def test_the_dnn_is_seen_as_a_28x28_grey_picture_and_unchanged():
     assert dnn.input_shape == (None, 784) and view.channels == 1 and view.classes() == 10
 
 
-def test_large_pictures_are_occluded_on_a_smaller_copy_and_mapped_back():
-    keras.utils.set_random_seed(0)
-    model = rgb_residual_model()
-    scores = model.get_layer("scores").kernel
-    scores.assign(5 * scores)  # sharper scores: a patch moves the probability well past float32's rounding
-    x = images(1, 90, 120, 3)
-    maps = attribution.occlusion(View.of(model, maps=False), x, np.array([0]), ExplainSettings(max_side=40))
-    # By hand: the 30x40 copy is each 3x3 block's mean (an area shrink by 3); it is occluded with a patch of a seventh of
-    # its shorter side (4) every half patch (2), and the map enlarged bilinearly: the model saw the small picture only.
-    small = x.reshape(1, 30, 3, 40, 3, 3).mean(axis=(2, 4))
-    by_hand = occlusion_by_hand(model, small[0], 0, patch=4, stride=2)
-    assert np.abs(by_hand).max() > 1e-3  # a map worth comparing
-    np.testing.assert_allclose(maps, bilinear_by_hand(by_hand[None], 90, 120), rtol=1e-3, atol=1e-6)
-
-
 @pytest.mark.slow  # trains a CNN on real MNIST (trained_cnn_file)
 def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained_cnn_file, mnist_path):
     from cnn_note.note import data
@@ -157,11 +33,12 @@ def test_maps_of_a_trained_cnn_change_when_its_weights_are_reinitialised(trained
     view = View.of(loading.load_trained(trained_cnn_file, "x"), maps=False)
     _, test = data.load("mnist", mnist_path)
     x, y = data.to_inputs(test.x[:20], (28, 28, 1)), test.y[:20].astype(int)
-    trained = attribution.gradient(view, x, y)
+    gradient = attribution.METHODS["gradient"]
+    trained = gradient.attribute(view, x, y, ExplainSettings())
     fresh = faithfulness.reinitialised(view)
-    again = attribution.gradient(view, x, y)
+    again = gradient.attribute(view, x, y, ExplainSettings())
     np.testing.assert_array_equal(trained, again)  # the trained model was not touched
-    agreement = faithfulness.rank_agreement(trained, attribution.gradient(fresh, x, y))
+    agreement = faithfulness.rank_agreement(trained, gradient.attribute(fresh, x, y, ExplainSettings()))
     assert agreement.mean() < 0.9
     assert faithfulness.rank_agreement(trained, trained).min() == pytest.approx(1.0)
 
@@ -262,24 +139,6 @@ def explain_by_hand(path: str, x: np.ndarray, samples: int, steps: int) -> dict:
     return found
 
 
-def lime_by_hand(path: str, x: np.ndarray, classes: np.ndarray, samples: int) -> np.ndarray:
-    """LIME's map of each picture by the lime package as its MNIST tutorial calls it (quickshift kernel 1, max_dist 200,
-    ratio 0.2; grey repeated to RGB, seed 0): each superpixel's weight for the class, spread over its pixels."""
-    from lime import lime_image
-    from lime.wrappers.scikit_image import SegmentationAlgorithm
-
-    model = keras.models.load_model(path)
-    maps = []
-    for image, cls in zip(x, classes):
-        found = lime_image.LimeImageExplainer(random_state=0).explain_instance(
-            np.repeat(image, 3, axis=-1).astype("float64"), lambda batch: np.asarray(model(batch[..., :1].astype("float32"))),
-            labels=(int(cls),), top_labels=None, num_samples=samples, batch_size=100, random_seed=0,
-            segmentation_fn=SegmentationAlgorithm("quickshift", kernel_size=1, max_dist=200, ratio=0.2, random_seed=0))
-        weight = dict(found.local_exp[int(cls)])
-        maps.append(np.vectorize(lambda segment, weight=weight: weight.get(segment, 0.0))(found.segments))
-    return np.stack(maps)
-
-
 @pytest.mark.slow  # trains a CNN on real MNIST (trained_cnn_file)
 def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(trained_cnn_file, mnist_path, tmp_path, capsys):
     arrays = explain_run("--model", trained_cnn_file, "--data", mnist_path, "--index", "0,17,26", out=tmp_path)["attributions.npz"]
@@ -300,7 +159,7 @@ def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(traine
     for method in ("gradient", "smoothgrad", "integrated_gradients", "gradcam", "occlusion"):
         want = by_hand[method]
         np.testing.assert_allclose(saved[method], want, rtol=1e-3, atol=1e-4 * np.abs(want).max(), err_msg=method)
-    lime = lime_by_hand(trained_cnn_file, x, by_hand["classes"], samples=100)
+    lime = lime_by_hand(keras.models.load_model(trained_cnn_file), x, by_hand["classes"], samples=100)
     np.testing.assert_allclose(saved["lime"], lime, rtol=1e-4, atol=1e-4 * np.abs(lime).max(), err_msg="lime")
     for name in ("digit_0.png", "digit_17.png", "digit_26.png"):
         assert Image.open(tmp_path / name).size[0] > 1000

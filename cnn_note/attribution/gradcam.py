@@ -1,0 +1,70 @@
+"""Grad-CAM (Selvaraju et al. 2017): a layer's maps weighted by their mean gradient, on the layer's grid."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cnn_note.attribution.method import Method, setting
+from cnn_note.errors import Argument, InputError
+from cnn_note.io.progress import NO_CALLBACK
+
+if TYPE_CHECKING:
+    from cnn_note.core.views import View
+
+
+class GradCAM(Method):
+    """Selvaraju et al. 2017: ReLU of the layer's channels weighted by their mean gradient, resized to the image."""
+
+    name = "gradcam"
+    needs = "layer"
+
+    @dataclasses.dataclass(frozen=True)
+    class Settings:
+        layer: str | None = setting(None, "Grad-CAM's layer, with a (batch, height, width, channels) output "
+                                    "(default: the last conv layer)")
+
+    def attribute(self, view, images, classes, settings, callback=NO_CALLBACK):
+        from cnn_note.attribution.gradients import batch_of  # TensorFlow: here, not above (see method.py)
+        from cnn_note.core import batching
+
+        layer = gradcam_layer(view, settings.layer)
+        if layer is None:
+            raise InputError(f"gradcam needs a layer with a (batch, height, width, channels) output and {view.label} has none: "
+                             "leave gradcam out of ", Argument("methods"))
+        height, width = images.shape[1:3]
+        batch = batch_of(view, height, width)
+        run = view.memo("gradcam", layer, height, width, build=lambda: compiled_gradcam(view, layer, height, width))
+        return batching.map_batches(lambda part, wanted: run(part, wanted.astype("int32")).numpy(), batch, images, classes)
+
+
+def gradcam_layer(view: View, asked: str | None) -> str | None:
+    """The layer Grad-CAM uses: the one asked (checked to be 4-D), else the last conv layer, else None (no 4-D layer)."""
+    if asked:
+        view.check_layers([asked])
+        return asked
+    convs = view.conv_layer_names() or [layer.name for layer in view.feature_layers()]
+    return convs[-1] if convs else None
+
+
+def compiled_gradcam(view: View, layer: str, height: int, width: int) -> Callable:
+    """(images, classes) -> Grad-CAM maps on `layer` resized to height x width, compiled for such pictures."""
+    from cnn_note.backend import tf
+    from cnn_note.optvis.objectives import pick
+
+    model = view.layer_and_scores(layer)
+
+    @tf.function(input_signature=[tf.TensorSpec((None, height, width, view.channels), tf.float32),
+                                  tf.TensorSpec((None,), tf.int32)])
+    def run(pixels, wanted):
+        with tf.GradientTape() as tape:
+            maps, scores = model(pixels)
+            total = tf.reduce_sum(pick(tf.cast(scores, tf.float32), wanted))
+        # A mixed-precision layer gives float16 or bfloat16 maps; the map is made in float32.
+        grads, maps = tf.cast(tape.gradient(total, maps), tf.float32), tf.cast(maps, tf.float32)
+        weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
+        cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
+        return tf.image.resize(cam, (height, width), method="bilinear")[..., 0]
+
+    return run

@@ -1,0 +1,91 @@
+"""What an attribution method is: a class that says what it is called, what its maps mean, what it needs of the model
+and which settings it brings, and makes one (H, W) map per picture. The registry (methods.py) holds one of each.
+
+A method's module imports no TensorFlow at its top: explain.py's flags and the plots read the registry, and they
+must stay instant. The machinery (gradients.py, perturbation.py) is imported inside `attribute`, where the work is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from cnn_note.io.progress import NO_CALLBACK, Callback
+
+if TYPE_CHECKING:
+    from cnn_note.core.views import View
+
+NEEDS = ("input", "layer", "probabilities")  # what a method needs of the model: see Method.needs
+
+
+def setting(default, help: str, rule: str | None = None, optional: bool = False, choices: tuple | None = None):
+    """One of a method's settings, a field of its Settings dataclass: its default, explain.py's help for its flag, and
+    what its values must be (a rule of settings.RULES, None allowed when `optional`; or one of `choices`).
+
+    Args:
+        default: the value when none is given, for cn.explain's keyword and explain.py's flag alike.
+        help: the flag's help; argparse adds "(default: ...)" unless it says its default itself.
+        rule: "positive", "nonnegative", "positive_number" or "fraction" (settings.RULES), or None for any text.
+        optional: whether None is also allowed (a default worked out from the picture, say).
+        choices: the values allowed, for a setting that is one of a few words.
+
+    Returns:
+        dataclasses.Field: the field, for `name: type = setting(...)` in a Settings dataclass.
+    """
+    metadata = {"help": help}
+    if rule:
+        metadata.update(rule=rule, optional=optional)
+    if choices:
+        metadata["choices"] = choices
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class Method:
+    """One attribution method: for each picture, a map of how much each pixel counts for the class asked.
+
+    A method is a subclass that sets the class attributes below and writes `attribute` (and `completeness` where it
+    has one); an instance of it in the registry's list (methods.py) is all the API, explain.py's flags, the figures
+    and the docs' checks need.
+
+    Attributes:
+        name: what --methods and cn.explain's `methods` call it, and the key of its maps (maps[name], attributions.npz).
+        signed: True when its maps are signed (for the class above 0, against it below), drawn red and blue; False when
+            they are magnitudes, 0 and up, drawn hot.
+        needs: what it needs of the model: "input" (the class score and its gradient at the pixels), "layer" (a layer
+            with a (batch, height, width, channels) output, the `layer` setting: left out on a model with none) or
+            "probabilities" (only the model's output, no gradient).
+        Settings: a frozen dataclass of the settings it brings, each made with `setting`; they become cn.explain's
+            keywords and explain.py's flags. A setting is declared by one method only: another that reads it too
+            says so in a comment (occlusion reads Integrated Gradients' `baseline`).
+    """
+
+    name: ClassVar[str]
+    signed: ClassVar[bool] = False
+    needs: ClassVar[str] = "input"
+
+    @dataclasses.dataclass(frozen=True)
+    class Settings:
+        """None of its own."""
+
+    def attribute(self, view: View, images: np.ndarray, classes: np.ndarray, settings,
+                  callback: Callback = NO_CALLBACK) -> np.ndarray:
+        """The maps (N, H, W) of pixel images (N, H, W, C) 0..1 for the class of each (N,).
+
+        Args:
+            view: the model, seen through pixels 0..1.
+            images: the pictures, float32.
+            classes: the class to explain for each picture.
+            settings: every registered method's settings (attribution.ExplainSettings): its own and any it shares.
+            callback: hears of the work done as it goes, in pictures (explain makes up what it does not hear).
+
+        Returns:
+            np.ndarray: (N, H, W) a map per picture.
+        """
+        raise NotImplementedError
+
+    def completeness(self, view: View, images: np.ndarray, classes: np.ndarray, maps: np.ndarray, settings) -> np.ndarray | None:
+        """How far each map (N, H, W) is from adding up to what it explains, relative: (N,) for a method that promises
+        completeness (Integrated Gradients: the score's change from the baseline), None for one that does not."""
+        return None
