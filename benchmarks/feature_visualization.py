@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from cnn_note.backend import keras, tf  # noqa: E402
 from cnn_note.core import networks, views  # noqa: E402
-from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
+from cnn_note.optvis import ascent, fourier, objectives, parameterisation, render, transforms
 
 
 def vgg16_from_hed() -> views.View:
@@ -96,13 +96,13 @@ def lucid(view: views.View, layer: str, filters: list[int], size: int, steps: in
         @tf.function
         def step(draws):
             with tf.GradientTape() as tape:
-                loss = -tf.reduce_mean(before(lucid_moves(parameterisation.to_pixels(spectrum, size, size), draws))[..., n])  # noqa: B023
+                loss = -tf.reduce_mean(before(lucid_moves(fourier.PARAMETERISATION.to_pixels(spectrum, size, size), draws))[..., n])  # noqa: B023
             optimizer.apply_gradients([(tape.gradient(loss, spectrum), spectrum)])  # noqa: B023
 
         for _ in range(steps):
             scale = 100 + 2 * (rng.integers(0, 11) - 5)  # 0.90, 0.92, ... 1.10, in hundredths
             step(tf.constant([*rng.integers(0, 8, 2), scale, rng.integers(-10, 11), *rng.integers(0, 4, 2)], tf.int32))
-        pictures.append(parameterisation.to_pixels(spectrum, size, size).numpy()[0])
+        pictures.append(fourier.PARAMETERISATION.to_pixels(spectrum, size, size).numpy()[0])
     return np.stack(pictures)
 
 
@@ -139,7 +139,7 @@ def main() -> None:
                 pictures = lucid(view, layer, filters, args.size, args.steps)
             else:
                 settings = ascent.AscentSettings(args.steps, 0.02, 1, 0.1, 0)
-                pictures, _ = render.filter_patterns(view, layer, filters, args.size, settings, param=recipe)
+                pictures, _ = render.filter_patterns(view, layer, filters, args.size, settings, param=parameterisation.named(recipe))
             rows[recipe] = figures(view, layer, filters, pictures, time.perf_counter() - start)
             if args.out_dir:
                 from cnn_note.io import writing

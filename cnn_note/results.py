@@ -1,4 +1,5 @@
-"""What the API returns: small results that hold numpy arrays (figures.py draws them; nothing here needs TensorFlow).
+"""What the API returns: small results that hold numpy arrays (figures.py draws them; nothing here needs TensorFlow),
+and the .npz files they are saved as: each file's keys are written (arrays) and read (from_npz) here alone.
 
 May import: nothing (core's Head is named for annotations alone).
 """
@@ -6,15 +7,13 @@ May import: nothing (core's Head is named for annotations alone).
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 if TYPE_CHECKING:  # for the annotations only: it imports TensorFlow
     from cnn_note.core.heads import Head
 
-# The methods whose maps are signed (for the class and against it); the others are magnitudes, 0 and up.
-SIGNED = ("integrated_gradients", "occlusion", "lime")
 _WIDTH = 110  # the characters of a line in a result's repr: a notebook cell's width
 
 
@@ -78,6 +77,18 @@ def _brief_dict(value: dict) -> str:
     return "{" + ", ".join(f"{key}: {_brief(item)}" for key, item in value.items()) + "}"
 
 
+def layers_of(keys: list[str], *markers: str) -> list[str]:
+    """The layers an .npz holds, in its order: a key f"{layer}_{marker}" names one (a layer's name may hold "_")."""
+    return list(dict.fromkeys(key[:-len(marker) - 1] for key in keys for marker in markers if key.endswith(f"_{marker}")))
+
+
+# examples.npz's entries for a layer, f"{layer}_{name}", in this order: these fields of its Examples, then these of
+# SavedExamples (those that hold the layer).
+_SAVED = ("filters", "top", "bottom", "best_mean", "best_mean_input", "top_activations", "bottom_activations", "top_positions",
+          "bottom_positions", "field")
+_EACH = ("optimised", "optimised_score", "histogram", "histogram_edges")
+
+
 @dataclasses.dataclass(repr=False)
 class Examples(Compact):
     """One layer's dataset examples: for each filter, the N inputs whose strongest unit is highest (top) and the N whose
@@ -101,13 +112,47 @@ class Examples(Compact):
     boxes: list = dataclasses.field(default_factory=list)  # [F][2N] (top, left, bottom, right) of each unit in the picture shown
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """examples.npz's entries for this layer."""
-        name = self.layer
-        return {f"{name}_filters": np.array(self.filters), f"{name}_top": self.top, f"{name}_bottom": self.bottom,
-                f"{name}_best_mean": self.best_mean, f"{name}_best_mean_input": self.best_mean_input,
-                f"{name}_top_activations": self.top_activations, f"{name}_bottom_activations": self.bottom_activations,
-                f"{name}_top_positions": self.top_positions, f"{name}_bottom_positions": self.bottom_positions,
-                f"{name}_field": np.array(self.field if self.field else (-1, -1))}
+        """examples.npz's entries for this layer: f"{layer}_{field}" of each saved field, a field not known as (-1, -1)."""
+        found = {name: getattr(self, name) for name in _SAVED} | {"field": self.field or (-1, -1)}
+        return {f"{self.layer}_{name}": np.asarray(value) for name, value in found.items()}
+
+    @classmethod
+    def from_arrays(cls, saved, layer: str, seconds: float = 0.0) -> Examples:
+        """A layer's Examples from examples.npz's entries (`saved`: an open np.load, or arrays itself; see arrays), with
+        the scan's `seconds`; the pictures shown are not saved."""
+        found = {name: saved[f"{layer}_{name}"] for name in _SAVED}
+        field = tuple(found["field"].tolist())
+        return cls(layer, **found | {"filters": found["filters"].tolist(), "field": None if field == (-1, -1) else field}, seconds=seconds)
+
+
+class SavedExamples(NamedTuple):
+    """What examples.npz holds, visualize_filters.py's and the atlas's: each layer's examples, its optimised pictures'
+    responses and the atlas's histograms, and what was scanned where (the scan's seconds are each Examples')."""
+
+    examples: dict[str, Examples]
+    optimised: dict[str, np.ndarray]  # {layer: (F,)} each optimised picture's strongest unit (Pictures.optimised)
+    optimised_score: dict[str, np.ndarray]  # {layer: (F,)} what the ascent scores it (Pictures.optimised_score)
+    inputs: list[str]  # the inputs' names, or their source's description alone
+    processor: str  # the processor the scan ran on
+    histogram: dict[str, np.ndarray] | None = None  # the atlas's {layer: (F, bins)} counts of each unit's strongest response
+    histogram_edges: dict[str, np.ndarray] | None = None  # {layer: (F, bins + 1)} the bins they are counted in
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """examples.npz's entries: each layer's Examples.arrays and the fields of _EACH, then the scan's."""
+        arrays, each = {}, {name: getattr(self, name) or {} for name in _EACH}
+        for layer, examples in self.examples.items():
+            arrays |= examples.arrays() | {f"{layer}_{name}": found[layer] for name, found in each.items() if layer in found}
+        seconds = next(iter(self.examples.values())).seconds
+        return {**arrays, "inputs": np.array(self.inputs), "scan_seconds": np.array(seconds), "processor": np.array(self.processor)}
+
+    @classmethod
+    def from_npz(cls, path: str) -> SavedExamples:
+        """Read an examples.npz (see arrays)."""
+        with np.load(path) as saved:
+            layers, seconds = layers_of(saved.files, "filters"), float(saved["scan_seconds"])
+            each = {name: {layer: saved[f"{layer}_{name}"] for layer in layers if f"{layer}_{name}" in saved.files} for name in _EACH}
+            return cls({layer: Examples.from_arrays(saved, layer, seconds) for layer in layers}, inputs=saved["inputs"].tolist(),
+                       processor=str(saved["processor"]), **each)
 
 
 @dataclasses.dataclass(repr=False)
@@ -117,7 +162,7 @@ class Explanation(Compact):
     Attributes:
         images: (N, H, W, C) pixels 0..1, the pictures as explained (resized to the model's size when it takes one).
         maps: {method: (N, H, W)} a map per picture for each method run: signed (for the class above 0, against it
-            below) for integrated_gradients, occlusion and lime; magnitudes, 0 and up, for the others.
+            below) or magnitudes, 0 and up, as the method says (attribution.METHODS[method].signed).
         classes: (N,) the class explained for each picture.
         probabilities: (N,) the probability of that class (a regression's value).
         predicted: (N,) the most probable class.
@@ -151,9 +196,32 @@ class Explanation(Compact):
         return title
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """What explain.py saves as attributions.npz."""
+        """What explain.py saves as attributions.npz (see Attributions)."""
+        return Attributions(self.images, self.classes, self.probabilities, self.predicted, self.layer, self.maps).arrays()
+
+
+class Attributions(NamedTuple):
+    """What attributions.npz holds: an Explanation's pictures, classes and maps (Explanation.arrays writes it)."""
+
+    images: np.ndarray  # (N, H, W, C), pixels 0..1, as explained
+    classes: np.ndarray  # (N,) the class explained for each picture
+    probabilities: np.ndarray  # (N,) the probability (a regression's value) of that class
+    predicted: np.ndarray  # (N,) the most probable class
+    layer: str | None  # Grad-CAM's layer
+    maps: dict[str, np.ndarray]  # {method: (N, H, W)}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """attributions.npz's entries: the pictures, classes, predictions, Grad-CAM's layer ("": none), a float32 map per method."""
         return {"images": self.images, "classes": self.classes, "probabilities": self.probabilities, "predicted": self.predicted,
                 "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()}}
+
+    @classmethod
+    def from_npz(cls, path: str) -> Attributions:
+        """Read an attributions.npz (see arrays): the entries not named there are the maps."""
+        with np.load(path) as saved:
+            arrays = dict(saved)
+        layer = str(arrays.pop("gradcam_layer")) or None
+        return cls(arrays.pop("images"), arrays.pop("classes"), arrays.pop("probabilities"), arrays.pop("predicted"), layer, arrays)
 
 
 @dataclasses.dataclass(repr=False)

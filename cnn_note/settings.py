@@ -1,4 +1,5 @@
-"""Every setting's default, stated once: the Python API's keywords and the scripts' flags both read them here.
+"""Every setting's default, stated once: the Python API's keywords and the scripts' flags both read them here (an
+attribution method's are its own, in its module: attribution.ExplainSettings gathers them).
 
 Nothing here imports TensorFlow, so a script's --help and its flag errors stay instant.
 
@@ -15,7 +16,9 @@ from cnn_note.errors import Argument, InputError
 
 HEADS = ("auto", "softmax", "logits", "sigmoid", "regression")  # what a model's output is: see heads.Head
 BASELINES = ("black", "white", "grey", "blur")
-PARAMS = ("fourier", "pixels")
+# Every parameterisation, by name, and the module that holds it (as PARAMETERISATION; see optvis.parameterisation):
+# param= and --param choose from these names, and optvis looks each one up here.
+PARAMS = {"fourier": "cnn_note.optvis.fourier", "pixels": "cnn_note.optvis.pixels"}
 MAX_FILTERS = 64  # filters drawn per layer unless others are asked for: a readable grid
 MAX_CLASSES = 20  # class pictures of every class unless others are asked for: a small classifier's
 EXAMPLES = 9  # dataset examples shown per filter, most and least exciting each (0: none)
@@ -63,7 +66,7 @@ class PictureSettings:
     """Filter and class pictures: visualize_filters.py's flags, cn.filter_pictures' and cn.class_pictures' keywords."""
 
     size: int = rule(28, "positive")  # canvas side (conv layers take any size; a model of one size uses its own)
-    param: str | None = None  # what the ascent moves: fourier (colour models) or pixels (grey ones), None: by the channels
+    param: str | None = None  # what the ascent moves (one of PARAMS): None, fourier for colour models and pixels for grey ones
     steps: int = rule(200, "positive")
     step_size: float = rule(0.02, "positive_number")
     jitter: int = rule(1, "nonnegative")
@@ -85,22 +88,6 @@ class DreamSettings:
     max_loss: float | None = rule(None, "positive_number", optional=True)
     tile: int = rule(1024, "positive")
     max_side: int | None = rule(None, "positive", optional=True)
-
-
-@dataclass(frozen=True)
-class ExplainSettings:
-    """How each attribution method runs: explain.py's flags and cn.explain's keywords. None patch and stride are scaled to the image."""
-
-    samples: int = rule(50, "positive")  # SmoothGrad's noisy copies
-    noise: float = rule(0.15, "fraction")  # SmoothGrad's noise, a share of each image's pixel range
-    steps: int = rule(64, "positive")  # Integrated Gradients' steps from the baseline
-    baseline: str = "black"  # Integrated Gradients' start and what occlusion's patch shows (one of BASELINES)
-    layer: str | None = None  # Grad-CAM's layer; None: the last conv layer
-    patch: int | None = rule(None, "positive", optional=True)  # occlusion's square; None: a seventh of the shorter side
-    stride: int | None = rule(None, "positive", optional=True)  # occlusion's step; None: half the patch
-    lime_samples: int = rule(1000, "positive")
-    max_side: int = rule(512, "positive")  # occlusion and LIME work on a copy no larger than this, and map back
-    seed: int = rule(0, "nonnegative")
 
 
 def check_octave_scale(scale: float) -> None:

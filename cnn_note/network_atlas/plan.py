@@ -18,7 +18,7 @@ from cnn_note.backend import keras
 from cnn_note.core import inputs
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
-from cnn_note.optvis import render
+from cnn_note.optvis import parameterisation, render
 
 # Units ascended together, in pieces that start at multiples of PIECE: a unit's batch, and so its pictures to the last
 # bit (a batch's size can change a float's rounding), is the same in one process and on any Ray worker.
@@ -105,6 +105,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     """Check every input and settle what the atlas holds; writes nothing."""
     view = inputs.view_of(model, input_range, preprocess, head, output)
     chosen = settings.make(settings.PictureSettings, "atlas", how)
+    parameterisation.choose(view.channels, chosen)  # a setting the pictures would ignore: refused before any work
     for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(f"{name}={value!r}: it must be a whole number of at least 0")
@@ -120,7 +121,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
         raise InputError(Argument("size", chosen.size), f" is too small for {', '.join(layers)}: use at least {need}")
     # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
     piece = min(render.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
-    names = view.class_names(class_names) if view.classes() else None
+    names = inputs.class_names(view, class_names) if view.classes() else None
     source = dataset_examples.example_source(view, examples_from, examples, log, functools.partial(mnist_digits, data=data)) \
         if examples else None
     manifest = {"atlas": 1, "model": view.label, "weights": weights_digest(view.model), "input_range": input_range and list(input_range),

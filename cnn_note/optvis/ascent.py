@@ -1,12 +1,12 @@
-"""Gradient ascent on input images: the step that filter pictures, class pictures and dreams share.
+"""Gradient ascent on input images: the loop that filter pictures, class pictures and dreams share.
 
 What to maximise is an objective (see objectives.py): a function from a batch of pixel images
-(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here. On pixels:
-normalised gradient steps, random jitter, a light blur, and pixels kept in 0..1; `ascend` runs up
-to 50 such steps per TensorFlow call on images small enough to score whole (filter and class
-pictures), `ascend_tiled` scores images of any size tile by tile, with a random shift each step
-so the tile borders never stay in one place (dreams on photos). On Fourier spectra (natural-image
-networks, as Distill's "Feature Visualization"): `ascend_fourier`, Adam steps under random moves.
+(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here: `compile_steps`
+runs up to 50 steps per TensorFlow call and `drive` calls it until the steps are done, for the
+step a parameterisation takes (parameterisation.py: pixels, Fourier spectra). `update` is the
+step on pixels: normalised gradient steps, a light blur, and pixels kept in 0..1.
+`ascend_tiled` scores images of any size tile by tile, with a random shift each step so the
+tile borders never stay in one place (dreams on photos).
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ import numpy as np
 from cnn_note.backend import tf
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK, Callback
-from cnn_note.optvis import parameterisation, transforms
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 
 STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
-FOURIER_LEARNING_RATE = 0.05  # Lucid's Adam rate for Fourier-basis pictures
 
 
 @dataclass(frozen=True)
@@ -93,44 +91,6 @@ def compile_steps(score: Callable, advance: Callable) -> Callable:
     return run
 
 
-def make_step(objective: Objective) -> Callable:
-    """Compiled ascent of `objective` on pixels: each step scores a shifted copy (jitter), then update()."""
-
-    def score(images, i, extra):
-        shifts = extra[0]
-        # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
-        return objective(tf.roll(images, shifts[i], axis=[1, 2]))
-
-    def advance(state, grads, i, extra):
-        _, step_size, blur = extra
-        return (update(state[0], grads, step_size, blur),)
-
-    return compile_steps(score, advance)
-
-
-def make_fourier_step(objective: Objective, height: int, width: int, moves: transforms.Moves = transforms.LUCID) -> Callable:
-    """Compiled ascent of `objective` over Fourier spectra (see parameterisation.py).
-
-    Each step scores every picture under its own random move (transforms.py) and takes an Adam
-    step on the spectra (Lucid's: learning rate 0.05, TensorFlow 1's Adam).
-    """
-    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
-
-    def score(spectra, i, extra):
-        seed, done = extra
-        return objective(transforms.moved(parameterisation.to_pixels(spectra, height, width), moves, tf.stack([seed, done + i])))
-
-    def advance(state, grads, i, extra):
-        spectra, first, second = state
-        t = tf.cast(extra[1] + i + 1, tf.float32)
-        first = beta1 * first + (1 - beta1) * grads
-        second = beta2 * second + (1 - beta2) * tf.square(grads)
-        rate = FOURIER_LEARNING_RATE * tf.sqrt(1 - beta2**t) / (1 - beta1**t)
-        return spectra + rate * first / (tf.sqrt(second) + epsilon), first, second
-
-    return compile_steps(score, advance)
-
-
 def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: AscentSettings, pictures: Callable,
           callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
     """Call `step` (from compile_steps) until `settings.steps` steps have run; returns the final state.
@@ -151,41 +111,6 @@ def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings:
         if int(ran) < count:
             break
     return state
-
-
-def ascend(step: Callable, images: np.ndarray, settings: AscentSettings, callback: Callback = NO_CALLBACK,
-           stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
-    """Run `settings.steps` steps of `step` (from make_step) from `images`; returns the final images (see drive())."""
-    rng = np.random.default_rng(settings.seed)
-    # STEPS_PER_CALL shifts per call's worth, drawn one block at a time as ever, so the same seed moves the same way.
-    shifts = np.concatenate([rng.integers(-settings.jitter, settings.jitter + 1, size=(STEPS_PER_CALL, 2))
-                             for _ in range(-(-settings.steps // STEPS_PER_CALL))] + [np.zeros((STEPS_PER_CALL, 2), int)])
-    step_size, blur = (tf.constant(value, tf.float32) for value in (settings.step_size, settings.blur))
-
-    def extra(done: int) -> tuple:
-        # Always STEPS_PER_CALL shifts, so every call has the same shapes and reuses the trace.
-        return tf.constant(shifts[done:done + STEPS_PER_CALL], tf.int32), step_size, blur
-
-    state = drive(step, (tf.constant(images, tf.float32),), extra, settings, lambda state: state[0].numpy(),
-                  callback, stop_above, every)
-    return state[0].numpy()
-
-
-def ascend_fourier(objective: Objective, spectra: np.ndarray, height: int, width: int, settings: AscentSettings,
-                   callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> np.ndarray:
-    """`settings.steps` Adam steps on height x width Fourier-basis pictures from `spectra` (parameterisation.start); pixels 0..1.
-
-    Only steps and seed of `settings` apply: the moves and the rate are Lucid's. See drive() for the rest.
-    """
-    spectra = tf.constant(spectra)
-    seed = tf.constant(settings.seed)
-
-    def pictures(state: tuple) -> np.ndarray:
-        return parameterisation.to_pixels(state[0], height, width).numpy()
-
-    state = drive(make_fourier_step(objective, height, width), (spectra, tf.zeros_like(spectra), tf.zeros_like(spectra)),
-                  lambda done: (seed, tf.constant(done)), settings, pictures, callback, stop_above, every)
-    return pictures(state)
 
 
 def check_finite(values: np.ndarray, step: int) -> None:

@@ -16,16 +16,28 @@ from cnn_note.optvis import ascent, objectives
 
 FRAME_SIDE = 512  # an animation's frames: enough to see the dream grow, small enough for a GIF of a few MiB
 MAX_WEIGHT = 1e6  # larger weights overflow the loss to inf in float32; only their ratios matter anyway
+DREAM_LAYERS = {"inception_v3": {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}}  # keras-io's deep dream
+
+
+def default_weights(view: View) -> dict[str, float]:
+    """Dream layers and weights when none are asked for: keras-io's for inception_v3, else the view's default layers,
+    deeper ones more: 1, 2, 3, ... when those are all the conv layers (the note's CNN: conv1=1, conv2=2), else 1, 1.5, 2.
+    """
+    if view.label in DREAM_LAYERS:
+        return dict(DREAM_LAYERS[view.label])
+    layers = view.default_layers()
+    step = 1.0 if len(layers) == len(view.conv_layer_names()) else 0.5
+    return {name: 1.0 + step * depth for depth, name in enumerate(layers)}
 
 
 def parse_layers(text: str | None, view: View) -> dict[str, float]:
-    """`conv1=1,conv2=2` as {layer: weight}; None means the view's default (View.dream_weights).
+    """`conv1=1,conv2=2` as {layer: weight}; None means the view's default (default_weights).
 
     Any layer name can be written as --list-layers shows it: a part splits at its last `=` after a layer's name (so a
     name may hold `=`), and a comma inside a layer's name does not split (see split_layers).
     """
     if not text:
-        return view.dream_weights()
+        return default_weights(view)
     return checked_weights(split_layers(text, set(view.recorded.layers)), text, view)
 
 

@@ -1,46 +1,103 @@
-"""What the ascent moves for natural-image networks: a Fourier-basis image with decorrelated colour, through a sigmoid.
+"""What the ascent moves, as Lucid's `param_f`: a parameterisation is one object, looked up by name.
 
-As Olah, Mordvintsev and Schubert's "Feature Visualization" (Distill 2017) describes and Lucid's
-param.image(fft=True, decorrelate=True) builds it: each picture is the inverse real FFT of a
-spectrum whose frequencies are scaled by 1/f, so a step changes coarse structure as readily as
-fine; its three channels are mixed by the square root of ImageNet's colour correlation, so a step
-moves along natural colours; a sigmoid maps it to 0..1, so no pixel is ever clipped.
+Lucid's render loop takes `param_f` (what makes the picture from what moves), an optimiser and a list of
+transforms. Here one Parameterisation holds all three for one way of drawing: where the ascent starts, how what
+moves becomes pixels, the step it takes, the ascent settings it honours and the random moves its pictures are
+scored under. The render loop (render.py) knows none of them by name.
+
+Adding one: a module of this package holding a subclass of Parameterisation as PARAMETERISATION, and its name and
+module in settings.PARAMS, which param= and --param's choices read (see docs/own-model.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+from collections.abc import Callable
+
 import numpy as np
 
+from cnn_note import settings
 from cnn_note.backend import tf
+from cnn_note.errors import Argument, InputError
+from cnn_note.io.progress import NO_CALLBACK, Callback
+from cnn_note.optvis import ascent, transforms
 
-# Lucid's color_correlation_svd_sqrt (ImageNet's colour covariance), its columns scaled to at most unit norm.
-COLOR_CORRELATION_SVD_SQRT = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], "float32")
-COLOR = COLOR_CORRELATION_SVD_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0))
-START_SPREAD = 0.01  # Lucid's sd of the starting spectrum: a near-grey picture
-
-
-def spectrum_scale(height: int, width: int, decay: float = 1.0) -> np.ndarray:
-    """1/f for each frequency of an rfft2d of height x width (the lowest clamped to 1/side), times sqrt(pixels), as Lucid has it."""
-    frequencies = np.sqrt(np.fft.fftfreq(height)[:, None] ** 2 + np.fft.rfftfreq(width)[None, :] ** 2)
-    return (np.sqrt(width * height) / np.maximum(frequencies, 1.0 / max(width, height)) ** decay).astype("float32")
+ASCENT_SETTINGS = tuple(field.name for field in dataclasses.fields(ascent.AscentSettings))
 
 
-def start(count: int, height: int, width: int, channels: int, seed: int = 0) -> np.ndarray:
-    """Starting spectra (count, channels, height, width // 2 + 1, 2): real and imaginary parts, small and seeded."""
-    rng = np.random.default_rng(seed)
-    return (START_SPREAD * rng.standard_normal((count, channels, height, width // 2 + 1, 2))).astype("float32")
+class Parameterisation:
+    """One way of drawing a picture by gradient ascent: what moves, how it becomes pixels, and the step it takes.
+
+    A subclass gives start, to_pixels and step (and state and extra, where its step carries more than what moves from
+    call to call), and says which settings it honours.
+
+    Attributes:
+        name: what param= and --param call it (its key in settings.PARAMS).
+        honours: the ascent settings (AscentSettings' fields) it uses; one it ignores is refused when set (see choose).
+        moves: the random moves (Lucid's transforms) each step scores the pictures under; None: none.
+        prior: how classes.png names the prior that its pictures are drawn with.
+    """
+
+    name: str = ""
+    honours: tuple[str, ...] = ASCENT_SETTINGS
+    moves: transforms.Moves | None = None
+    prior: str = ""
+
+    def start(self, count: int, height: int, width: int, channels: int, seed: int) -> np.ndarray:
+        """Where `count` ascents begin, seeded: what moves, as a float32 array."""
+        raise NotImplementedError
+
+    def to_pixels(self, moving: tf.Tensor, height: int, width: int) -> tf.Tensor:
+        """The pictures (B, height, width, C), pixels 0..1, that what moves stands for."""
+        raise NotImplementedError
+
+    def step(self, objective: ascent.Objective, height: int, width: int) -> Callable:
+        """The compiled steps (ascent.compile_steps) that raise `objective` of height x width pictures."""
+        raise NotImplementedError
+
+    def state(self, starts: np.ndarray) -> tuple:
+        """The steps' first state: what moves, then whatever rides along with it (an optimiser's moments)."""
+        return (tf.constant(starts, tf.float32),)
+
+    def extra(self, settings: ascent.AscentSettings) -> Callable[[int], tuple]:
+        """Each call's extra inputs to the steps, given the steps done so far."""
+        return lambda done: ()
+
+    def pictures(self, moving: np.ndarray, height: int, width: int) -> np.ndarray:
+        """to_pixels on an array: the pictures, as an array."""
+        return self.to_pixels(tf.constant(moving), height, width).numpy()
+
+    def ascend(self, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.AscentSettings,
+               callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
+        """`settings.steps` steps from `starts` (from start()); the pictures, pixels 0..1 (see ascent.drive for the rest)."""
+
+        def pictures(state: tuple) -> np.ndarray:
+            return self.to_pixels(state[0], height, width).numpy()
+
+        state = ascent.drive(self.step(objective, height, width), self.state(starts), self.extra(settings), settings, pictures,
+                             callback, stop_above, every)
+        return pictures(state)
 
 
-def to_pixels(spectra: tf.Tensor, height: int, width: int) -> tf.Tensor:
-    """Spectra (B, C, h, w//2+1, 2) to pictures (B, height, width, C) with pixels in 0..1."""
-    scale = tf.constant(spectrum_scale(height, width))
-    complex_spectra = tf.complex(spectra[..., 0] * scale, spectra[..., 1] * scale)
-    images = tf.transpose(tf.signal.irfft2d(complex_spectra, fft_length=[height, width]), [0, 2, 3, 1]) / 4.0
-    if images.shape[-1] == 3:
-        images = tf.tensordot(images, tf.constant(COLOR.T), axes=1)
-    return tf.sigmoid(images)
+def named(name: str) -> Parameterisation:
+    """The parameterisation of that name, from the module settings.PARAMS gives for it."""
+    return importlib.import_module(settings.PARAMS[name]).PARAMETERISATION
 
 
-def choose(channels: int, asked: str | None) -> str:
-    """What the ascent moves: as asked, else Fourier-basis pictures for a colour model and pixels for a grey one."""
-    return asked or ("fourier" if channels == 3 else "pixels")
+def choose(channels: int, chosen: settings.PictureSettings) -> Parameterisation:
+    """The parameterisation `chosen.param` names, else Fourier-basis pictures for a colour model and pixels for a grey one.
+
+    Raises:
+        InputError: an ascent setting it ignores, set to other than its default (the scripts give every setting, so
+            one at its default is one left out).
+    """
+    param = named(chosen.param or ("fourier" if channels == 3 else "pixels"))
+    for name in ASCENT_SETTINGS:
+        value = getattr(chosen, name)
+        if name not in param.honours and value != getattr(type(chosen), name):
+            others = [Argument("param", other) for other in settings.PARAMS if name in named(other).honours]
+            raise InputError(Argument(name, value), " does nothing with ", Argument("param", param.name),
+                             " (the default for this model)" if chosen.param is None else "", ": leave it out",
+                             *([", or choose ", *others[:1]] if others else []))
+    return param

@@ -11,31 +11,32 @@ from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK, Callback
-from cnn_note.optvis import ascent, objectives, parameterisation, transforms
+from cnn_note.optvis import ascent, objectives, parameterisation
 
 
 def batch_size(view: View, layer: str, count: int, size: int) -> int:
     """How many of `count` filter pictures of `layer` at size x size fit in memory at once; one line when not even one does."""
-    return view.batch([layer], size, size, count, f"--size {size}: a {size}x{size} picture of {layer}", "use a smaller --size")
+    return batching.batch_size(view, [layer], size, size, count, (Argument("size", size), f": a {size}x{size} picture of {layer}"),
+                               ("use a smaller ", Argument("size")))
 
 
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.AscentSettings,
-                    callback: Callback = NO_CALLBACK, chunk: int | None = None, param: str = "pixels",
+                    callback: Callback = NO_CALLBACK, chunk: int | None = None, param: parameterisation.Parameterisation | None = None,
                     every: int = ascent.STEPS_PER_CALL,
                     negative: bool = False, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Ascend every requested filter of `layer` from one start each; returns images and final mean activations.
 
     The filters ascend together, one image each, `chunk` at a time (default: as many as fit in
-    memory), on pixels or (param "fourier") on Fourier-basis pictures. A layer that ends in a ReLU
+    memory), by `param` (default: pixels; see parameterisation.py). A layer that ends in a ReLU
     is ascended before it; the activation returned is always the layer's own output's. Each chunk is
     a run for `callback` (Callback.on_begin), offered its pictures at the start and every `every`
     steps (io.progress.Frames joins the chunks' into frames of every filter). With `negative`, the pictures minimise the mean
     instead (Lucid's "negative").
     `offset`: these filters start as rows offset, offset + 1, ... of a longer list's starts (an atlas's piece of a layer).
     """
-    filters = list(filters)
+    filters, param = list(filters), param or parameterisation.named("pixels")
     chunk = chunk or batch_size(view, layer, len(filters), size)
-    starts = start(param, offset + len(filters), size, size, view.channels, settings.seed)[offset:]
+    starts = param.start(offset + len(filters), size, size, view.channels, settings.seed)[offset:]
     images, scores = [], []
     for first in (part.start for part in batching.batches(len(filters), chunk)):
         part = filters[first:first + chunk]
@@ -44,53 +45,33 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
             def objective(images, score=objective):
                 return -score(images)
         callback.on_begin()
-        callback.on_progress(0, lambda first=first: pixels(param, starts[first:first + chunk], size, size))
-        done = run(param, objective, starts[first:first + chunk], size, size, settings, callback, every)
+        callback.on_progress(0, lambda first=first: param.pictures(starts[first:first + chunk], size, size))
+        done = param.ascend(objective, starts[first:first + chunk], size, size, settings, callback, every=every)
         images.append(done)
         scores.append(objectives.filter_mean(view, layer, part)(tf.constant(done)).numpy())
     return np.concatenate(images), np.concatenate(scores)
 
 
-def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.AscentSettings,
-                   callback: Callback = NO_CALLBACK, param: str = "pixels") -> tuple[np.ndarray, np.ndarray]:
-    """Ascend each class's score (see heads.Head) from the same start; returns images and the probability of each."""
-    classes = list(classes)
-    # Lucid's moves add a grey border on every side; a model of one input size gets a canvas that much smaller,
+def class_patterns(view: View, classes: Sequence[int], size: int, settings: ascent.AscentSettings, callback: Callback = NO_CALLBACK,
+                   param: parameterisation.Parameterisation | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Ascend each class's score (see heads.Head) from the same start, by `param` (default: pixels); returns images and
+    the probability of each."""
+    classes, param = list(classes), param or parameterisation.named("pixels")
+    # Random moves add a grey border on every side; a model of one input size gets a canvas that much smaller,
     # and the picture it saw, border included.
-    margin = transforms.LUCID.pad // 2 if param == "fourier" and view.size else 0
+    margin = param.moves.pad // 2 if param.moves and view.size else 0
     full = view.size or (size, size)
     height, width = (side - 2 * margin for side in full)
-    starts = start(param, 1, height, width, view.channels, settings.seed)
+    starts = param.start(1, height, width, view.channels, settings.seed)
     scores = view.class_scores()
-    chunk = view.batch(None, *full, len(classes), f"a {full[0]}x{full[1]} class picture", "use a smaller --size")
-    images = np.concatenate([run(param, objectives.class_score(scores, part), np.repeat(starts, len(part), axis=0), height, width,
-                                 settings, callback)
+    chunk = batching.batch_size(view, None, *full, len(classes), f"a {full[0]}x{full[1]} class picture",
+                                ("use a smaller ", Argument("size")))
+    images = np.concatenate([param.ascend(objectives.class_score(scores, part), np.repeat(starts, len(part), axis=0), height, width,
+                                          settings, callback)
                              for part in (classes[piece] for piece in batching.batches(len(classes), chunk))])
     images = np.pad(images, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=0.5)
     confidence = view.probabilities(images)[np.arange(len(classes)), classes]
     return images, confidence
-
-
-def start(param: str, count: int, height: int, width: int, channels: int, seed: int) -> np.ndarray:
-    """Where the ascent begins: grey canvases with a little noise (pixels), or small spectra of a near-grey picture (fourier)."""
-    if param == "fourier":
-        return parameterisation.start(count, height, width, channels, seed)
-    return ascent.start_images(count, height, width, seed, channels)
-
-
-def pixels(param: str, starts: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The pictures that starts (from start()) stand for."""
-    if param == "fourier":
-        return parameterisation.to_pixels(tf.constant(starts), height, width).numpy()
-    return starts
-
-
-def run(param: str, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.AscentSettings,
-        callback: Callback = NO_CALLBACK, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
-    """The ascent for `param` from `starts`: pictures, pixels 0..1."""
-    if param == "fourier":
-        return ascent.ascend_fourier(objective, starts, height, width, settings, callback, every=every)
-    return ascent.ascend(ascent.make_step(objective), starts, settings, callback, every=every)
 
 
 def feature_maps(view: View, image: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:

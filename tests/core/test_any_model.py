@@ -13,7 +13,7 @@ from PIL import Image
 from cnn_note.backend import keras
 from cnn_note.cli import deep_dream, visualize_filters
 from cnn_note.core import loading, networks
-from cnn_note.optvis import ascent, objectives, render
+from cnn_note.optvis import ascent, objectives, parameterisation
 
 
 @pytest.fixture(scope="module")
@@ -96,12 +96,12 @@ def test_filters_classes_and_dreams_rise_on_any_model(case, request, photo, tmp_
     arrays = visualize_filters.main(["--model", model, "--image", photo, "--steps", "8", "--examples", "0", "--out-dir", str(tmp_path),
                                      *filter_args])
     view = loading.load(model, "")
-    param = "pixels" if "pixels" in filter_args or view.channels == 1 else "fourier"  # visualize_filters.py's default
+    param = parameterisation.named("pixels" if "pixels" in filter_args or view.channels == 1 else "fourier")  # the script's default
     layers = [key[:-len("_filters")] for key in arrays if key.endswith("_filters")]
     for layer in layers:
         filters = list(arrays[f"{layer}_filters"])
         size = arrays[f"{layer}_images"].shape[1]
-        start = render.pixels(param, render.start(param, len(filters), size, size, view.channels, 0), size, size)
+        start = param.pictures(param.start(len(filters), size, size, view.channels, 0), size, size)
         start = objectives.filter_mean(view, layer, filters)(start).numpy()
         after = arrays[f"{layer}_activations"]
         alive = (start != 0) | (after != 0)  # a ReLU filter silent on the grey start has no gradient to follow

@@ -8,6 +8,7 @@ from cnn_note.core.views import View
 from cnn_note.io.progress import Callback
 from cnn_note.note import models
 from cnn_note.optvis import ascent, objectives
+from cnn_note.optvis.pixels import PARAMETERISATION as PIXELS
 
 
 @pytest.fixture(scope="module")
@@ -16,10 +17,14 @@ def cnn():
     return View.of(models.build_cnn())
 
 
+def ascend(objective, images, settings, *args, **kwargs):
+    """Pixel ascent of `objective` from `images`."""
+    return PIXELS.ascend(objective, images, *images.shape[1:3], settings, *args, **kwargs)
+
+
 def rises(objective, images, steps=8, **settings):
-    step = ascent.make_step(objective)
     before = objective(tf.constant(images)).numpy()
-    after_images = ascent.ascend(step, images, ascent.AscentSettings(steps=steps, **settings))
+    after_images = ascend(objective, images, ascent.AscentSettings(steps=steps, **settings))
     after = objective(tf.constant(after_images)).numpy()
     return before, after
 
@@ -60,7 +65,7 @@ def ascent_by_hand(score, pictures: np.ndarray, steps: int) -> np.ndarray:
 def test_filter_mean_rises_for_every_filter_at_once(cnn, layer, filters):
     start = ascent.start_images(len(filters), 28, 28)
     objective = objectives.filter_mean(cnn, layer, filters)
-    found = ascent.ascend(ascent.make_step(objective), start, ascent.AscentSettings(steps=8))
+    found = ascend(objective, start, ascent.AscentSettings(steps=8))
     score = own_filter_score_by_hand(cnn.model, layer, filters)
     by_hand = ascent_by_hand(score, start, steps=8)
     np.testing.assert_allclose(found, by_hand, atol=1e-5)
@@ -93,15 +98,15 @@ def test_dream_loss_rises_on_a_non_square_image(cnn):
 
 
 def test_step_is_traced_once_per_shape_not_per_step(cnn):
-    step = ascent.make_step(objectives.dream_loss(cnn.features(["conv1"]), [1.0]))
+    step = PIXELS.step(objectives.dream_loss(cnn.features(["conv1"]), [1.0]), None, None)
     for size, steps in ((28, 5), (28, ascent.STEPS_PER_CALL * 2 + 3), (40, 5)):
-        ascent.ascend(step, ascent.start_images(2, size, size), ascent.AscentSettings(steps=steps, step_size=0.001 * steps))
+        settings = ascent.AscentSettings(steps=steps, step_size=0.001 * steps)
+        ascent.drive(step, PIXELS.state(ascent.start_images(2, size, size)), PIXELS.extra(settings), settings, lambda state: None)
     assert step.experimental_get_tracing_count() == 2
 
 
 def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
     objective = objectives.filter_mean(cnn, "conv1", [0, 1])
-    step = ascent.make_step(objective)
     start = ascent.start_images(2, 28, 28)
     class Heard(Callback):  # what the one callback protocol tells: steps done, and the pictures offered
         def __init__(self):
@@ -112,21 +117,21 @@ def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):
             self.pictures.append(pictures())
 
     heard = Heard()
-    final = ascent.ascend(step, start, ascent.AscentSettings(steps=ascent.STEPS_PER_CALL + 7), heard)
+    final = ascend(objective, start, ascent.AscentSettings(steps=ascent.STEPS_PER_CALL + 7), heard)
     assert heard.counts == [ascent.STEPS_PER_CALL, 7]
     np.testing.assert_array_equal(heard.pictures[-1], final)  # the last pictures offered are the result
-    one = ascent.ascend(step, start, ascent.AscentSettings(steps=1))
+    one = ascend(objective, start, ascent.AscentSettings(steps=1))
     stopped_early = Heard()
-    stopped = ascent.ascend(step, start, ascent.AscentSettings(steps=40), stopped_early, stop_above=-1e9)
+    stopped = ascend(objective, start, ascent.AscentSettings(steps=40), stopped_early, stop_above=-1e9)
     np.testing.assert_array_equal(stopped, one)
     assert stopped_early.counts == [1]
 
 
 def test_same_seed_same_images_and_pixels_stay_in_range(cnn):
-    step = ascent.make_step(objectives.filter_mean(cnn, "conv1", [0, 1]))
+    objective = objectives.filter_mean(cnn, "conv1", [0, 1])
 
     def run(seed):
-        return ascent.ascend(step, ascent.start_images(2, 28, 28, seed), ascent.AscentSettings(steps=5, seed=seed))
+        return ascend(objective, ascent.start_images(2, 28, 28, seed), ascent.AscentSettings(steps=5, seed=seed))
 
     first, again, other = run(0), run(0), run(1)
     np.testing.assert_array_equal(first, again)

@@ -10,9 +10,9 @@ from PIL import Image
 
 from cnn_note.backend import keras, tf
 from cnn_note.cli import deep_dream, visualize_filters
-from cnn_note.core import loading, networks
+from cnn_note.core import inputs, loading, networks
 from cnn_note.core.views import View
-from cnn_note.optvis import ascent, objectives, parameterisation, render, transforms
+from cnn_note.optvis import ascent, fourier, objectives, parameterisation, render, transforms
 
 
 def relu_model(silent: int = 3, margin: float = 0.4) -> keras.Model:
@@ -49,22 +49,23 @@ def test_the_value_before_the_relu_for_relu_convs_relu_layers_and_relu_activatio
 def test_no_filter_stays_grey_when_ascended_before_the_relu(param, margin, steps):
     view = View.of(relu_model(silent=3, margin=margin))
     settings = ascent.AscentSettings(steps=steps, step_size=0.05, seed=0)
+    param = parameterisation.named(param)
     _, after_relu = render.filter_patterns(view, "conv", list(range(8)), 24, settings, param=param)
     assert (after_relu > 0).all(), after_relu  # reported after the ReLU, as ever
     # Ascended after the ReLU instead, a filter silent on the start has no gradient and stays at 0.
     objective = objectives.filter_mean(view, "conv", [0, 1, 2])
-    stuck = render.run(param, objective, render.start(param, 3, 24, 24, 3, 0), 24, 24, settings)
+    stuck = param.ascend(objective, param.start(3, 24, 24, 3, 0), 24, 24, settings)
     assert (objective(tf.constant(stuck)).numpy() == 0).all()
 
 
 def test_fourier_pictures_start_near_grey_and_are_never_clipped():
-    spectra = parameterisation.start(4, 32, 40, 3, seed=0)
-    pictures = parameterisation.to_pixels(tf.constant(spectra), 32, 40).numpy()
+    spectra = fourier.PARAMETERISATION.start(4, 32, 40, 3, seed=0)
+    pictures = fourier.PARAMETERISATION.pictures(spectra, 32, 40)
     assert pictures.shape == (4, 32, 40, 3) and abs(pictures.mean() - 0.5) < 0.02 and pictures.std() < 0.05
-    loud = parameterisation.to_pixels(tf.constant(spectra * 300), 32, 40).numpy()
+    loud = fourier.PARAMETERISATION.pictures(spectra * 300, 32, 40)
     assert 0 < loud.min() and loud.max() < 1 and loud.std() > 0.1
-    assert np.linalg.norm(parameterisation.COLOR, axis=0).max() == pytest.approx(1.0)
-    scale = parameterisation.spectrum_scale(32, 40)
+    assert np.linalg.norm(fourier.COLOR, axis=0).max() == pytest.approx(1.0)
+    scale = fourier.spectrum_scale(32, 40)
     assert scale.shape == (32, 21) and scale[0, 0] == scale.max() and scale[0, 1] > scale[16, 20]  # 1/f: coarse first
 
 
@@ -84,13 +85,14 @@ def test_fourier_ascent_raises_filters_and_classes_and_keeps_pixels_unclipped():
     view = View.of(rgb_residual_model())
     settings = ascent.AscentSettings(steps=40, seed=0)
     objective = objectives.filter_mean(view, "add", [0, 3, 5], before_relu=True)
-    starts = render.start("fourier", 3, 32, 32, 3, 0)
-    before = objective(tf.constant(render.pixels("fourier", starts, 32, 32))).numpy()
-    after = objective(tf.constant(render.run("fourier", objective, starts, 32, 32, settings))).numpy()
+    param = fourier.PARAMETERISATION
+    starts = param.start(3, 32, 32, 3, 0)
+    before = objective(tf.constant(param.pictures(starts, 32, 32))).numpy()
+    after = objective(tf.constant(param.ascend(objective, starts, 32, 32, settings))).numpy()
     assert np.all(after > before)
-    images, confidence = render.class_patterns(view, [0, 2, 4], 32, settings, param="fourier")
+    images, confidence = render.class_patterns(view, [0, 2, 4], 32, settings, param=param)
     assert images.shape == (3, 32, 32, 3) and 0 < images.min() and images.max() < 1
-    baseline = view.probabilities(render.pixels("fourier", render.start("fourier", 1, 32, 32, 3, 0), 32, 32))[0]
+    baseline = view.probabilities(param.pictures(param.start(1, 32, 32, 3, 0), 32, 32))[0]
     assert np.all(confidence > baseline[[0, 2, 4]])
 
 
@@ -139,10 +141,10 @@ def test_networks_by_name_use_imagenets_names_when_keras_has_them_cached(tmp_pat
     monkeypatch.setattr(networks, "WEIGHTS", None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     view = loading.network("mobilenet_v2")
-    assert view.class_names()[:2] == ["0", "1"]  # nothing cached: numbers, no error, no download
+    assert inputs.class_names(view)[:2] == ["0", "1"]  # nothing cached: numbers, no error, no download
     os.makedirs(tmp_path / "models")
     (tmp_path / "models" / "imagenet_class_index.json").write_text(json.dumps({str(k): [f"n{k}", f"name{k}"] for k in range(1000)}))
-    assert view.class_names()[:2] == ["name0", "name1"] and len(view.class_names()) == 1000
+    assert inputs.class_names(view)[:2] == ["name0", "name1"] and len(inputs.class_names(view)) == 1000
 
 
 def test_a_photo_taken_sideways_is_read_the_right_way_up(tmp_path):
