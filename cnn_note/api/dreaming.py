@@ -76,8 +76,8 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     if chosen.tile < 2 * need:
         raise InputError(Argument("tile", chosen.tile), f" is too small for {', '.join(weights)}: use at least {2 * need}")
     tile = min(chosen.tile, max(pixels.shape[1:3]))
-    batching.fitting_batch(view.bytes_per_image(list(weights), tile, tile) * len(pixels), 1,
-                           f"a {tile}x{tile} tile of {len(pixels)} image(s)", "use a smaller --tile")
+    batching.fitting_batch(batching.bytes_per_image(view, list(weights), tile, tile) * len(pixels), 1,
+                           f"a {tile}x{tile} tile of {len(pixels)} image(s)", ("use a smaller ", Argument("tile")))
     steps = ascent.AscentSettings.of(chosen)
     log(f"dreaming {len(pixels)} image(s) of {pixels.shape[1]}x{pixels.shape[2]} with {view.label} on "
         + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnn_note import dataset_examples, settings
+from cnn_note.core import inputs
 from cnn_note.core.inputs import pictures_of, view_of
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
@@ -54,12 +55,13 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     Raises:
         InputError: an unknown layer (naming the conv layers) or one whose output is not 4-D; a filter index out of
             range; a size too small for the layer; more examples than inputs, or examples_from not found or not
-            pictures; an unknown setting in `how` or a bad value; a model the tools do not take (see view_of).
+            pictures; an unknown setting in `how` or a bad value, or one the parameterisation ignores (step_size, jitter
+            or blur with param "fourier"); a model the tools do not take (see view_of).
     """
     view = view_of(model, input_range, preprocess)
     chosen = settings.make(settings.PictureSettings, "filter_pictures", how)
     filters = render.planned(view, [layer], filters, chosen.size, settings.MAX_FILTERS)[layer]
-    param = parameterisation.choose(view.channels, chosen.param)
+    param = parameterisation.choose(view.channels, chosen)
     steps = ascent.AscentSettings.of(chosen)
     chunk = chunk or render.batch_size(view, layer, len(filters), chosen.size)
     kept = Frames() if frames else None
@@ -115,7 +117,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     Raises:
         InputError: a class out of range; no classes given for a model of more than 20; a `head` that does not fit the
             last layer or an unknown `output`; class names that are not one per class; an unknown setting in `how`
-            or a bad value; a model the tools do not take (see view_of).
+            or a bad value, or one the parameterisation ignores (with the prior); a model the tools do not take (see view_of).
     """
     view = view_of(model, input_range, preprocess, head, output)
     the_head = view.head
@@ -129,8 +131,8 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
     bad = [c for c in classes if not 0 <= c < the_head.classes]
     if bad:
         raise InputError(f"class {bad[0]} is out of range: {view.label} has classes 0..{the_head.classes - 1}")
-    names = view.class_names(class_names)
-    param = parameterisation.choose(view.channels, chosen.param) if prior else "pixels"
+    names = inputs.class_names(view, class_names)
+    param = parameterisation.choose(view.channels, chosen) if prior else parameterisation.named("pixels")
     steps = ascent.AscentSettings.of(chosen) if prior else dataclasses.replace(ascent.AscentSettings.of(chosen), jitter=0, blur=0.0)
     with Bar(chosen.steps, "classes", "step", progress) as bar:
         images, confidence = render.class_patterns(view, classes, chosen.size, steps, bar,

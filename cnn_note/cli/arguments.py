@@ -1,4 +1,4 @@
-"""Command-line plumbing shared by the scripts: argument types and one-line failures."""
+"""Command-line plumbing shared by the scripts: argument types, one-line failures and the --list-layers table."""
 
 from __future__ import annotations
 
@@ -123,6 +123,14 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--custom-objects", type=custom_objects, default=None, metavar="FILE",
                         help="a Python file imported before the model file is loaded: the classes it registers with "
                              "keras.saving.register_keras_serializable (a subclassed model's, its own layers') (default: none)")
+
+
+def layer_table(view) -> str:
+    """What --list-layers prints: the view's layers that can be chosen (View.layer_table), a row each under a header, in
+    columns as wide as their longest cell."""
+    rows = [("layer", "type", "output (h, w, c)", "channels"), *(tuple(str(cell) for cell in row) for row in view.layer_table())]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
 
 
 def add_head_arguments(parser: argparse.ArgumentParser) -> None:

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> str | None:
         from cnn_note import network_atlas as atlas
 
         if args.list_layers:
-            print(api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output).layer_table())
+            print(arguments.layer_table(api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)))
             return None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
         plan = atlas.plan(args.model, args.out, args.layers.split(",") if args.layers else None,

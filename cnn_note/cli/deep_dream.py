@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         picture = imaging.open_image(args.image) if args.image else None  # a bad picture fails before a network is built
         view = api.view_of(args.model, args.input_range, args.preprocess)
         if args.list_layers:
-            print(view.layer_table())
+            print(arguments.layer_table(view))
             return {}
         weights = api.dream_layers(view, args.layers)
         if picture is not None:

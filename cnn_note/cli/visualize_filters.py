@@ -73,18 +73,19 @@ def main(argv: list[str] | None = None) -> dict:
         if not args.list_layers:
             writing.ensure_writable(args.out_dir, "out_dir")
         from cnn_note import api, dataset_examples
+        from cnn_note.core import inputs
         from cnn_note.optvis import render
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
         if args.list_layers:
-            print(view.layer_table())
+            print(arguments.layer_table(view))
             return {}
         # Everything is checked before the first ascent: a bad flag never costs a long wait.
         layers = args.layer.split(",") if args.layer else view.default_layers()
         chosen = render.planned(view, layers, args.filters, args.size, MAX_FILTERS)
         classes = check_classes(view, args.classes, args.head != "auto" or args.output is not None)
         picture, name = feature_map_picture(view, args)
-        names = view.class_names(args.class_names)
+        names = inputs.class_names(view, args.class_names)
         mnist = functools.partial(api.looking.mnist_digits, data=args.data)
         source = dataset_examples.example_source(view, args.examples_from, args.examples, default=mnist) if args.examples else None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
@@ -177,10 +178,10 @@ def class_pictures(view, classes: list[int], names: list[str], args, how: dict) 
     start = time.perf_counter()
     prior = api.class_pictures(view, classes, class_names=names, **how)
     free = api.class_pictures(view, classes, prior=False, class_names=names, **how)
-    param = parameterisation.choose(view.channels, args.param)
+    param = parameterisation.choose(view.channels, PictureSettings(**how))
     writing.save_figure(os.path.join(args.out_dir, "classes.png"), figures.image_grid(
         np.concatenate([prior.images, free.images]), prior.labels + free.labels,
-        f"{prior.title}\ntop: {'Fourier basis, random moves' if param == 'fourier' else 'with jitter and blur'}   "
+        f"{prior.title}\ntop: {param.prior}   "
         "bottom: no prior", len(classes)))
     print(f"classes: {len(classes)} x 2 x {args.steps} steps in {time.perf_counter() - start:.1f} s, "
           f"confidence min {prior.probabilities.min():.4f} with prior, {free.probabilities.min():.4f} without")

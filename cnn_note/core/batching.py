@@ -1,24 +1,35 @@
 """How many pictures go through a model at once, and the loop over them: the memory rule and the batches, written once.
 
 Every pass of pictures through a model (attribution's gradients and probabilities, dataset
-examples' scan, filter and class pictures, the atlas's pieces) asks `fitting` how many fit and
+examples' scan, filter and class pictures, the atlas's pieces) asks `batch_size` how many fit and
 walks them with `batches` (or `map_batches`, which joins the results). The rule keeps the
 README's promise: the process stays within half the memory free to it (memory_budget), and no
 tensor holds more values than TensorFlow's CPU kernels index. What one picture needs is counted
-from the tensors it makes on its way through the model (View.tensor_sizes), as `bytes_needed` says.
+from the tensors it makes on its way through the model (tensor_sizes), as `bytes_needed` says.
+
+A refusal names what the user gave in their own words: `what` and `fix` are message parts (text,
+errors.Argument, or a tuple of them), so one raise says `size=5000` in Python and `--size 5000` on
+the command line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnn_note.errors import InputError
+from cnn_note.backend import keras
+from cnn_note.errors import Argument, InputError
+
+if TYPE_CHECKING:
+    from cnn_note.core.views import View
+
+Parts = str | Argument | tuple  # one part of a refusal (see errors.InputError), or a tuple of them
 
 MAX_VALUES = 2**31 - 1  # TensorFlow's CPU kernels index a tensor with 32 bits: a larger one crashes the process
 FLOAT_BYTES = 4  # every tensor counted is float32
-# Copies of every tensor a picture makes (View.tensor_sizes) that are alive at a pass's peak, as measured on the note's
+# Copies of every tensor a picture makes (tensor_sizes) that are alive at a pass's peak, as measured on the note's
 # CNN at 500 to 2000 pixels a side (peak resident memory over the sum of the tensors, ru_maxrss): forward only, up to 1.09
 # (the picture's own tensor, taken from numpy, and what the pass makes of the layer's output: a gather, a score), so a
 # quarter more; with a way back (an ascent step, a gradient), 1.9 to 2.7 (the activations kept for it, their
@@ -45,29 +56,65 @@ def memory_budget() -> int:
     return max(0, ((8 << 30) if free is None else free + held) // 2 - held)
 
 
+def tensor_sizes(view: View, names: Sequence[str] | None, height: int, width: int) -> list[int]:
+    """The values in each tensor that one height x width picture makes on its way to the named layers (None: the whole
+    model), the picture itself first; counted once per view, layers and size (View.memo)."""
+
+    def build() -> list[int]:
+        sizes = [height * width * view.channels]
+
+        def count(layer, out):
+            sizes.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
+            return out
+
+        graph = view.recorded
+        outputs = graph.outputs if names is None else [graph.produced[name] for name in names]
+        view.graph(outputs, (height, width, view.channels), count)
+        return sizes
+
+    return list(view.memo("tensor_sizes", names, height, width, build=build))
+
+
 def bytes_needed(sizes: Sequence[int], forward_only: bool = False) -> int:
-    """Working memory for one picture whose tensors hold `sizes` values each (View.tensor_sizes), forward only or forward
+    """Working memory for one picture whose tensors hold `sizes` values each (tensor_sizes), forward only or forward
     and back."""
     return int(FLOAT_BYTES * (FORWARD_COPIES if forward_only else BACKWARD_COPIES) * sum(sizes))
 
 
-def fitting_batch(bytes_each: int, count: int, what: str, fix: str, values_each: int = 1) -> int:
+def bytes_per_image(view: View, names: Sequence[str] | None, height: int, width: int) -> int:
+    """Working memory to ascend one image of height x width through the named layers (None: the whole model), forward and back."""
+    return bytes_needed(tensor_sizes(view, names, height, width))
+
+
+def fitting_batch(bytes_each: int, count: int, what: Parts, fix: Parts, values_each: int = 1) -> int:
     """How many of `count` images go through a model at once: within the memory budget, and no tensor of the batch
-    (`values_each` values per image in the largest) past MAX_VALUES; one line and the fix when not even one fits."""
+    (`values_each` values per image in the largest) past MAX_VALUES; one line, `what` and `fix`, when not even one fits."""
     budget = memory_budget()
     if bytes_each > budget:
-        raise InputError(f"{what} needs about {bytes_each / 2**30:.1f} GiB of working memory, more than the "
-                         f"{budget / 2**30:.1f} GiB this machine can spare: {fix}")
+        raise InputError(*_parts(what), f" needs about {bytes_each / 2**30:.1f} GiB of working memory, more than the "
+                         f"{budget / 2**30:.1f} GiB this machine can spare: ", *_parts(fix))
     if values_each > MAX_VALUES:
-        raise InputError(f"{what} makes a tensor of {values_each:,} values, more than TensorFlow's kernels can index "
-                         f"({MAX_VALUES:,}): {fix}")
+        raise InputError(*_parts(what), f" makes a tensor of {values_each:,} values, more than TensorFlow's kernels can index "
+                         f"({MAX_VALUES:,}): ", *_parts(fix))
     return max(1, min(count, budget // bytes_each, MAX_VALUES // values_each))
 
 
-def fitting(sizes: Sequence[int], count: int, what: str, fix: str, forward_only: bool = False) -> int:
-    """How many of `count` pictures, each making tensors of `sizes` values (View.tensor_sizes), go through at once
+def _parts(said: Parts) -> tuple:
+    """A refusal's part, or tuple of parts, as a tuple to spread into InputError."""
+    return said if isinstance(said, tuple) else (said,)
+
+
+def fitting(sizes: Sequence[int], count: int, what: Parts, fix: Parts, forward_only: bool = False) -> int:
+    """How many of `count` pictures, each making tensors of `sizes` values (tensor_sizes), go through at once
     (fitting_batch's rule on bytes_needed); forward only keeps nothing for a way back."""
     return fitting_batch(bytes_needed(sizes, forward_only), count, what, fix, max(sizes))
+
+
+def batch_size(view: View, names: Sequence[str] | None, height: int, width: int, count: int, what: Parts, fix: Parts,
+               forward_only: bool = False) -> int:
+    """How many of `count` height x width pictures go through the named layers (None: the whole model) at once, by
+    fitting's rule on their tensor_sizes; forward only keeps no activations for a way back."""
+    return fitting(tensor_sizes(view, names, height, width), count, what, fix, forward_only)
 
 
 def batches(count: int, size: int, shard: int | None = None, start: int = 0) -> Iterator[slice]:

@@ -38,7 +38,8 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
     if first:
         raise InputError(
             f"{label}'s layer {first[0].name} is channels_first, and looking inside needs channels-last maps "
-            "(the note's code as written, train_cnn.py --layout note, has conv1 so and reads it channels_last after): "
+            "(the note's code as written, ", Argument("layout", python="cn.build_cnn(layout='note')", flag="train_cnn.py --layout note"),
+            ", has conv1 so and reads it channels_last after): "
             "look inside a CNN trained with ", Argument("layout", python="layout='intended'", flag="--layout intended"), " (the default)")
     if len(shape) != 4 or shape[-1] not in (1, 3):
         raise InputError(f"{label} takes inputs of shape {shape[1:]}, not images (height, width, 1 or 3 channels): "

@@ -1,4 +1,5 @@
-"""What the user hands the tools: a model (as a View) and pictures (as float32 pixels 0..1), checked once here."""
+"""What the user hands the tools: a model (as a View), pictures (as float32 pixels 0..1) and names for its classes, checked
+once here."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cnn_note.core import networks
 from cnn_note.core.loading import load
 from cnn_note.core.views import View
-from cnn_note.errors import Command, InputError
-from cnn_note.io import imaging
+from cnn_note.errors import Argument, Command, InputError
+from cnn_note.io import imaging, names
 
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
@@ -37,8 +39,8 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
             cn.explain gives its pictures' own.
 
     Returns:
-        View: the model seen through pixels 0..1: its layers at any input size, class scores and probabilities, and
-            batches that fit the memory free.
+        View: the model seen through pixels 0..1: its layers at any input size (layer_table() lists those that can
+            be chosen), class scores and probabilities.
 
     Raises:
         InputError: not a model, a missing or damaged model file, an unknown network name, a model with several
@@ -78,3 +80,16 @@ def model_size(view: View, pixels: np.ndarray, log: Callable[[str], None] = prin
         log(f"{name}: {pixels.shape[2]}x{pixels.shape[1]} resized to the model's {view.size[1]}x{view.size[0]}")
         pixels = imaging.resize_area(pixels, view.size)
     return pixels
+
+
+def class_names(view: View, given: list[str] | None = None) -> list[str]:
+    """Names for the view's classes: those given (one per class), else ImageNet's for a network by name when Keras has
+    them cached (it never downloads them here), else the class numbers."""
+    count = view.classes() or 0
+    if given is not None:
+        if count and len(given) != count:
+            raise InputError(Argument("class_names"), f" gives {len(given)} names but {view.label} has {count} classes: "
+                             "give one name per class")
+        return given
+    cached = names.imagenet_class_names() if view.label in networks.NETWORKS and count == 1000 else None
+    return cached or [str(k) for k in range(count)]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
-import os
 from collections.abc import Callable
 
 from cnn_note.backend import keras
@@ -24,7 +22,6 @@ NETWORKS = {
     "efficientnet_b0": ("EfficientNetB0", "efficientnet"),
     "convnext_tiny": ("ConvNeXtTiny", "convnext"),
 }
-DREAM_LAYERS = {"inception_v3": {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}}  # keras-io's deep dream
 WEIGHTS = "imagenet"  # what networks named by --model load; tests set None to build them without a download
 
 
@@ -59,14 +56,3 @@ def build(name: str):
                          "Keras can download and cache them, or pass a model file with ",
                          Argument("model", python="the model argument")) from None
 
-
-def imagenet_class_names() -> list[str] | None:
-    """ImageNet's 1,000 class names when Keras has them cached (it never downloads them here), else None."""
-    cached = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser(os.path.join("~", ".keras"))),
-                          "models", "imagenet_class_index.json")
-    try:
-        with open(cached, encoding="utf-8") as handle:
-            index = json.load(handle)
-        return [index[str(k)][1] for k in range(1000)]
-    except (OSError, ValueError, KeyError):
-        return None

@@ -10,7 +10,8 @@ what the methods compile on them): Keras keeps a record of every symbolic call o
 graph built again for every question would add to the user's layers each time. The pixel
 convention (0..1, another range, or a keras.applications preprocess_input) is applied inside, so
 ascent always works on 0..1 pixels. What the output is lives in heads.py, what a model must be in
-checks.py.
+checks.py, how many pictures fit in memory in batching.py; the names of its classes in
+inputs.class_names, the --list-layers table in cli.arguments, the dream's default layers in optvis.dream.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from cnn_note.backend import keras
-from cnn_note.core import batching, checks, heads, networks, traversal
+from cnn_note.core import batching, checks, heads, traversal
 from cnn_note.core.heads import Head
 from cnn_note.core.traversal import Graph, walk
 from cnn_note.errors import Argument, InputError
@@ -36,6 +38,16 @@ def _identity(layer):
 
 def _unchanged(pixels):
     return pixels
+
+
+class LayerRow(NamedTuple):
+    """A layer that can be chosen (View.layer_table): its name, its type, its output (height, width, channels), each None
+    where the input's size is free, and its channels."""
+
+    name: str
+    type: str
+    output: tuple
+    channels: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,10 +86,15 @@ class View:
     def _graph(self) -> Graph:
         return walk(self.model)
 
-    def memo(self, key: tuple, build: Callable[[], object]):
-        """What `build()` gives, built on the first ask with this `key` and kept: the small models below, and what the
-        methods compile on them (a tf.function reads the model's variables as they are at each call, so training the
-        model later shows in it)."""
+    def memo(self, kind: str, *parts, build: Callable[[], object]):
+        """What `build()` gives, built on the first ask for this `kind` of thing with these `parts` and kept: the small
+        models below, and what the methods compile on them (a tf.function reads the model's variables as they are at
+        each call, so training the model later shows in it).
+
+        The key is minted here, so that no caller builds one: a list among the parts counts as the tuple of its items
+        (layers given as a list or a tuple are one thing, and a list is no key).
+        """
+        key = (kind, *(tuple(part) if isinstance(part, list) else part for part in parts))
         if key not in self._built:
             self._built[key] = build()
         return self._built[key]
@@ -107,13 +124,11 @@ class View:
         return [graph.layers[name] for name, out in graph.produced.items()
                 if graph.layers[name] is not self.model and len(getattr(out, "shape", ())) == 4]
 
-    def layer_table(self) -> str:
-        """What --list-layers prints: every layer that can be chosen, its type, output shape and channels."""
-        rows = [(layer.name, type(layer).__name__, str(tuple(self._graph.produced[layer.name].shape[1:])), str(self.filters(layer.name)))
+    def layer_table(self) -> list[LayerRow]:
+        """Every layer that can be chosen, in order: its name, type, output shape and channels (--list-layers prints them
+        as a table)."""
+        return [LayerRow(layer.name, type(layer).__name__, tuple(self._graph.produced[layer.name].shape[1:]), self.filters(layer.name))
                 for layer in self.feature_layers()]
-        rows.insert(0, ("layer", "type", "output (h, w, c)", "channels"))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
 
     def conv_layer_names(self) -> list[str]:
         """The convolution layers among them."""
@@ -124,17 +139,6 @@ class View:
         thirds of the depth."""
         convs = self.conv_layer_names()
         return convs if len(convs) <= 4 else [convs[len(convs) * k // 6] for k in (2, 3, 4)]
-
-    def dream_weights(self) -> dict[str, float]:
-        """Dream layers and weights when none are asked for: keras-io's for inception_v3, else the default layers, deeper ones more.
-
-        1, 2, 3, ... when those are all the conv layers (the note's CNN: conv1=1, conv2=2), else 1, 1.5, 2.
-        """
-        if self.label in networks.DREAM_LAYERS:
-            return dict(networks.DREAM_LAYERS[self.label])
-        layers = self.default_layers()
-        step = 1.0 if len(layers) == len(self.conv_layer_names()) else 0.5
-        return {name: 1.0 + step * depth for depth, name in enumerate(layers)}
 
     def check_layers(self, names: Sequence[str]) -> None:
         """Fail in one line when a name is not a layer with a 4-D output, saying what there is."""
@@ -183,7 +187,7 @@ class View:
     def features(self, names: Sequence[str]) -> keras.Model:
         """Pixels to the outputs of the named layers, in the order asked."""
         self.check_layers(names)
-        return self.memo(("features", *names), lambda: self.graph([self._graph.produced[name] for name in names]))
+        return self.memo("features", names, build=lambda: self.graph([self._graph.produced[name] for name in names]))
 
     def before_relu(self, name: str) -> keras.Model | None:
         """Pixels to the value before the ReLU that layer `name` ends in (a conv layer with a relu or relu6 activation, or a
@@ -195,7 +199,7 @@ class View:
             tensor = traversal.before_relu(self._graph, name)
             return None if tensor is None else self.graph([tensor])
 
-        return self.memo(("before_relu", name), build)
+        return self.memo("before_relu", name, build=build)
 
     def responses(self, names: Sequence[str]) -> keras.Model:
         """Pixels to each named layer's response as its pictures are ascended: before the ReLU it ends in, else its output."""
@@ -205,25 +209,25 @@ class View:
             tensors = [traversal.before_relu(self._graph, name) for name in names]
             return self.graph([self._graph.produced[name] if tensor is None else tensor for name, tensor in zip(names, tensors)])
 
-        return self.memo(("responses", *names), build)
+        return self.memo("responses", names, build=build)
 
     def layer_input(self, name: str) -> keras.Model:
         """Pixels to what layer `name` receives."""
         self.check_layers([name])
-        return self.memo(("layer_input", name), lambda: self.graph([self._graph.received[name]]))
+        return self.memo("layer_input", name, build=lambda: self.graph([self._graph.received[name]]))
 
     def class_scores(self, on_call: Callable | None = None) -> keras.Model:
         """Pixels to the class scores (see Head): what ascending or explaining a class differentiates. `on_call(layer,
         output)` may replace each layer's output on the way (see graph): such a model is built anew each time."""
         if on_call is not None:
             return self.graph([self._settled[1]], on_call=on_call)
-        return self.memo(("class_scores",), lambda: self.graph([self._settled[1]]))
+        return self.memo("class_scores", build=lambda: self.graph([self._settled[1]]))
 
     def layer_and_scores(self, name: str) -> keras.Model:
         """Pixels to [the output of layer `name`, the class scores], for Grad-CAM: as computed, so that the scores'
         gradient with respect to the layer's output can be taken."""
         self.check_layers([name])
-        return self.memo(("layer_and_scores", name), lambda: self.graph([self._graph.produced[name], self._settled[1]], float32=False))
+        return self.memo("layer_and_scores", name, build=lambda: self.graph([self._graph.produced[name], self._settled[1]], float32=False))
 
     @property
     def head(self) -> Head:
@@ -242,56 +246,17 @@ class View:
         except InputError:
             return None
 
-    def class_names(self, given: list[str] | None = None) -> list[str]:
-        """Names for the classes: those given (one per class), else ImageNet's for a network by name when Keras has
-        them cached (it never downloads them here), else the class numbers."""
-        count = self.classes() or 0
-        if given is not None:
-            if count and len(given) != count:
-                raise InputError(Argument("class_names"), f" gives {len(given)} names but {self.label} has {count} classes: "
-                                 "give one name per class")
-            return given
-        cached = networks.imagenet_class_names() if self.label in networks.NETWORKS and count == 1000 else None
-        return cached or [str(k) for k in range(count)]
-
     def probability_model(self, shape: tuple | None = None) -> keras.Model:
         """Pixels 0..1 of `shape` (default: any height and width) to the probabilities (see Head): the model's own softmax,
         the softmax of logits, sigmoids, or a regression's value."""
         shape = None if shape is None else tuple(shape)
-        return self.memo(("probabilities", shape), lambda: self.graph([self._settled[2]], shape=shape))
+        return self.memo("probabilities", shape, build=lambda: self.graph([self._settled[2]], shape=shape))
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """The probabilities (see Head) for pixels 0..1, in batches that fit (View.batch)."""
+        """The probabilities (see Head) for pixels 0..1, in batches that fit (batching.batch_size)."""
         model, (height, width) = self.probability_model(pixels.shape[1:]), pixels.shape[1:3]
-        batch = self.batch(None, height, width, len(pixels), f"a {height}x{width} picture", "give smaller pictures", True)
+        batch = batching.batch_size(self, None, height, width, len(pixels), f"a {height}x{width} picture", "give smaller pictures", True)
         return batching.map_batches(lambda part: np.asarray(model(part)), batch, pixels)
-
-    def tensor_sizes(self, names: Sequence[str] | None, height: int, width: int) -> list[int]:
-        """The values in each tensor that one height x width picture makes on its way to the named layers (None: the whole
-        model), the picture itself first."""
-
-        def build() -> list[int]:
-            sizes = [height * width * self.channels]
-
-            def count(layer, out):
-                sizes.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
-                return out
-
-            outputs = self._graph.outputs if names is None else [self._graph.produced[name] for name in names]
-            self.graph(outputs, (height, width, self.channels), count)
-            return sizes
-
-        return list(self.memo(("tensor_sizes", None if names is None else tuple(names), height, width), build))
-
-    def bytes_per_image(self, names: Sequence[str] | None, height: int, width: int) -> int:
-        """Working memory to ascend one image of height x width through the named layers (None: the whole model), forward and back."""
-        return batching.bytes_needed(self.tensor_sizes(names, height, width))
-
-    def batch(self, names: Sequence[str] | None, height: int, width: int, count: int, what: str, fix: str,
-              forward_only: bool = False) -> int:
-        """How many of `count` height x width pictures go through the named layers (None: the whole model) at once, by
-        batching.fitting's rule; forward only keeps no activations for a way back."""
-        return batching.fitting(self.tensor_sizes(names, height, width), count, what, fix, forward_only)
 
     def smallest_side(self, names: Sequence[str]) -> int:
         """The smallest square input for which every named layer still has an output pixel."""

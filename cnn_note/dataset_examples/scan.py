@@ -17,6 +17,7 @@ from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.dataset_examples.fields import receptive_field
 from cnn_note.dataset_examples.sources import Source
+from cnn_note.errors import Argument
 from cnn_note.io import imaging
 from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import objectives
@@ -94,7 +95,7 @@ def scan(view: View, chosen: dict[str, Sequence[int]], inputs: Iterable[tuple[in
 def batched(inputs: Iterable[tuple[int, np.ndarray]], view: View, names: Sequence[str] | None, most: int,
             forward_only: bool = True, limit: int | None = None) -> Iterator[tuple[list[int], list[np.ndarray]]]:
     """(indices, pictures) of inputs of one shape at a time, from (index, picture) pairs of consecutive indices, the first
-    `limit` only: at most `most`, and as many as fit through the named layers (None: the whole model) at once (View.batch).
+    `limit` only: at most `most`, and as many as fit through the named layers (None: the whole model) at once (batching.batch_size).
 
     A batch ends where batching.batches ends one, which never crosses a multiple of SHARD: shards of the inputs
     are then batched as one pass is, and give the same values to the last bit (a batch's size can change a float's
@@ -108,8 +109,8 @@ def batched(inputs: Iterable[tuple[int, np.ndarray]], view: View, names: Sequenc
         if limit is not None and index >= limit:
             break
         if picture.shape not in sizes:
-            sizes[picture.shape] = view.batch(names, *picture.shape[:2], most, f"a {picture.shape[0]}x{picture.shape[1]} "
-                                              "example picture", "give smaller pictures", forward_only)
+            sizes[picture.shape] = batching.batch_size(view, names, *picture.shape[:2], most, f"a {picture.shape[0]}x{picture.shape[1]} "
+                                                       "example picture", "give smaller pictures", forward_only)
         if pictures and (pictures[0].shape != picture.shape or index >= end):
             yield indices, pictures
             indices, pictures = [], []
@@ -209,11 +210,11 @@ def spot(size: tuple[int, int], map_size: tuple[int, int], row: int, col: int) -
 
 def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Picture k's response in filter filters[k]: its strongest unit (what examples are ranked by) and what the ascent
-    scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (View.batch),
+    scores (objectives.mean_score), both before any ReLU; (F,) each. The pictures go in batches that fit (batching.batch_size),
     and only each picture's own filter leaves TensorFlow: the layer's whole output is F times larger."""
-    own = view.memo(("own_responses", layer), lambda: compiled_own_responses(view, layer))
-    batch = view.batch([layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} picture of "
-                       f"{layer}", "use a smaller --size", forward_only=True)
+    own = view.memo("own_responses", layer, build=lambda: compiled_own_responses(view, layer))
+    batch = batching.batch_size(view, [layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} "
+                                f"picture of {layer}", ("use a smaller ", Argument("size")), forward_only=True)
     return batching.map_batches(lambda part, picked: tuple(t.numpy() for t in own(tf.constant(part, tf.float32),
                                                                                     tf.constant(picked, tf.int32))),
                                 batch, pictures, np.asarray(filters))

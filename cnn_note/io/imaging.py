@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnn_note.backend import tf
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 
 
 def resize(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -40,7 +40,7 @@ def shrink(pixels: np.ndarray, max_side: int | None) -> tuple[np.ndarray, str | 
 def open_image(path: str) -> Image.Image:
     """A picture file, read whole now so that a missing, foreign or damaged one fails before any model is built."""
     if not os.path.isfile(path):
-        raise InputError(f"image not found: {path} (check the path given to --image)")
+        raise InputError(f"image not found: {path} (check the path given to ", Argument("image"), ")")
     try:
         with warnings.catch_warnings():
             # Up to Pillow's limit a large photo is welcome; the memory checks after this say what it will cost.

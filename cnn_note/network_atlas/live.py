@@ -87,7 +87,7 @@ def write(plan: Plan, beside: View | None = None, log: Callable[[str], None] = p
         remove(plan.out)
         return None
     size = page_size(plan)
-    names = view.class_names(plan.class_names) if view.classes() else None
+    names = inputs.class_names(view, plan.class_names) if view.classes() else None
     models = [export.export(view, view.model.name, size, plan.layers, plan.keys, names)]
     if beside is not None:
         models.append(export.export(beside, beside.model.name, size, beside.conv_layer_names(), {},

@@ -1,4 +1,4 @@
-"""Every pass of pictures through a model goes in batches that fit (View.batch, core.batching's rule)."""
+"""Every pass of pictures through a model goes in batches that fit (batching.batch_size, core.batching's rule)."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,10 @@ import pytest
 import cnn_note as cn
 from cnn_note import dataset_examples
 from cnn_note.backend import keras
+from cnn_note.cli import visualize_filters
 from cnn_note.core import batching
 from cnn_note.core.views import View
-from cnn_note.errors import InputError
+from cnn_note.errors import Argument, InputError
 from cnn_note.note import models
 
 
@@ -40,7 +41,7 @@ def calls(monkeypatch):
 
 def small_tensors(monkeypatch, view, layer, side, pictures):
     """Let no tensor hold more than `pictures` pictures' worth of `layer`'s largest tensor at side x side."""
-    largest = max(view.tensor_sizes(None if layer is None else [layer], side, side))
+    largest = max(batching.tensor_sizes(view, None if layer is None else [layer], side, side))
     monkeypatch.setattr(batching, "MAX_VALUES", pictures * largest)
 
 
@@ -87,8 +88,35 @@ def test_probabilities_and_class_pictures_go_in_batches(view, monkeypatch, calls
 def test_one_picture_past_what_a_kernel_indexes_is_refused_in_one_line(view, monkeypatch):
     small_tensors(monkeypatch, view, "conv1", 60, 1)
     with pytest.raises(InputError, match="values, more than TensorFlow's kernels can index"):
-        view.batch(["conv1"], 61, 61, 5, "a 61x61 picture", "use a smaller --size")
-    assert view.batch(["conv1"], 60, 60, 5, "a 60x60 picture", "use a smaller --size") == 1
+        batching.batch_size(view, ["conv1"], 61, 61, 5, "a 61x61 picture", "give smaller pictures")
+    assert batching.batch_size(view, ["conv1"], 60, 60, 5, "a 60x60 picture", "give smaller pictures") == 1
+
+
+def test_a_memory_refusal_names_the_size_as_python_and_the_script_each_give_it(view, random_cnn_file, tiny_npz, tmp_path,
+                                                                                monkeypatch, capsys):
+    monkeypatch.setattr(batching, "memory_budget", lambda: 1 << 30)
+    # conv1 of a 20000-pixel picture: the picture's 20000^2 values and conv1's 19998^2 x 25, float32, 3 copies.
+    need = f"{4 * 3 * (20000**2 + 19998**2 * 25) / 2**30:.1f}"
+    said = (" a 20000x20000 picture of conv1 needs about " + need + " GiB of working memory, more than the 1.0 GiB this machine can "
+            "spare: use a smaller ")
+    with pytest.raises(InputError) as refused:
+        cn.filter_pictures(view, "conv1", size=20000, progress=False)
+    assert str(refused.value) == "size=20000:" + said + "size"
+    with pytest.raises(SystemExit):
+        visualize_filters.main(["--model", random_cnn_file, "--data", tiny_npz, "--out-dir", str(tmp_path), "--layer", "conv1",
+                                "--size", "20000"])
+    assert capsys.readouterr().err == "visualize_filters.py: error: --size 20000:" + said + "--size\n"
+
+
+def test_a_refusals_parts_are_text_arguments_or_tuples_of_them(monkeypatch):
+    monkeypatch.setattr(batching, "memory_budget", lambda: 0)
+    with pytest.raises(InputError) as refused:
+        batching.fitting([1], 1, (Argument("tile", 9), ": a tile"), ("use a smaller ", Argument("tile")))
+    assert refused.value.said(on_command_line=False).split(": ") == ["tile=9", "a tile needs about 0.0 GiB of working memory, "
+                                                                     "more than the 0.0 GiB this machine can spare", "use a smaller tile"]
+    assert refused.value.on_command_line().endswith("spare: use a smaller --tile")
+    with pytest.raises(InputError, match="^a picture needs .*: fix$"):
+        batching.fitting([1], 1, "a picture", "fix")
 
 
 def cuts(slices) -> list[tuple[int, int]]:
@@ -149,18 +177,17 @@ def test_the_budget_keeps_the_process_within_half_the_memory_free_to_it(monkeypa
     assert batching.memory_budget() == 4 << 30
 
 
-def test_the_scan_ends_a_batch_at_a_shape_change_and_at_every_shard():
-    class Sized:
-        """A view whose pictures of 10 pixels a side go 300 at a time, and of 20 pixels 100."""
+def test_the_scan_ends_a_batch_at_a_shape_change_and_at_every_shard(monkeypatch):
+    def sized(view, names, height, width, most, what, fix, forward_only):
+        """Pictures of 10 pixels a side go 300 at a time, of 20 pixels 100."""
+        return min(most, {10: 300, 20: 100}[height])
 
-        def batch(self, names, height, width, most, what, fix, forward_only):
-            return min(most, {10: 300, 20: 100}[height])
-
+    monkeypatch.setattr(batching, "batch_size", sized)
     pictures = [(index, np.zeros((10, 10, 1) if index < 700 else (20, 20, 1), "float32")) for index in range(1100)]
 
     def scanned(start: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
         return [(indices[0], indices[-1] + 1) for indices, _ in
-                dataset_examples.batched(iter(pictures[start:]), Sized(), None, 512, limit=limit)]
+                dataset_examples.batched(iter(pictures[start:]), None, None, 512, limit=limit)]
 
     whole = scanned()
     assert whole == [(0, 300), (300, 512), (512, 700), (700, 800), (800, 900), (900, 1000), (1000, 1024), (1024, 1100)]

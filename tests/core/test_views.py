@@ -5,10 +5,12 @@ import pytest
 from conftest import rgb_residual_model
 
 from cnn_note.backend import keras
-from cnn_note.core import loading, networks
+from cnn_note.cli import arguments
+from cnn_note.core import batching, loading, networks
 from cnn_note.core.views import View
 from cnn_note.errors import InputError
 from cnn_note.note import models
+from cnn_note.optvis import dream
 
 
 def test_features_take_any_size_and_share_the_trained_layers():
@@ -30,9 +32,35 @@ def test_any_4d_layer_can_be_chosen_and_others_are_named():
         view.check_layers(["gap"])
     with pytest.raises(InputError, match="unknown layer nope: .* stem, sep, deep"):
         view.check_layers(["nope"])
-    table = view.layer_table().splitlines()
-    assert table[0].split() == ["layer", "type", "output", "(h,", "w,", "c)", "channels"]
-    assert table[5].split()[:2] == ["add", "Add"] and table[5].split()[-1] == "8"
+    assert view.layer_table()[4] == ("add", "Add", (None, None, 8), 8)
+
+
+def test_list_layers_prints_the_views_layers_in_aligned_columns():
+    # Written by hand: each column as wide as its longest cell, two spaces between, no space at a line's end.
+    assert arguments.layer_table(View.of(rgb_residual_model())) == (
+        "layer  type                output (h, w, c)  channels\n"
+        "stem   Conv2D              (None, None, 8)   8\n"
+        "bn     BatchNormalization  (None, None, 8)   8\n"
+        "relu   Activation          (None, None, 8)   8\n"
+        "sep    SeparableConv2D     (None, None, 8)   8\n"
+        "add    Add                 (None, None, 8)   8\n"
+        "deep   DepthwiseConv2D     (None, None, 8)   8")
+
+
+def test_the_view_mints_its_memo_keys_and_builds_each_thing_once():
+    view = View.of(rgb_residual_model())
+    built = []
+
+    def build(value):
+        return lambda: built.append(value) or value
+
+    assert view.memo("a", ["stem", "sep"], 3, build=build(1)) == 1
+    assert view.memo("a", ("stem", "sep"), 3, build=build(2)) == 1  # layers as a list or a tuple: one thing
+    assert view.memo("a", ["stem"], 3, build=build(3)) == 3  # other parts
+    assert view.memo("b", ["stem", "sep"], 3, build=build(4)) == 4  # another kind, the same parts
+    assert view.memo("a", ["stem", "sep"], 4, build=build(5)) == 5
+    assert built == [1, 3, 4, 5]
+    assert view.features(["stem", "add"]) is view.features(("stem", "add")) is not view.features(["add", "stem"])
 
 
 @pytest.mark.parametrize("make", [models.build_cnn, rgb_residual_model])
@@ -59,8 +87,10 @@ def test_a_model_whose_head_cannot_be_told_has_no_class_scores_until_one_is_name
 def test_models_that_are_not_image_cnns_are_refused_in_one_line():
     with pytest.raises(InputError, match=r"takes inputs of shape \(784,\), not images"):
         View.of(models.build_dnn(), "dnn.keras")
-    with pytest.raises(InputError, match="conv1 is channels_first.*layout='intended'"):
+    with pytest.raises(InputError, match="conv1 is channels_first.*layout='intended'") as refused:
         View.of(models.build_cnn(layout="note"), "note.keras")
+    assert "(the note's code as written, cn.build_cnn(layout='note'), has conv1 so" in str(refused.value)
+    assert "(the note's code as written, train_cnn.py --layout note, has conv1 so" in refused.value.on_command_line()
     inputs = keras.Input((8, 8, 1))
     dense_only = keras.Model(inputs, keras.layers.Dense(2, name="d")(keras.layers.Flatten(name="flat")(inputs)))
     with pytest.raises(InputError, match="no layer with a \\(batch, height, width, channels\\) output .*flat"):
@@ -83,7 +113,7 @@ def test_pixel_conventions_are_applied_inside_the_view():
 
 def test_memory_estimate_grows_with_the_picture_and_smallest_side_is_found():
     view = View.of(models.build_cnn())
-    small, large = view.bytes_per_image(["conv2"], 28, 28), view.bytes_per_image(["conv2"], 280, 280)
+    small, large = batching.bytes_per_image(view, ["conv2"], 28, 28), batching.bytes_per_image(view, ["conv2"], 280, 280)
     assert 4 * 28 * 28 * (1 + 25) < small and 90 < large / small < 130  # about the ratio of areas, 100
     assert view.smallest_side(["conv1"]) == 3 and view.smallest_side(["conv1", "conv2"]) == 8
 
@@ -111,8 +141,8 @@ def test_a_network_by_name_is_built_through_keras_with_its_own_preprocessing(mon
 def test_inception_v3_dreams_on_keras_ios_mixed_layers_by_default(monkeypatch):
     monkeypatch.setattr(networks, "WEIGHTS", None)
     view = loading.load("inception_v3", "python train_cnn.py")
-    assert view.dream_weights() == {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}
-    view.check_layers(list(view.dream_weights()))  # Concatenate layers with 4-D outputs
+    assert dream.default_weights(view) == {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}
+    view.check_layers(list(dream.default_weights(view)))  # Concatenate layers with 4-D outputs
     assert view.smallest_side(["mixed4"]) > 28  # MNIST digits are too small for it: deep_dream.py says so in one line
 
 
@@ -135,7 +165,7 @@ def test_a_fine_tuned_model_with_a_nested_base_shows_the_bases_layers(tmp_path):
     model.save(tmp_path / "fine_tuned.keras")
     view = loading.load(str(tmp_path / "fine_tuned.keras"), "python train_cnn.py", preprocess="mobilenet_v2")
     names = [layer.name for layer in view.feature_layers()]
-    assert "block_3_expand" in names and base.name in names and "block_3_expand" in view.layer_table()
+    assert "block_3_expand" in names and base.name in names and "block_3_expand" in arguments.layer_table(view)
     pixels = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")
     inner = keras.Model(base.inputs[0], base.get_layer("block_3_expand").output)
     np.testing.assert_allclose(np.asarray(view.features(["block_3_expand"])(pixels)),

@@ -18,7 +18,7 @@ def view() -> View:
 
 def test_the_default_layers_are_taken_whatever_their_names(view):
     assert api.dream_layers(view, None) == {FIRST: 1.0, SECOND: 2.0}
-    assert api.dream_layers(view, view.dream_weights()) == {FIRST: 1.0, SECOND: 2.0}  # the default passed back, as the script does
+    assert api.dream_layers(view, dream.default_weights(view)) == {FIRST: 1.0, SECOND: 2.0}  # the default passed back, as the script does
 
 
 def test_a_dict_names_layers_as_they_are(view):
