@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 
 from cnn_note.errors import Argument, InputError
 
+
+def trained_model(name: str, results_dir: str = "results") -> str:
+    """Where train_dnn.py and train_cnn.py save the note's model called `name` (dnn, cnn, cnn_note_layout), and the other
+    scripts find it."""
+    return os.path.join(results_dir, name, "model.keras")
+
+
+MODEL = trained_model("cnn")  # --model of every script that looks inside a model: the note's CNN
+BESIDE = trained_model("dnn")  # the note's DNN, beside its CNN on the live page
 HEADS = ("auto", "softmax", "logits", "sigmoid", "regression")  # what a model's output is: see heads.Head
 BASELINES = ("black", "white", "grey", "blur")
 # Every parameterisation, by name, and the module that holds it (as PARAMETERISATION; see optvis.parameterisation):
@@ -44,50 +54,84 @@ RULES = {
 }
 
 
-def rule(default, kind: str, optional: bool = False):
-    """A dataclass field with its default and what its values must be (None allowed when optional)."""
-    return field(default=default, metadata={"rule": kind, "optional": optional})
+def setting(default, help: str, rule: str | None = None, optional: bool = False, choices: tuple | None = None):
+    """A setting, a field of one of the dataclasses of settings: its default, its flag's help, and what its values must
+    be (a rule of RULES, None allowed when `optional`; or one of `choices`). The Python keyword and the script's flag
+    (cli.arguments.add_settings) are both made from it.
+
+    Args:
+        default: the value when none is given, for the keyword and the flag alike.
+        help: the flag's help; argparse adds "(default: ...)" unless it says its default itself.
+        rule: "positive", "nonnegative", "positive_number" or "fraction" (RULES), or None for any value.
+        optional: whether None is also allowed (a default worked out from the picture, say).
+        choices: the values allowed, for a setting that is one of a few words.
+
+    Returns:
+        dataclasses.Field: the field, for `name: type = setting(...)` in a dataclass.
+    """
+    metadata = {"help": help}
+    if rule:
+        metadata.update(rule=rule, optional=optional)
+    if choices:
+        metadata["choices"] = choices
+    return field(default=default, metadata=metadata)
+
+
+JOBS = 3  # seeds trained at the same time by train_dnn.py and train_cnn.py (--jobs), each beyond the first in a process
+
+
+# The gradient ascent's settings that filter pictures and dreams share, each with its own default.
+ASCENT_HELP = {"step_size": "mean pixel change per step (pixels are 0..1)", "jitter": "random shift in pixels each step (0: off)",
+               "blur": "share of a 3x3 blur mixed in after each step (0: off)", "seed": "seed for the starting noise and the jitter"}
 
 
 @dataclass(frozen=True)
 class Recipe:
     """The note's training recipe: train_dnn.py's and train_cnn.py's defaults, and cn.train's."""
 
-    epochs: int = rule(20, "positive")
-    batch_size: int = rule(100, "positive")
-    train_samples: int = rule(10_000, "positive")
-    seed: int = rule(0, "nonnegative")
-    steps_per_execution: int = rule(50, "positive")
-    epoch_test_samples: int = rule(1_000, "nonnegative")
+    epochs: int = setting(20, "training epochs", "positive")
+    batch_size: int = setting(100, "images per gradient step", "positive")
+    train_samples: int = setting(10_000, "use the first N training images", "positive")
+    seed: int = setting(0, "first random seed", "nonnegative")
+    steps_per_execution: int = setting(50, "training steps per TensorFlow call; 1 is Keras' default (same writing, slower)", "positive")
+    epoch_test_samples: int = setting(1_000, "test images scored after every epoch for the test curve: a fixed class-balanced "
+                                      "sample (10000: the whole set; 0: none). The final Test Acc always scores the whole set",
+                                      "nonnegative")
 
 
 @dataclass(frozen=True)
 class PictureSettings:
     """Filter and class pictures: visualize_filters.py's flags, cn.filter_pictures' and cn.class_pictures' keywords."""
 
-    size: int = rule(28, "positive")  # canvas side (conv layers take any size; a model of one size uses its own)
-    param: str | None = None  # what the ascent moves (one of PARAMS): None, fourier for colour models and pixels for grey ones
-    steps: int = rule(200, "positive")
-    step_size: float = rule(0.02, "positive_number")
-    jitter: int = rule(1, "nonnegative")
-    blur: float = rule(0.1, "fraction")
-    seed: int = rule(0, "nonnegative")
+    # A model of one input size uses its own.
+    size: int = setting(28, "canvas side of each picture (conv layers take any size)", "positive")
+    param: str | None = setting(None, "what the ascent moves: a Fourier-basis picture with decorrelated colour under random "
+                                "moves, as in Distill's Feature Visualization, or the pixels with jitter and blur (default: "
+                                "fourier for colour models, pixels for grey ones such as the note's CNN)", choices=PARAMS)
+    steps: int = setting(200, "ascent steps per picture", "positive")
+    step_size: float = setting(0.02, ASCENT_HELP["step_size"], "positive_number")
+    jitter: int = setting(1, ASCENT_HELP["jitter"], "nonnegative")
+    blur: float = setting(0.1, ASCENT_HELP["blur"], "fraction")
+    seed: int = setting(0, ASCENT_HELP["seed"], "nonnegative")
 
 
 @dataclass(frozen=True)
 class DreamSettings:
     """Deep dream: deep_dream.py's flags and cn.deep_dream's keywords."""
 
-    octaves: int = rule(3, "positive")
-    octave_scale: float = rule(1.4, "positive_number")
-    steps: int = rule(20, "positive")
-    step_size: float = rule(0.005, "positive_number")
-    jitter: int = rule(0, "nonnegative")
-    blur: float = rule(0.0, "fraction")
-    seed: int = rule(0, "nonnegative")
-    max_loss: float | None = rule(None, "positive_number", optional=True)
-    tile: int = rule(1024, "positive")
-    max_side: int | None = rule(None, "positive", optional=True)
+    octaves: int = setting(3, "scales to dream at, smallest first", "positive")
+    octave_scale: float = setting(1.4, "size ratio between octaves (at least 1)", "positive_number")
+    steps: int = setting(20, "ascent steps per octave", "positive")
+    step_size: float = setting(0.005, ASCENT_HELP["step_size"], "positive_number")
+    jitter: int = setting(0, ASCENT_HELP["jitter"], "nonnegative")
+    blur: float = setting(0.0, ASCENT_HELP["blur"], "fraction")
+    seed: int = setting(0, ASCENT_HELP["seed"], "nonnegative")
+    max_loss: float | None = setting(None, "end an octave once every image's loss passes this (default: never)", "positive_number",
+                                     optional=True)
+    tile: int = setting(1024, "score the image in tiles of at most this many pixels a side, shifted at random each step: "
+                        "memory depends on the tile, not on the picture", "positive")
+    max_side: int | None = setting(None, "shrink a larger picture to this longer side first (default: keep its size)", "positive",
+                                   optional=True)
 
 
 def check_octave_scale(scale: float) -> None:
@@ -107,8 +151,8 @@ def make(kind: type, what: str, given: dict):
             accept, requirement = RULES[meta["rule"]]
             if isinstance(value, bool) or not accept(value):
                 raise InputError(f"{name}={value!r} for {what}: it must be {requirement}")
-    choices = {"baseline": BASELINES, "param": (*PARAMS, None)}
-    for name, allowed in choices.items():
-        if name in given and given[name] not in allowed:
-            raise InputError(f"{name}={given[name]!r} for {what}: choose from {', '.join(map(str, allowed))}")
+        # A setting of a few words: one of them, or its default where that is None (worked out from the model).
+        allowed = [*meta.get("choices", ()), *([None] if fields[name].default is None else [])]
+        if "choices" in meta and value not in allowed:
+            raise InputError(f"{name}={value!r} for {what}: choose from {', '.join(map(str, allowed))}")
     return kind(**given)

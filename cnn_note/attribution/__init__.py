@@ -11,12 +11,12 @@ backend, io, core, optvis.objectives.
 
 from cnn_note.attribution import methods
 from cnn_note.attribution.gradcam import gradcam_layer
-from cnn_note.attribution.method import Method, setting
+from cnn_note.attribution.method import Method
 from cnn_note.attribution.methods import METHODS, explain
 from cnn_note.attribution.occlusion import positions
 
 __all__ = ["METHODS", "SIGNED", "ExplainSettings", "Gradients", "Method", "Probabilities", "baseline", "explain", "gradcam_layer",
-           "positions", "setting"]
+           "positions"]
 
 
 def __getattr__(name: str):

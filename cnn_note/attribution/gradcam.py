@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cnn_note.attribution.method import Method, setting
+from cnn_note.attribution.method import Method
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK
+from cnn_note.settings import setting
 
 if TYPE_CHECKING:
     from cnn_note.core.views import View

@@ -6,9 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from cnn_note.attribution.method import Method, setting
+from cnn_note.attribution.method import Method
 from cnn_note.io.progress import NO_CALLBACK
-from cnn_note.settings import BASELINES
+from cnn_note.settings import BASELINES, setting
 
 
 class IntegratedGradients(Method):

@@ -8,8 +8,9 @@ import warnings
 
 import numpy as np
 
-from cnn_note.attribution.method import Method, setting
+from cnn_note.attribution.method import Method
 from cnn_note.io.progress import NO_CALLBACK
+from cnn_note.settings import setting
 
 
 class Lime(Method):

@@ -20,28 +20,6 @@ if TYPE_CHECKING:
 NEEDS = ("input", "layer", "probabilities")  # what a method needs of the model: see Method.needs
 
 
-def setting(default, help: str, rule: str | None = None, optional: bool = False, choices: tuple | None = None):
-    """One of a method's settings, a field of its Settings dataclass: its default, explain.py's help for its flag, and
-    what its values must be (a rule of settings.RULES, None allowed when `optional`; or one of `choices`).
-
-    Args:
-        default: the value when none is given, for cn.explain's keyword and explain.py's flag alike.
-        help: the flag's help; argparse adds "(default: ...)" unless it says its default itself.
-        rule: "positive", "nonnegative", "positive_number" or "fraction" (settings.RULES), or None for any text.
-        optional: whether None is also allowed (a default worked out from the picture, say).
-        choices: the values allowed, for a setting that is one of a few words.
-
-    Returns:
-        dataclasses.Field: the field, for `name: type = setting(...)` in a Settings dataclass.
-    """
-    metadata = {"help": help}
-    if rule:
-        metadata.update(rule=rule, optional=optional)
-    if choices:
-        metadata["choices"] = choices
-    return dataclasses.field(default=default, metadata=metadata)
-
-
 class Method:
     """One attribution method: for each picture, a map of how much each pixel counts for the class asked.
 
@@ -56,7 +34,7 @@ class Method:
         needs: what it needs of the model: "input" (the class score and its gradient at the pixels), "layer" (a layer
             with a (batch, height, width, channels) output, the `layer` setting: left out on a model with none) or
             "probabilities" (only the model's output, no gradient).
-        Settings: a frozen dataclass of the settings it brings, each made with `setting`; they become cn.explain's
+        Settings: a frozen dataclass of the settings it brings, each made with `settings.setting`; they become cn.explain's
             keywords and explain.py's flags. A setting is declared by one method only: another that reads it too
             says so in a comment (occlusion reads Integrated Gradients' `baseline`).
     """

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from cnn_note.attribution.method import Method, setting
+from cnn_note.attribution.method import Method
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK
+from cnn_note.settings import setting
 
 
 class Occlusion(Method):

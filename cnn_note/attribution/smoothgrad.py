@@ -6,8 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from cnn_note.attribution.method import Method, setting
+from cnn_note.attribution.method import Method
 from cnn_note.io.progress import NO_CALLBACK
+from cnn_note.settings import setting
 
 
 class SmoothGrad(Method):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from cnn_note.errors import InputError, raised
-from cnn_note.settings import HEADS
+from cnn_note.settings import HEADS, MODEL, RULES
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -53,10 +54,25 @@ def _ranged(convert: Callable[[str], float], accept: Callable[[float], bool], re
     return parse
 
 
-positive_int = _ranged(int, lambda value: value >= 1, "a whole number of at least 1")
-nonnegative_int = _ranged(int, lambda value: value >= 0, "a whole number of at least 0")
-positive_float = _ranged(float, lambda value: 0 < value < math.inf, "a number greater than 0")
-fraction = _ranged(float, lambda value: 0 <= value <= 1, "a number from 0 to 1")
+def flag_type(kind: str) -> Callable[[str], float]:
+    """The argparse type of a kind of setting: the text read as a whole number or a number, then held to the rule
+    settings.RULES states for keywords too, in its words."""
+    accept, requirement = RULES[kind]
+    return _ranged(int if kind in ("positive", "nonnegative") else float, accept, requirement)
+
+
+positive_int, nonnegative_int, positive_float, fraction = map(flag_type, ("positive", "nonnegative", "positive_number", "fraction"))
+
+
+def add_settings(parser: argparse.ArgumentParser, kind: type, names: Sequence[str] | None = None) -> None:
+    """A flag for each setting of `kind` (a dataclass of cnn_note.settings, or attribution.ExplainSettings) that `names`
+    lists (default: every one, in order), made from the setting itself: --step-size for step_size, with its default, its
+    help, its choices and the type its rule asks (settings.setting)."""
+    fields = {item.name: item for item in dataclasses.fields(kind)}
+    for name in names or fields:
+        meta = fields[name].metadata
+        parser.add_argument("--" + name.replace("_", "-"), type=flag_type(meta["rule"]) if "rule" in meta else None,
+                            choices=meta.get("choices"), default=fields[name].default, help=meta["help"])
 
 
 def int_list(text: str) -> list[int]:
@@ -108,9 +124,9 @@ def class_names(text: str) -> list[str]:
     return names
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--model and its pixel convention, and --list-layers: the same for every script that looks inside a model."""
-    parser.add_argument("--model", default=default,
+    parser.add_argument("--model", default=MODEL,
                         help="a Keras model file (.keras or .h5) of any image model, or a keras.applications network by name "
                              "(inception_v3, vgg16, resnet50, mobilenet_v2, ...: ImageNet weights, downloaded once by Keras)")
     parser.add_argument("--input-range", type=number_range, default=None, metavar="LOW,HIGH",
@@ -148,14 +164,9 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
                         help="Keras-layout mnist.npz to read instead of downloading (default: $MNIST_PATH, else Keras' loader)")
 
 
-def add_ascent_arguments(parser: argparse.ArgumentParser, defaults, per: str) -> None:
-    """The gradient-ascent flags shared by visualize_filters.py and deep_dream.py, with each script's defaults
-    (settings.PictureSettings or settings.DreamSettings)."""
-    parser.add_argument("--steps", type=positive_int, default=defaults.steps, help=f"ascent steps {per}")
-    parser.add_argument("--step-size", type=positive_float, default=defaults.step_size, help="mean pixel change per step (pixels are 0..1)")
-    parser.add_argument("--jitter", type=nonnegative_int, default=defaults.jitter, help="random shift in pixels each step (0: off)")
-    parser.add_argument("--blur", type=fraction, default=defaults.blur, help="share of a 3x3 blur mixed in after each step (0: off)")
-    parser.add_argument("--seed", type=nonnegative_int, default=defaults.seed, help="seed for the starting noise and the jitter")
+# The gradient ascent's flags, which visualize_filters.py, atlas.py and deep_dream.py share (each with its settings'
+# defaults: settings.PictureSettings or settings.DreamSettings).
+ASCENT = ("steps", "step_size", "jitter", "blur", "seed")
 
 
 @contextlib.contextmanager

@@ -18,16 +18,14 @@ import sys
 
 from cnn_note.cli import arguments
 from cnn_note.errors import Command
-from cnn_note.settings import CLASS_INPUTS, CONNECTIONS, EXAMPLES, PARAMS, PictureSettings
+from cnn_note.settings import BESIDE, CLASS_INPUTS, CONNECTIONS, EXAMPLES, MODEL, PictureSettings
 
 PROG = Command("atlas").prog
-MODEL = "results/cnn/model.keras"
-BESIDE = "results/dnn/model.keras"  # the note's DNN, beside its CNN on the live page
 
 
 def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    arguments.add_model_arguments(parser, MODEL)
+    arguments.add_model_arguments(parser)
     arguments.add_head_arguments(parser)
     parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",
                         help="class names: comma-separated, or a text file with one name a line (default: class numbers, "
@@ -40,10 +38,7 @@ def parse_args(argv: list[str] | None):
                         help="rank these inputs: a folder of pictures or an .npz of images (default: the MNIST test set "
                              "for a 1-channel model; none for a colour one)")
     arguments.add_data_argument(parser)
-    parser.add_argument("--param", choices=PARAMS, default=PictureSettings.param,
-                        help="what the ascent moves (default: fourier for colour models, pixels for grey ones)")
-    parser.add_argument("--size", type=arguments.positive_int, default=PictureSettings.size, help="canvas side of each unit's pictures")
-    arguments.add_ascent_arguments(parser, PictureSettings, per="per picture")
+    arguments.add_settings(parser, PictureSettings, ["param", "size", *arguments.ASCENT])
     parser.add_argument("--class-inputs", type=arguments.nonnegative_int, default=CLASS_INPUTS,
                         help="inputs each unit's contribution to each class is averaged over")
     parser.add_argument("--connections", type=arguments.nonnegative_int, default=CONNECTIONS,

@@ -21,12 +21,11 @@ from cnn_note.errors import Command
 from cnn_note.settings import DreamSettings
 
 PROG = Command("deep_dream").prog
-MODEL = os.path.join("results", "cnn", "model.keras")
 
 
 def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    arguments.add_model_arguments(parser, MODEL)
+    arguments.add_model_arguments(parser)
     parser.add_argument("--index", type=arguments.int_list, default=[0, 1, 2, 3, 4], help="MNIST test digits to dream, such as 7 or 0-4")
     parser.add_argument("--image", default=None,
                         help="dream this picture file (any size; colour for a colour model; default: MNIST test digits)")
@@ -34,17 +33,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--layers", default=None,
                         help="layers and weights such as conv1=1,conv2=2 (default: every conv layer, the n-th weighted n, "
                              "when there are at most 4; else three at a third, half and two thirds of the depth)")
-    parser.add_argument("--octaves", type=arguments.positive_int, default=DreamSettings.octaves, help="scales to dream at, smallest first")
-    parser.add_argument("--octave-scale", type=arguments.positive_float, default=DreamSettings.octave_scale,
-                        help="size ratio between octaves (at least 1)")
-    arguments.add_ascent_arguments(parser, DreamSettings, per="per octave")
-    parser.add_argument("--max-loss", type=arguments.positive_float, default=DreamSettings.max_loss,
-                        help="end an octave once every image's loss passes this (default: never)")
-    parser.add_argument("--tile", type=arguments.positive_int, default=DreamSettings.tile,
-                        help="score the image in tiles of at most this many pixels a side, shifted at random each step: "
-                             "memory depends on the tile, not on the picture")
-    parser.add_argument("--max-side", type=arguments.positive_int, default=DreamSettings.max_side,
-                        help="shrink a larger picture to this longer side first (default: keep its size)")
+    arguments.add_settings(parser, DreamSettings)
     parser.add_argument("--gif", action="store_true", help="also write <name>.gif: the picture through each octave's steps")
     arguments.add_data_argument(parser)
     parser.add_argument("--out-dir", default=os.path.join("results", "dream"), help="where the pictures go")

@@ -21,16 +21,12 @@ from cnn_note.cli import arguments
 from cnn_note.errors import Command
 
 PROG = Command("explain").prog
-MODEL = os.path.join("results", "cnn", "model.keras")
 MAX_FIGURES = 16
-# The flag type for each kind of setting (settings.RULES); a setting of no kind takes any text.
-FLAG_TYPES = {"positive": arguments.positive_int, "nonnegative": arguments.nonnegative_int,
-              "positive_number": arguments.positive_float, "fraction": arguments.fraction}
 
 
 def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    arguments.add_model_arguments(parser, MODEL)
+    arguments.add_model_arguments(parser)
     arguments.add_head_arguments(parser)
     parser.add_argument("--index", type=arguments.int_list, default=list(range(8)), metavar="LIST",
                         help="MNIST test digits to explain, such as 0,17,26 or 0-99 (default: 0-7)")
@@ -59,9 +55,8 @@ def add_method_arguments(parser) -> None:
                         help=f"comma-separated, of {', '.join(attribution.METHODS)} (default: every method that applies"
                              + "".join(f"; {name} needs a 4-D layer" for name in layered) + ")")
     # --layer beside --methods, as whether gradcam runs turns on it; the others in the registry's order.
-    for item in sorted(dataclasses.fields(attribution.ExplainSettings), key=lambda item: item.name != "layer"):
-        parser.add_argument(f"--{item.name.replace('_', '-')}", type=FLAG_TYPES.get(item.metadata.get("rule")),
-                            choices=item.metadata.get("choices"), default=item.default, help=item.metadata["help"])
+    names = [item.name for item in dataclasses.fields(attribution.ExplainSettings)]
+    arguments.add_settings(parser, attribution.ExplainSettings, sorted(names, key=lambda name: name != "layer"))
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:

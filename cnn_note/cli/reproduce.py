@@ -14,6 +14,7 @@ import os
 import sys
 import time
 
+from cnn_note import settings
 from cnn_note.cli import arguments
 from cnn_note.errors import Command
 from cnn_note.io import writing
@@ -41,7 +42,7 @@ LOOK_SHIFT = (0, 2)  # why_cnn's shift of 2 pixels, to the right
 
 def stages(results_dir: str, seeds: int, quick: bool, data: list[str]) -> list[tuple[str, str, list[str]]]:
     """(stage, script module, argv) in order; --quick shrinks every budget."""
-    model = os.path.join(results_dir, "cnn", "model.keras")
+    model = settings.trained_model("cnn", results_dir)
     train = ["--train-samples", "300", "--epochs", "1", "--quiet"] if quick else []
     return [
         ("train_dnn", "train_dnn", ["--seeds", str(seeds), "--results-dir", results_dir, *train, *data]),
@@ -79,7 +80,7 @@ def where_they_look(argv: list[str]) -> dict:
         for shifted in (False, True):
             name = f"{model}_shifted" if shifted else model
             shift = ["--shift", ",".join(map(str, LOOK_SHIFT))] if shifted else []
-            path = os.path.join(results_dir, model, "model.keras")
+            path = settings.trained_model(model, results_dir)
             # explain.py names the model by its file name, model.keras for both networks: say which this is.
             print(f"\nthe {model.upper()} ({path}), digits {f'shifted {LOOK_SHIFT[1]} pixels right' if shifted else 'as they are'}:")
             written = explain.main(["--model", path, "--index", f"0-{count - 1}",

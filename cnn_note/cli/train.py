@@ -8,21 +8,17 @@ from cnn_note.cli import arguments
 from cnn_note.errors import Command
 from cnn_note.io import progress
 from cnn_note.note import data
-from cnn_note.settings import Recipe
+from cnn_note.settings import JOBS, Recipe
 
 
 def parse_args(model: str, argv: list[str] | None):
     """Flags for one training script; every default is the note's recipe."""
     parser = arguments.ArgumentParser(prog=Command(f"train_{model}").prog,
                                       description=f"Train the note's {model.upper()} on MNIST and compare with the note.")
-    parser.add_argument("--epochs", type=arguments.positive_int, default=Recipe.epochs, help="training epochs")
-    parser.add_argument("--batch-size", type=arguments.positive_int, default=Recipe.batch_size, help="images per gradient step")
-    parser.add_argument("--train-samples", type=arguments.positive_int, default=Recipe.train_samples,
-                        help="use the first N training images")
-    parser.add_argument("--seed", type=arguments.nonnegative_int, default=Recipe.seed, help="first random seed")
+    arguments.add_settings(parser, Recipe, ["epochs", "batch_size", "train_samples", "seed"])
     parser.add_argument("--seeds", type=arguments.positive_int, default=1,
                         help="train this many seeds (seed, seed+1, ...) and report mean ± std")
-    parser.add_argument("--jobs", type=arguments.positive_int, default=3,
+    parser.add_argument("--jobs", type=arguments.positive_int, default=JOBS,
                         help="seeds trained at the same time, each beyond the first in a process of its own; the weights are "
                              "those of one at a time, bit for bit. On 2 cores the CNN's 3 seeds take 90-101 s at once, 122 s one "
                              "after another (docs/speed.md#the-scripts-against-the-notes)")
@@ -37,11 +33,7 @@ def parse_args(model: str, argv: list[str] | None):
                         help="compute in bfloat16, keep weights in float32: the big speed lever on processors with bf16 "
                              "(AVX-512 BF16 or AMX: 1.9x on the CNN with AMX), for about 0.2 points of test accuracy "
                              "(docs/speed.md#training-levers)")
-    parser.add_argument("--steps-per-execution", type=arguments.positive_int, default=Recipe.steps_per_execution,
-                        help="training steps per TensorFlow call; 1 is Keras' default (same writing, slower)")
-    parser.add_argument("--epoch-test-samples", type=arguments.nonnegative_int, default=Recipe.epoch_test_samples,
-                        help="test images scored after every epoch for the test curve: a fixed class-balanced sample "
-                             "(10000: the whole set; 0: none). The final Test Acc always scores the whole set")
+    arguments.add_settings(parser, Recipe, ["steps_per_execution", "epoch_test_samples"])
     parser.add_argument("--no-epoch-test", dest="epoch_test_samples", action="store_const", const=0,
                         help="the same as --epoch-test-samples 0 (curves.png then shows training and the final test score)")
     parser.add_argument("--dataset", choices=data.DATASETS, default="mnist", help="which Keras dataset")

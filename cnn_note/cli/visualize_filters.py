@@ -22,27 +22,20 @@ import numpy as np
 
 from cnn_note.cli import arguments
 from cnn_note.errors import Command
-from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PARAMS, PictureSettings
+from cnn_note.settings import EXAMPLES, MAX_CLASSES, MAX_FILTERS, PictureSettings
 
 PROG = Command("visualize_filters").prog
-MODEL = os.path.join("results", "cnn", "model.keras")
 
 
 def parse_args(argv: list[str] | None):
     parser = arguments.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    arguments.add_model_arguments(parser, MODEL)
+    arguments.add_model_arguments(parser)
     arguments.add_head_arguments(parser)
     parser.add_argument("--layer", default=None,
                         help="layer(s) to show, comma-separated (default: every conv layer when there are at most 4, else three)")
     parser.add_argument("--filters", type=arguments.int_list, default=None,
                         help=f"filter indices such as 0,3,7 or 0-15 (default: all, at most the first {MAX_FILTERS})")
-    parser.add_argument("--param", choices=PARAMS, default=PictureSettings.param,
-                        help="what the ascent moves: a Fourier-basis picture with decorrelated colour under random moves, as in Distill's "
-                             "Feature Visualization, or the pixels with jitter and blur (default: fourier for colour models, "
-                             "pixels for grey ones such as the note's CNN)")
-    arguments.add_ascent_arguments(parser, PictureSettings, per="per image")
-    parser.add_argument("--size", type=arguments.positive_int, default=PictureSettings.size,
-                        help="canvas side for the filter images (conv layers take any size)")
+    arguments.add_settings(parser, PictureSettings, ["param", *arguments.ASCENT, "size"])
     parser.add_argument("--classes", type=arguments.int_list, default=None,
                         help=f"classes to draw, such as 0-9 (default: all when the model has at most {MAX_CLASSES})")
     parser.add_argument("--class-names", type=arguments.class_names, default=None, metavar="NAMES",

@@ -18,7 +18,7 @@ import numpy as np
 from cnn_note.cli import arguments
 from cnn_note.errors import Command
 from cnn_note.note import data, distortions
-from cnn_note.settings import MAX_SHIFT
+from cnn_note.settings import MAX_SHIFT, trained_model
 
 PROG = Command("why_cnn").prog
 MODELS = ("dnn", "cnn")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.core import loading
         from cnn_note.plots import figures
 
-        loaded = {name: loading.load_trained(os.path.join(args.results_dir, name, "model.keras"),
+        loaded = {name: loading.load_trained(trained_model(name, args.results_dir),
                                             "run `", Command(f"train_{name}"), "` first, or `", Command("why_cnn", "--train"), "`")
                   for name in MODELS}
         _, test = data.load("mnist", data.data_path(args.data))

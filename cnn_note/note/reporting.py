@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+from cnn_note import settings
 from cnn_note.io import writing
 from cnn_note.io.machine import machine
 from cnn_note.note.training import NOTE, Config, Run, float32_copy, metrics
@@ -41,7 +42,7 @@ def save_runs(config: Config, runs: list[Run], test: tuple | None = None) -> dic
         conv1, pool1 = pooling_views(runs[0].model, test[0][:1])
         writing.save_figure(os.path.join(directory, "pooling.png"), figures.note_pooling(test[0][0, 0], conv1, pool1))
     # The model of the first seed is the one later scripts load, so a given --seed always gives the same one.
-    writing.save_model(os.path.join(directory, "model.keras"), float32_copy(runs[0].model, config))
+    writing.save_model(settings.trained_model(config.name, config.results_dir), float32_copy(runs[0].model, config))
     writing.write_json(os.path.join(directory, "metrics.json"), record)
     writing.write_text(os.path.join(config.results_dir, "comparison.md"), comparison(config.results_dir))
     return record

@@ -14,7 +14,7 @@ import numpy as np
 from cnn_note.backend import keras, tf
 from cnn_note.note import data, models
 from cnn_note.results import Compact
-from cnn_note.settings import Recipe
+from cnn_note.settings import JOBS, Recipe
 
 NOTE = {"dnn": {"train_acc": 1.0, "test_acc": 0.9661}, "cnn": {"train_acc": 1.0, "test_acc": 0.98}}
 
@@ -29,7 +29,7 @@ class Config:
     train_samples: int = Recipe.train_samples
     seed: int = Recipe.seed
     seeds: int = 1
-    jobs: int = 1
+    jobs: int = JOBS
     conv_activation: str | None = None
     layout: str = "intended"
     mixed_precision: bool = False

@@ -18,11 +18,12 @@ import cnn_note as cn
 from cnn_note import attribution
 from cnn_note.api import explaining
 from cnn_note.attribution import choice
-from cnn_note.attribution.method import NEEDS, Method, setting
+from cnn_note.attribution.method import NEEDS, Method
 from cnn_note.backend import keras
 from cnn_note.cli import explain
 from cnn_note.core.views import View
 from cnn_note.errors import InputError
+from cnn_note.settings import setting
 
 matplotlib.use("Agg")
 
