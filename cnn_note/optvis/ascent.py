@@ -19,6 +19,7 @@ import numpy as np
 from cnn_note.backend import tf
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK, Callback
+from cnn_note.settings import PictureSettings
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 
@@ -27,13 +28,14 @@ STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip pe
 
 @dataclass(frozen=True)
 class AscentSettings:
-    """How to ascend: the step and the regularisers that keep pictures readable (0 switches one off)."""
+    """How to ascend: the step and the regularisers that keep pictures readable (0 switches one off); by default those of
+    filter pictures (settings.PictureSettings), made with `of` from the settings of a call."""
 
-    steps: int = 100
-    step_size: float = 0.02
-    jitter: int = 1
-    blur: float = 0.1
-    seed: int = 0
+    steps: int = PictureSettings.steps
+    step_size: float = PictureSettings.step_size
+    jitter: int = PictureSettings.jitter
+    blur: float = PictureSettings.blur
+    seed: int = PictureSettings.seed
 
     @classmethod
     def of(cls, chosen) -> AscentSettings:
