@@ -101,17 +101,9 @@ def check_size(height: int, width: int, octaves: int, scale: float, need: int) -
                          Argument("image", python="image"), ")")
 
 
-
-
-
-
-
-
-
-
 def ascend_octaves(view: View, images: np.ndarray, weights: dict[str, float], octaves: int, scale: float,
-          settings: ascent.AscentSettings, tile: int = 1024, max_loss: float | None = None,
-          log: Callable[[str], None] = print, callback: Callback = NO_CALLBACK) -> np.ndarray:
+                   settings: ascent.AscentSettings, tile: int = 1024, max_loss: float | None = None,
+                   log: Callable[[str], None] = print, callback: Callback = NO_CALLBACK) -> np.ndarray:
     """Ascend sum(weight x mean(a^2)) over octaves, smallest first, putting back the detail lost by shrinking.
 
     Each step scores the image in tiles of at most `tile` pixels a side, so memory depends on the
