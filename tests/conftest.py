@@ -80,6 +80,18 @@ def run_script(script: str, *args: str, env: dict | None = None, timeout: int = 
     )
 
 
+def committed(path: str) -> bytes:
+    """A file of the repository as committed (HEAD), not as the working tree has it: a user's own `python reproduce.py`
+    rewrites results/ with its processor's numbers, and a test that reads results/ must not fail then."""
+    done = subprocess.run(["git", "-C", ROOT, "show", f"HEAD:{path}"], capture_output=True, timeout=60)
+    if done.returncode:
+        why = f"no committed {path} to read (not a git checkout?): {done.stderr.decode(errors='replace').strip()}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    return done.stdout
+
+
 def assert_one_line_error(stderr: str, *words: str) -> None:
     """A clean failure: exactly one non-empty stderr line, no traceback, naming the given words."""
     lines = [line for line in stderr.splitlines() if line.strip()]

@@ -117,14 +117,14 @@ def test_where_they_look_names_each_model_and_says_why_a_method_has_no_value(tmp
 
 
 def test_report_shows_where_they_look_as_the_committed_report_does():
-    from conftest import ROOT
+    from conftest import committed
 
     from cnn_note.note import reporting
 
-    look = json.load(open(os.path.join(ROOT, "results", "explain", "look.json")))
+    # As committed: a user's own reproduce.py rewrites both with its own numbers.
+    look = json.loads(committed("results/explain/look.json"))
     section = reporting.where_they_look(look, lambda path, alt: f"![{alt}]({path})")
-    with open(os.path.join(ROOT, "results", "REPORT.md"), encoding="utf-8") as committed:
-        report = committed.read().splitlines()
+    report = committed("results/REPORT.md").decode("utf-8").splitlines()
     table = [line for line in "\n".join(section).splitlines() if line.startswith("| ")]
     assert len(table) == 2 + 6 and "| gradcam | 0.85 | (no 4-D layer) |" in table
     for line in table:
