@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--image", nargs="+", default=None, metavar="FILE",
                         help="explain these pictures instead (default: MNIST test digits)")
     parser.add_argument("--shift", type=arguments.int_pair, default=None, metavar="DY,DX",
-                        help="move the MNIST digits DY pixels down and DX right first, as why_cnn.py does (default: none)")
+                        help=f"move the MNIST digits DY pixels down and DX right first, as {Command('why_cnn').prog} does (default: none)")
     parser.add_argument("--class", dest="target", default=None, metavar="CLASS",
                         help="class to explain: a number, or 'label' for each MNIST digit's own label "
                              "(default: each image's predicted class)")

@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None):
                         help="for every filter, show this many inputs that excite it most and this many least, beside its "
                              "picture, in <layer>_examples.png (0: none)")
     parser.add_argument("--examples-from", default=None, metavar="PATH",
-                        help="rank these inputs: a folder of pictures (any size and format deep_dream.py reads) or an .npz of "
+                        help="rank these inputs: a folder of pictures (any size, any format Pillow reads) or an .npz of "
                              "images (default: the MNIST test set for a 1-channel model; none for a colour one)")
     parser.add_argument("--examples-whole", action="store_true",
                         help="show whole inputs with the unit's receptive field boxed, not the field's crop")

@@ -65,7 +65,6 @@ def main(argv: list[str] | None = None) -> dict:
     with arguments.reported_errors(PROG):
         from cnn_note.io import writing
 
-        out_dir = writing.ensure_writable(os.path.join(args.results_dir, "why_cnn"))
         if args.train:
             from cnn_note.cli import train_cnn, train_dnn
 
@@ -74,9 +73,11 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.core import loading
         from cnn_note.plots import figures
 
+        # The models before the folder: a refusal for want of them leaves no empty why_cnn/ behind.
         loaded = {name: loading.load_trained(trained_model(name, args.results_dir),
                                             "run `", Command(f"train_{name}"), "` first, or `", Command("why_cnn", "--train"), "`")
                   for name in MODELS}
+        out_dir = writing.ensure_writable(os.path.join(args.results_dir, "why_cnn"))
         _, test = data.load("mnist", data.data_path(args.data))
         test = data.first(test, args.test_samples, "test")
 

@@ -51,6 +51,7 @@ def test_why_cnn_without_trained_models_says_what_to_run(tmp_path):
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "no trained model", "python train_dnn.py", "--train")
     assert "--model" not in done.stderr  # why_cnn.py has no such flag
+    assert list(tmp_path.iterdir()) == []  # refused: no empty why_cnn/ left behind
 
 
 def test_without_data_nothing_runs_and_nothing_is_touched(tmp_path):
