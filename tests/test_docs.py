@@ -62,7 +62,8 @@ def test_the_api_page_lists_every_argument_of_cn_explain(browser, site):  # the 
 
 @pytest.mark.slow
 def test_the_layout_page_names_every_module(site):
-    page = (site / "layout.html").read_text(encoding="utf-8")
+    # As a reader sees it: the tags the docs' hook puts inside long names (<wbr>, <span class="unbroken">) left out.
+    page = re.sub(r"<[^>]+>", "", (site / "layout.html").read_text(encoding="utf-8"))
     package = pathlib.Path(ROOT, "cnn_note")
     modules = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py")
                      if path.name != "__init__.py" and "__pycache__" not in path.parts)
