@@ -117,9 +117,13 @@ def read_patterns(path: str) -> dict[str, tuple[list[int], UnitPictures]]:
 
 def write_patterns(plan: Plan, units: dict[str, list[int]]) -> dict[str, UnitPictures]:
     """patterns.npz, from every unit's file, a layer at a time; returns each layer's activations (the pictures left out)."""
-    def arrays():  # a layer's pictures at a time, never every layer's
+    kept = {}
+
+    def arrays():  # a layer's pictures at a time, never every layer's; its activations kept, so no file is read twice
         for layer in plan.layers:
-            yield from patterns_arrays(layer, units[layer], read_units(plan, layer, units[layer])).items()
+            found = read_units(plan, layer, units[layer])
+            kept[layer] = found._replace(image=None, negative_image=None)
+            yield from patterns_arrays(layer, units[layer], found).items()
 
     writing.save_npz(os.path.join(plan.out, "patterns.npz"), arrays())
-    return {layer: read_units(plan, layer, units[layer], "activation", "negative_activation") for layer in plan.layers}
+    return kept
