@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
             writing.ensure_writable(args.out_dir, "out_dir")
         from cnn_note import api, dataset_examples
         from cnn_note.core import inputs
+        from cnn_note.network_atlas.units import UnitPictures, patterns_arrays
         from cnn_note.optvis import render
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
@@ -84,9 +85,8 @@ def main(argv: list[str] | None = None) -> dict:
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
 
         arrays, drawn = {}, {layer: filter_pictures(view, layer, filters, args, how) for layer, filters in chosen.items()}
-        for layer, found in drawn.items():
-            arrays.update({f"{layer}_images": writing.squeezed(found.images), f"{layer}_filters": found.filters,
-                           f"{layer}_activations": found.activations})
+        for layer, found in drawn.items():  # patterns.npz as the atlas writes it (its own keys: network_atlas.units)
+            arrays.update(patterns_arrays(layer, found.filters, UnitPictures(found.images, found.activations)))
         if source is not None:
             dataset_examples_for(view, chosen, drawn, source, args)
         feature_maps(view, picture, name, chosen, args)
