@@ -64,8 +64,8 @@ class Parameterisation:
         """Each call's extra inputs to the steps, given the steps done so far."""
         return lambda done: ()
 
-    def pictures(self, moving: np.ndarray, height: int, width: int) -> np.ndarray:
-        """to_pixels on an array: the pictures, as an array."""
+    def pictures(self, moving: np.ndarray | tf.Tensor, height: int, width: int) -> np.ndarray:
+        """to_pixels on an array (or the steps' tensor): the pictures, as an array."""
         return self.to_pixels(tf.constant(moving), height, width).numpy()
 
     def ascend(self, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.AscentSettings,
@@ -73,7 +73,7 @@ class Parameterisation:
         """`settings.steps` steps from `starts` (from start()); the pictures, pixels 0..1 (see ascent.drive for the rest)."""
 
         def pictures(state: tuple) -> np.ndarray:
-            return self.to_pixels(state[0], height, width).numpy()
+            return self.pictures(state[0], height, width)
 
         state = ascent.drive(self.step(objective, height, width), self.state(starts), self.extra(settings), settings, pictures,
                              callback, stop_above, every)
