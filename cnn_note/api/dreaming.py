@@ -71,18 +71,25 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
     if note:
         log(note)
     pixels = 1.0 - pixels if invert else pixels
-    need = view.smallest_side(list(weights))
-    dream.check_size(pixels.shape[1], pixels.shape[2], chosen.octaves, chosen.octave_scale, need)
-    if chosen.tile < 2 * need:
-        raise InputError(Argument("tile", chosen.tile), f" is too small for {', '.join(weights)}: use at least {2 * need}")
-    tile = min(chosen.tile, max(pixels.shape[1:3]))
+    octaves, only = chosen.octaves, view.only_size(list(weights))
+    if only:  # a transformer's layers take one size: the dream is one octave of the whole picture at it
+        if pixels.shape[1:3] != only:
+            pixels = imaging.resize_area(pixels, only)
+        octaves, tile = 1, max(only)
+        log(f"{', '.join(weights)} take only {only[1]}x{only[0]} pictures: the image dreamed at that size, in one octave")
+    else:
+        need = view.smallest_side(list(weights))
+        dream.check_size(pixels.shape[1], pixels.shape[2], chosen.octaves, chosen.octave_scale, need)
+        if chosen.tile < 2 * need:
+            raise InputError(Argument("tile", chosen.tile), f" is too small for {', '.join(weights)}: use at least {2 * need}")
+        tile = min(chosen.tile, max(pixels.shape[1:3]))
     batching.fitting_batch(batching.bytes_per_image(view, list(weights), tile, tile) * len(pixels), 1,
                            f"a {tile}x{tile} tile of {len(pixels)} image(s)", ("use a smaller ", Argument("tile")))
     steps = ascent.AscentSettings.of(chosen)
     log(f"dreaming {len(pixels)} image(s) of {pixels.shape[1]}x{pixels.shape[2]} with {view.label} on "
         + ", ".join(f"{name}={weight:g}" for name, weight in weights.items()))
     kept = Frames() if frames else None
-    with Bar(chosen.steps * chosen.octaves, "dream", "step", progress) as bar:
-        dreamed = dream.ascend_octaves(view, pixels, weights, chosen.octaves, chosen.octave_scale, steps, chosen.tile,
+    with Bar(chosen.steps * octaves, "dream", "step", progress) as bar:
+        dreamed = dream.ascend_octaves(view, pixels, weights, octaves, chosen.octave_scale, steps, tile,
                                        chosen.max_loss, log, Callbacks([bar, kept]))
     return Dream(dreamed[0] if one else dreamed, pixels[0] if one else pixels, weights, kept and kept.frames)

@@ -23,8 +23,8 @@ class GradCAM(Method):
 
     @dataclasses.dataclass(frozen=True)
     class Settings:
-        layer: str | None = setting(None, "Grad-CAM's layer, with a (batch, height, width, channels) output "
-                                    "(default: the last conv layer)")
+        layer: str | None = setting(None, "Grad-CAM's layer, with a (batch, height, width, channels) output or tokens on a "
+                                    "grid (default: the last conv layer; on a transformer, what its last attention reads)")
 
     def attribute(self, view, images, classes, settings, callback=NO_CALLBACK):
         from cnn_note.attribution.gradients import batch_of  # TensorFlow: here, not above (see method.py)
@@ -41,10 +41,18 @@ class GradCAM(Method):
 
 
 def gradcam_layer(view: View, asked: str | None) -> str | None:
-    """The layer Grad-CAM uses: the one asked (checked to be 4-D), else the last conv layer, else None (no 4-D layer)."""
+    """The layer Grad-CAM uses: the one asked (checked to be 4-D or tokens on a grid); else on a transformer what its last
+    attention layer reads (pytorch-grad-cam's blocks[-1].norm1: the class token's own last layers see no patch token);
+    else the last conv layer, else None (no such layer)."""
+    from cnn_note.backend import keras
+
     if asked:
         view.check_layers([asked])
         return asked
+    graph = view.recorded
+    attention = [name for name, layer in graph.layers.items() if isinstance(layer, keras.layers.MultiHeadAttention) and name in view.grids]
+    if attention:
+        return next(name for name, out in graph.produced.items() if out is graph.received[attention[-1]])
     convs = view.conv_layer_names() or [layer.name for layer in view.feature_layers()]
     return convs[-1] if convs else None
 
@@ -54,7 +62,7 @@ def compiled_gradcam(view: View, layer: str, height: int, width: int) -> Callabl
     from cnn_note.backend import tf
     from cnn_note.optvis.objectives import pick
 
-    model = view.layer_and_scores(layer)
+    model, token_map = view.layer_and_scores(layer), view.token_map(layer)
 
     @tf.function(input_signature=[tf.TensorSpec((None, height, width, view.channels), tf.float32),
                                   tf.TensorSpec((None,), tf.int32)])
@@ -63,7 +71,8 @@ def compiled_gradcam(view: View, layer: str, height: int, width: int) -> Callabl
             maps, scores = model(pixels)
             total = tf.reduce_sum(pick(tf.cast(scores, tf.float32), wanted))
         # A mixed-precision layer gives float16 or bfloat16 maps; the map is made in float32.
-        grads, maps = tf.cast(tape.gradient(total, maps), tf.float32), tf.cast(maps, tf.float32)
+        # A transformer's tokens are differentiated as computed, then both put on their grid, extra tokens left out.
+        grads, maps = tf.cast(token_map(tape.gradient(total, maps)), tf.float32), tf.cast(token_map(maps), tf.float32)
         weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
         return tf.image.resize(cam, (height, width), method="bilinear")[..., 0]

@@ -100,6 +100,17 @@ def number_range(text: str) -> tuple[float, float]:
     return low, high
 
 
+def grid_size(text: str) -> tuple[int, int]:
+    """argparse type: HxW, two positive whole numbers such as 14x14: a transformer's patch grid."""
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        height = width = 0
+    if height < 1 or width < 1:
+        raise argparse.ArgumentTypeError(f"must be HxW, the patch grid's rows and columns, such as 14x14, got {text!r}")
+    return height, width
+
+
 def int_pair(text: str) -> tuple[int, int]:
     """argparse type: two whole numbers A,B, such as 2,0 or -2,2."""
     try:
@@ -136,6 +147,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                              "(a fine-tuned vgg16, say; default: none)")
     parser.add_argument("--list-layers", action="store_true",
                         help="print the layers that can be chosen, with their output shapes, and stop")
+    parser.add_argument("--grid", type=grid_size, default=None, metavar="HxW",
+                        help="a transformer's patch grid, where it cannot be read from the patching layer and the input's "
+                             "size (default: read; --list-layers shows each token layer on its grid)")
     parser.add_argument("--custom-objects", type=custom_objects, default=None, metavar="FILE",
                         help="a Python file imported before the model file is loaded: the classes it registers with "
                              "keras.saving.register_keras_serializable (a subclassed model's, its own layers') (default: none)")

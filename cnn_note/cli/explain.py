@@ -50,10 +50,11 @@ def parse_args(argv: list[str] | None):
 
 def add_method_arguments(parser) -> None:
     """--methods, then a flag for each setting of each registered method (attribution.ExplainSettings), with its help."""
-    layered = [name for name, method in attribution.METHODS.items() if method.needs == "layer"]
+    needing = {need: [name for name, method in attribution.METHODS.items() if method.needs == need] for need in ("layer", "attention")}
     parser.add_argument("--methods", default=None, metavar="LIST",
                         help=f"comma-separated, of {', '.join(attribution.METHODS)} (default: every method that applies"
-                             + "".join(f"; {name} needs a 4-D layer" for name in layered) + ")")
+                             + "".join(f"; {name} needs a 4-D layer" for name in needing["layer"])
+                             + (f"; {' and '.join(needing['attention'])} need attention layers" if needing["attention"] else "") + ")")
     # --layer beside --methods, as whether gradcam runs turns on it; the others in the registry's order.
     names = [item.name for item in dataclasses.fields(attribution.ExplainSettings)]
     arguments.add_settings(parser, attribution.ExplainSettings, sorted(names, key=lambda name: name != "layer"))
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         from cnn_note.plots import figures
 
         pictures = [imaging.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
-        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False)
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False, grid=args.grid)
         if args.list_layers:
             print(arguments.layer_table(view))
             return {}

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.network_atlas.units import UnitPictures, patterns_arrays
         from cnn_note.optvis import render
 
-        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output)
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, grid=args.grid)
         if args.list_layers:
             print(arguments.layer_table(view))
             return {}

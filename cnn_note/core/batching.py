@@ -64,7 +64,12 @@ def tensor_sizes(view: View, names: Sequence[str] | None, height: int, width: in
         sizes = [height * width * view.channels]
 
         def count(layer, out):
-            sizes.extend(int(np.prod(t.shape[1:])) for t in keras.tree.flatten(out))
+            for tensor in keras.tree.flatten(out):
+                shape = tensor.shape[1:]
+                if None in shape:  # a size the graph leaves open (a transformer's token count): as measured, else the picture's
+                    shape = view.shapes.get(layer.name, (None, height * width))[1:] if len(keras.tree.flatten(out)) == 1 else shape
+                    shape = [height * width if side is None else side for side in shape]
+                sizes.append(int(np.prod(shape)))
             return out
 
         graph = view.recorded

@@ -15,7 +15,8 @@ from cnn_note.io import imaging, names
 
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
-            output: str | int | None = None, maps: bool = True, input_shape: tuple[int, int, int] | None = None) -> View:
+            output: str | int | None = None, maps: bool = True, input_shape: tuple[int, int, int] | None = None,
+            grid: tuple[int, int] | None = None) -> View:
     """The model as the look-inside tools see it: a View, which every call here takes in place of a model.
 
     Viewing a model once and passing the View to several calls reads a file or builds a network only once. A
@@ -37,6 +38,8 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
             uses) also takes a model on flat vectors of a square's pixels, such as the note's DNN.
         input_shape: one picture's (height, width, channels), to trace a subclassed model that was never called on;
             cn.explain gives its pictures' own.
+        grid: a transformer's patch grid (height, width), for tokens whose grid cannot be read from the model (see
+            core.tokens: it is read from the patching layer and the input's size where it can be); as --grid HxW.
 
     Returns:
         View: the model seen through pixels 0..1: its layers at any input size (layer_table() lists those that can
@@ -50,7 +53,7 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
     """
     if isinstance(model, View):
         return model
-    return load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape)
+    return load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape, grid)
 
 
 def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:

@@ -16,16 +16,18 @@ VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its 
 
 def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: tuple[float, float] | None = None,
          preprocess: str | None = None, maps: bool = True, head: str = "auto", output: str | int | None = None,
-         shape: tuple | None = None) -> View:
+         shape: tuple | None = None, grid: tuple[int, int] | None = None) -> View:
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""
     if isinstance(spec, keras.Model):
         given = tuple(input_range) if isinstance(input_range, list) else input_range
-        return kept(spec, (spec.name, given, preprocess, maps, head, output, shape),
-                    lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output, shape))
+        grid = None if grid is None else tuple(grid)
+        return kept(spec, (spec.name, given, preprocess, maps, head, output, shape, grid),
+                    lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output, shape, grid))
     if callable(spec) and not isinstance(spec, (str, os.PathLike)):  # a Python function or tf.function of the pictures
         label = getattr(spec, "__name__", type(spec).__name__)
-        return View.of(checks.wrapped(spec, label, shape), label, networks.pixel_convention(input_range, preprocess), maps, head, output)
+        return View.of(checks.wrapped(spec, label, shape), label, networks.pixel_convention(input_range, preprocess), maps, head, output,
+                       grid=grid)
     if not isinstance(spec, (str, os.PathLike)):
         raise InputError(f"a {type(spec).__name__} is not a model: give a keras.Model, a model file (.keras or .h5), a "
                          f"function of the pictures, or a keras.applications network name such as {', '.join(list(networks.NETWORKS)[:4])}")
@@ -34,7 +36,7 @@ def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: t
         return network(spec, head, output)
     model = load_trained(spec, "run `", command, "`, pass another ", Argument("model"), " file, "
                          f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
-    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output, shape)
+    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output, shape, grid)
 
 
 def kept(model: keras.Model, settings: tuple, make: Callable[[], View]) -> View:

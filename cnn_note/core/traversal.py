@@ -114,17 +114,23 @@ def walk(model: keras.Model) -> Graph:
     return Graph(inputs, call(model, inputs), layers, received, produced, arguments)
 
 
-def without_activation(layer, below, suffix: str):
-    """What `layer` gives on `below` before its activation: a linear twin computing with the layer's own variables.
+def twin_call(layer, args: tuple, suffix: str, config: dict | None = None, **kwargs):
+    """`layer`'s twin (the same class and config, `config` changed, named <layer>_<suffix>) called on `args` in inference
+    mode, computing with the layer's own variables.
 
-    The twin is a new layer (named <layer>_<suffix>), so the user's layer keeps its activation. It holds the
-    layer's variables themselves, not copies, so a graph built on it once follows the model as it trains.
+    The twin is a new layer, so the user's layer is left as it is. It holds the layer's variables themselves, not
+    copies, so a graph built on it once follows the model as it trains.
     """
-    twin = type(layer).from_config({**layer.get_config(), "activation": "linear", "name": f"{layer.name}_{suffix}"})
-    outputs = call_layer(twin, below)
+    twin = type(layer).from_config({**layer.get_config(), **(config or {}), "name": f"{layer.name}_{suffix}"})
+    outputs = inference(twin, *args, **kwargs)
     if not share_variables(twin, layer):
         twin.set_weights(layer.get_weights())  # variables it keeps where this cannot reach: a copy, as of now
     return outputs
+
+
+def without_activation(layer, below, suffix: str):
+    """What `layer` gives on `below` before its activation: a linear twin (twin_call)."""
+    return twin_call(layer, (below,), suffix, {"activation": "linear"})
 
 
 def share_variables(twin, layer) -> bool:

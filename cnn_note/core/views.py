@@ -24,11 +24,12 @@ from typing import NamedTuple
 import numpy as np
 
 from cnn_note.backend import keras
-from cnn_note.core import batching, checks, heads, traversal
+from cnn_note.core import batching, checks, heads, tokens, traversal
 from cnn_note.core.heads import Head
 from cnn_note.core.traversal import Graph, walk
 from cnn_note.errors import Argument, InputError
 
+GRID = Argument("grid", python="grid=(height, width)", flag="--grid HxW")  # a transformer's patch grid, where it cannot be read
 FEATURE_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
 
@@ -59,12 +60,14 @@ class View:
     to_model: Callable = _unchanged  # pixels 0..1 -> what the model was trained on
     head_asked: str = "auto"  # what its output is: one of HEADS (see Head)
     output: str | int | None = None  # which output to score, by its layer's name or index, when it has several
+    grid: tuple[int, int] | None = None  # the patch grid (height, width) of a transformer's tokens, where it cannot be read
     # What has been built for it, by what was asked (see memo): never compared, hashed or shown.
     _built: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True,
-           head: str = "auto", output: str | int | None = None, shape: tuple | None = None) -> View:
+           head: str = "auto", output: str | int | None = None, shape: tuple | None = None,
+           grid: tuple[int, int] | None = None) -> View:
         """Check that `model` is a one-input image model with channels last and finite weights, and view it (a
         subclassed model traced as a functional one on its own layers: checks.traced, on `shape` if never called).
 
@@ -75,11 +78,13 @@ class View:
         with no 4-D layer is accepted.
         """
         model = checks.image_model(model, label, maps, head, shape)
-        view = cls(model, label, to_model or _unchanged, head, output)
+        view = cls(model, label, to_model or _unchanged, head, output, None if grid is None else tuple(grid))
         if maps and not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
+            fix = ("give the patch grid of its (batch, tokens, channels) layers as ", GRID, ", or a CNN") \
+                if any(len(shape) == 3 for shape in view.shapes.values()) else ("give a CNN",)
             raise InputError(f"{label} has no layer with a (batch, height, width, channels) output to look at "
-                             f"(it has {have}): give a CNN, such as results/cnn/model.keras")
+                             f"(it has {have}): ", *fix, ", such as results/cnn/model.keras")
         return view
 
     @functools.cached_property
@@ -118,17 +123,41 @@ class View:
         height, width = self.model.input_shape[1:3]
         return None if height is None or width is None else (height, width)
 
+    @functools.cached_property
+    def shapes(self) -> dict[str, tuple]:
+        """Each layer's output shape, sizes the graph leaves None measured by one forward pass (tokens.measured_shapes)."""
+        return tokens.measured_shapes(self._graph, self.size)
+
+    @functools.cached_property
+    def grids(self) -> dict[str, tokens.Grid]:
+        """The grid of each layer whose (batch, tokens, channels) output the tools see as a map (see core.tokens)."""
+        return tokens.grids(self._graph, self.shapes, self.grid)
+
     def feature_layers(self) -> list:
-        """Every layer whose output is (batch, height, width, channels), in order."""
+        """Every layer whose output is (batch, height, width, channels), or tokens on a patch grid (grids), in order."""
         graph = self._graph
         return [graph.layers[name] for name, out in graph.produced.items()
-                if graph.layers[name] is not self.model and len(getattr(out, "shape", ())) == 4]
+                if graph.layers[name] is not self.model and (len(getattr(out, "shape", ())) == 4 or name in self.grids)]
+
+    def as_map(self, name: str, tensor=None):
+        """Layer `name`'s symbolic output (or `tensor`, a value of the same tokens) as (batch, height, width, channels):
+        itself, or its tokens on their grid (tokens.TokenMap)."""
+        grid = self.grids.get(name)
+        if grid is None:
+            return self._graph.produced[name] if tensor is None else tensor
+        if tensor is None:  # one map per layer, however often asked (each call is recorded in the user's graph)
+            return self.memo("token_map", name, build=lambda: tokens.TokenMap(*grid)(self._graph.produced[name]))
+        return tokens.TokenMap(*grid)(tensor)
 
     def layer_table(self) -> list[LayerRow]:
         """Every layer that can be chosen, in order: its name, type, output shape and channels (--list-layers prints them
         as a table)."""
-        return [LayerRow(layer.name, type(layer).__name__, tuple(self._graph.produced[layer.name].shape[1:]), self.filters(layer.name))
+        return [LayerRow(layer.name, type(layer).__name__, self._map_shape(layer.name), self.filters(layer.name))
                 for layer in self.feature_layers()]
+
+    def _map_shape(self, name: str) -> tuple:
+        grid = self.grids.get(name)
+        return tuple(self._graph.produced[name].shape[1:]) if grid is None else (grid.height, grid.width, self.filters(name))
 
     def conv_layer_names(self) -> list[str]:
         """The convolution layers among them."""
@@ -148,8 +177,10 @@ class View:
                 continue
             if name in self._graph.produced:
                 shape = getattr(self._graph.produced[name], "shape", "several tensors")
-                raise InputError(f"layer {name} has output {shape}, not (batch, height, width, channels): "
-                                 "choose one that ", Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows")
+                tokens_too = (" nor tokens on a patch grid it can read: give the grid as ", GRID, ", or") \
+                    if len(self.shapes.get(name, ())) == 3 else (":",)
+                raise InputError(f"layer {name} has output {shape}, not (batch, height, width, channels)", *tokens_too,
+                                 " choose one that ", Argument("list_layers", python="cn.view_of(model).layer_table()"), " shows")
             convs = self.conv_layer_names()
             listed = ", ".join(convs[:12]) + (f" and {len(convs) - 12} more" if len(convs) > 12 else "")
             raise InputError(f"unknown layer {name}: {self.label}'s conv layers are {listed} (",
@@ -157,7 +188,7 @@ class View:
 
     def filters(self, name: str) -> int:
         """How many channels (filters) layer `name` outputs."""
-        return self._graph.produced[name].shape[-1]
+        return self.shapes[name][-1]
 
     def graph(self, outputs: list, shape: tuple | None = None, on_call: Callable | None = None,
               float32: bool = True) -> keras.Model:
@@ -187,7 +218,7 @@ class View:
     def features(self, names: Sequence[str]) -> keras.Model:
         """Pixels to the outputs of the named layers, in the order asked."""
         self.check_layers(names)
-        return self.memo("features", names, build=lambda: self.graph([self._graph.produced[name] for name in names]))
+        return self.memo("features", names, build=lambda: self.graph([self.as_map(name) for name in names]))
 
     def before_relu(self, name: str) -> keras.Model | None:
         """Pixels to the value before the ReLU that layer `name` ends in (a conv layer with a relu or relu6 activation, or a
@@ -197,7 +228,7 @@ class View:
 
         def build() -> keras.Model | None:
             tensor = traversal.before_relu(self._graph, name)
-            return None if tensor is None else self.graph([tensor])
+            return None if tensor is None else self.graph([self.as_map(name, tensor)])
 
         return self.memo("before_relu", name, build=build)
 
@@ -207,7 +238,7 @@ class View:
 
         def build() -> keras.Model:
             tensors = [traversal.before_relu(self._graph, name) for name in names]
-            return self.graph([self._graph.produced[name] if tensor is None else tensor for name, tensor in zip(names, tensors)])
+            return self.graph([self.as_map(name, tensor) for name, tensor in zip(names, tensors)])
 
         return self.memo("responses", names, build=build)
 
@@ -225,7 +256,7 @@ class View:
 
     def layer_and_scores(self, name: str) -> keras.Model:
         """Pixels to [the output of layer `name`, the class scores], for Grad-CAM: as computed, so that the scores'
-        gradient with respect to the layer's output can be taken."""
+        gradient with respect to the layer's output can be taken (a transformer's tokens too: token_map makes both maps)."""
         self.check_layers([name])
         return self.memo("layer_and_scores", name, build=lambda: self.graph([self._graph.produced[name], self._settled[1]], float32=False))
 
@@ -257,6 +288,20 @@ class View:
         model, (height, width) = self.probability_model(pixels.shape[1:]), pixels.shape[1:3]
         batch = batching.batch_size(self, None, height, width, len(pixels), f"a {height}x{width} picture", "give smaller pictures", True)
         return batching.map_batches(lambda part: np.asarray(model(part)), batch, pixels)
+
+    def only_size(self, names: Sequence[str]) -> tuple[int, int] | None:
+        """The one (height, width) the named layers take pictures of, or None where they take any size: a transformer's
+        position embeddings fix their tokens, so its layers take only the model's size (and the tools make pictures at it,
+        as class pictures do)."""
+        size = tuple(self.features(names).input_shape[1:3])
+        if None in size and any(name in self.grids for name in names):
+            size = self.size or size  # their grid holds at the model's size, whatever the graph lets through
+        return None if None in size else size
+
+    def token_map(self, name: str) -> Callable:
+        """Layer `name`'s output as computed (layer_and_scores) to its map: its tokens on their grid, else as it is."""
+        grid = self.grids.get(name)
+        return _unchanged if grid is None else self.memo("token_map_layer", name, build=lambda: tokens.TokenMap(*grid))
 
     def smallest_side(self, names: Sequence[str]) -> int:
         """The smallest square input for which every named layer still has an output pixel."""

@@ -38,7 +38,7 @@ from cnn_note.network_atlas.units import UnitPictures, missing_pieces, piece_pic
 from cnn_note.results import layers_of
 
 
-def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None), progress: bool = True,
+def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None, None), progress: bool = True,
          log: Callable[[str], None] = print, live: bool = True, beside=None) -> str:
     """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays, the live page
     (with `beside` answering next to the model, when given) and the site."""
@@ -168,8 +168,8 @@ def class_page(plan: Plan) -> tuple | None:
 
 
 def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *, input_range=None, preprocess=None,
-          head: str = "auto", output=None, class_names: list[str] | None = None, examples: int = settings.EXAMPLES,
-          examples_from=None, data: str | None = None, class_inputs: int = settings.CLASS_INPUTS,
+          head: str = "auto", output=None, grid: tuple[int, int] | None = None, class_names: list[str] | None = None,
+          examples: int = settings.EXAMPLES, examples_from=None, data: str | None = None, class_inputs: int = settings.CLASS_INPUTS,
           connections: int = settings.CONNECTIONS, ray: str | bool | None = None, live: bool = True, beside=None,
           progress: bool = True, log: Callable[[str], None] | None = None, **how) -> str:
     """Write a browsable atlas of every unit of the model's conv layers, a static web site, and return its folder.
@@ -189,6 +189,7 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
         head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
         output: the output to score, by its layer's name or its index, for a model with several.
+        grid: a transformer's patch grid (height, width) where it cannot be read (see view_of); as --grid HxW.
         class_names: a name per class, for classes.html and the units' pages.
         examples: how many inputs to show per unit, the most exciting and the least (9; 0: none).
         examples_from: the inputs to rank, as filter_pictures takes them (default: the MNIST test set for a 1-channel
@@ -219,7 +220,7 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
             model the tools do not take (see view_of). Nothing is written then.
     """
     log = log_lines(log, progress)
-    chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output,
+    chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output, grid=grid,
                   class_names=class_names, examples=examples, examples_from=examples_from, data=data,
                   class_inputs=class_inputs, connections=connections, log=log, **how)
     from cnn_note.network_atlas.live import beside_view
@@ -229,4 +230,4 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     if address and isinstance(model, View):
         raise InputError("ray= takes the model itself (a keras.Model, a file or a network name) with input_range= or "
                          "preprocess=, not a View: Ray's workers load the model and its pixel convention anew")
-    return make(model, chosen, address, (input_range, preprocess), progress, log, live, beside)
+    return make(model, chosen, address, (input_range, preprocess, grid), progress, log, live, beside)

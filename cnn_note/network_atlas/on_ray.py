@@ -29,9 +29,9 @@ def worker_view(model: bytes | str, suffix: str, convention: tuple) -> View:
                 path = os.path.join(folder, f"model{suffix}")
                 with open(path, "wb") as file:
                     file.write(model)
-                _WORKER_VIEWS[key] = inputs.view_of(path, *convention)
+                _WORKER_VIEWS[key] = inputs.view_of(path, *convention[:2], grid=convention[2])
         else:
-            _WORKER_VIEWS[key] = inputs.view_of(model, *convention)
+            _WORKER_VIEWS[key] = inputs.view_of(model, *convention[:2], grid=convention[2])
     return _WORKER_VIEWS[key]
 
 

@@ -99,11 +99,12 @@ def check_manifest(out: str, manifest: dict, default: bool) -> str | None:
 
 
 def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=None, preprocess=None, head: str = "auto",
-         output=None, class_names: list[str] | None = None, examples: int = settings.EXAMPLES, examples_from=None,
+         output=None, grid: tuple[int, int] | None = None, class_names: list[str] | None = None,
+         examples: int = settings.EXAMPLES, examples_from=None,
          data: str | None = None, class_inputs: int = settings.CLASS_INPUTS, connections: int = settings.CONNECTIONS,
          log: Callable[[str], None] = print, **how) -> Plan:
     """Check every input and settle what the atlas holds; writes nothing."""
-    view = inputs.view_of(model, input_range, preprocess, head, output)
+    view = inputs.view_of(model, input_range, preprocess, head, output, grid=grid)
     chosen = settings.make(settings.PictureSettings, "atlas", how)
     parameterisation.choose(view.channels, chosen)  # a setting the pictures would ignore: refused before any work
     for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
@@ -116,9 +117,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     view.check_layers(layers)
     if len(set(layers)) != len(layers):
         raise InputError(Argument("layers"), " names a layer twice: give each layer once")
-    need = view.smallest_side(layers)
-    if chosen.size < need:
-        raise InputError(Argument("size", chosen.size), f" is too small for {', '.join(layers)}: use at least {need}")
+    render.check_size(view, layers, chosen.size)
     # A piece must fit in memory: refused now, not mid-run; a layer too large for PIECE at once takes fewer (everywhere).
     piece = min(render.batch_size(view, layer, PIECE, chosen.size) for layer in layers)
     names = inputs.class_names(view, class_names) if view.classes() else None

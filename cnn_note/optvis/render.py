@@ -14,10 +14,26 @@ from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import ascent, objectives, parameterisation
 
 
+def canvas(view: View, layers: Sequence[str], size: int) -> tuple[int, int]:
+    """The (height, width) pictures of `layers` are made at: size x size, or the one size the layers take (a transformer's)."""
+    return view.only_size(list(layers)) or (size, size)
+
+
 def batch_size(view: View, layer: str, count: int, size: int) -> int:
     """How many of `count` filter pictures of `layer` at size x size fit in memory at once; one line when not even one does."""
-    return batching.batch_size(view, [layer], size, size, count, (Argument("size", size), f": a {size}x{size} picture of {layer}"),
+    height, width = canvas(view, [layer], size)
+    return batching.batch_size(view, [layer], height, width, count, (Argument("size", size), f": a {width}x{height} picture of {layer}"),
                                ("use a smaller ", Argument("size")))
+
+
+def check_size(view: View, layers: Sequence[str], size: int) -> None:
+    """Fail in one line when size x size pictures are too small for every named layer to have an output pixel (a layer
+    that takes one size is drawn at it, whatever `size`)."""
+    if view.only_size(list(layers)):
+        return
+    need = view.smallest_side(list(layers))
+    if size < need:
+        raise InputError(Argument("size", size), f" is too small for {', '.join(layers)}: use at least {need}")
 
 
 def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, settings: ascent.AscentSettings,
@@ -36,7 +52,10 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
     """
     filters, param = list(filters), param or parameterisation.named("pixels")
     chunk = chunk or batch_size(view, layer, len(filters), size)
-    starts = param.start(offset + len(filters), size, size, view.channels, settings.seed)[offset:]
+    only = view.only_size([layer])
+    margin = param.moves.pad // 2 if param.moves and only else 0  # as class_patterns: the border the moves add, kept
+    height, width = (side - 2 * margin for side in canvas(view, [layer], size))
+    starts = param.start(offset + len(filters), height, width, view.channels, settings.seed)[offset:]
     images, scores = [], []
     for first in (part.start for part in batching.batches(len(filters), chunk)):
         part = filters[first:first + chunk]
@@ -45,8 +64,9 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
             def objective(images, score=objective):
                 return -score(images)
         callback.on_begin()
-        callback.on_progress(0, lambda first=first: param.pictures(starts[first:first + chunk], size, size))
-        done = param.ascend(objective, starts[first:first + chunk], size, size, settings, callback, every=every)
+        callback.on_progress(0, lambda first=first: param.pictures(starts[first:first + chunk], height, width))
+        done = param.ascend(objective, starts[first:first + chunk], height, width, settings, callback, every=every)
+        done = np.pad(done, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=0.5) if margin else done
         images.append(done)
         scores.append(objectives.filter_mean(view, layer, part)(tf.constant(done)).numpy())
     return np.concatenate(images), np.concatenate(scores)
@@ -104,9 +124,7 @@ def planned(view: View, layers: Sequence[str], filters: Sequence[int] | None, si
     any ascent: the layers, the indices, the size, and that a picture of each layer fits in memory."""
     view.check_layers(layers)
     chosen = {layer: chosen_filters(view, layer, filters, cap) for layer in layers}
-    need = view.smallest_side(list(layers))
-    if size < need:
-        raise InputError(Argument("size", size), f" is too small for {', '.join(layers)}: use at least {need}")
+    check_size(view, layers, size)
     for layer, indices in chosen.items():
         batch_size(view, layer, len(indices), size)
     return chosen
