@@ -35,8 +35,10 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
         classes: the class to explain: one number for every picture, one per picture, or None for each picture's
             predicted class.
         methods: the methods to run, a list or a comma-separated string ("gradient,gradcam"): any of the registry's
-            (attribution.METHODS), gradient, smoothgrad, integrated_gradients, gradcam, occlusion and lime. None: all
-            of them, Grad-CAM left out with a line on a model with no 4-D layer.
+            (attribution.METHODS), gradient, smoothgrad, integrated_gradients, gradcam, occlusion, lime, and on a
+            transformer rollout (attention rollout over every layer) and attention (the last layer's). None: all of
+            them, Grad-CAM left out with a line on a model with no 4-D layer, the attention maps on a model with no
+            attention layer.
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
         head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
@@ -48,7 +50,8 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
         **how: each method's settings, as explain.py's flags of the same names (attribution.ExplainSettings, every
             method's Settings): samples (50) and noise (0.15 of the pixel range) for SmoothGrad; steps (64) for
             Integrated Gradients; baseline ("black", "white", "grey" or "blur": where Integrated Gradients starts and
-            what occlusion's patch shows); layer (Grad-CAM's, default the last conv layer); patch and stride
+            what occlusion's patch shows); layer (Grad-CAM's, default the last conv layer; on a transformer, what its
+            last attention layer reads, its tokens put on their grid); patch and stride
             (occlusion's, default a seventh of the shorter side and half of it); lime_samples (1000); max_side (512:
             occlusion and LIME work on a copy at most this large and map back); seed (0).
 

@@ -22,11 +22,27 @@ def methods_of(view: View, asked: Sequence[str] | str | None, layer: str | None,
     twice = next((name for index, name in enumerate(methods) if name in methods[:index]), None)
     if twice:
         raise InputError(Argument("methods"), f" names {twice} twice: give each method once")
-    if layer is None:
-        for name in [name for name in methods if METHODS[name].needs == "layer"]:
-            if asked is not None:
+    return _applicable(view, methods, asked is not None, layer, log)
+
+
+def _applicable(view: View, methods: list[str], asked: bool, layer: str | None, log: Callable[[str], None]) -> list[str]:
+    """The methods whose needs the model meets: one it does not meet is refused when asked, else left out (with a line,
+    except the attention maps on a model with no attention at all: a CNN's run is as it always was)."""
+    kept = []
+    for name in methods:
+        needs = METHODS[name].needs
+        try:
+            if needs == "layer" and layer is None:
                 raise InputError(f"{name} needs a layer with a (batch, height, width, channels) output and {view.label} has none "
                                  f"(a DNN's layers are vectors): leave {name} out of ", Argument("methods"))
-            log(f"{name}: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
-            methods.remove(name)
-    return methods
+            if needs == "attention":
+                METHODS[name].layers(view)
+            kept.append(name)
+        except InputError as error:
+            if asked:
+                raise
+            if needs == "layer":
+                log(f"{name}: skipped ({view.label} has no layer with a (batch, height, width, channels) output)")
+            elif view.attention_layers():
+                log(f"{name}: skipped ({error})")
+    return kept

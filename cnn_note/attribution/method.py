@@ -17,7 +17,7 @@ from cnn_note.io.progress import NO_CALLBACK, Callback
 if TYPE_CHECKING:
     from cnn_note.core.views import View
 
-NEEDS = ("input", "layer", "probabilities")  # what a method needs of the model: see Method.needs
+NEEDS = ("input", "layer", "probabilities", "attention")  # what a method needs of the model: see Method.needs
 
 
 class Method:
@@ -33,7 +33,8 @@ class Method:
             they are magnitudes, 0 and up, drawn hot.
         needs: what it needs of the model: "input" (the class score and its gradient at the pixels), "layer" (a layer
             with a (batch, height, width, channels) output, the `layer` setting: left out on a model with none) or
-            "probabilities" (only the model's output, no gradient).
+            "probabilities" (only the model's output, no gradient) or "attention" (a transformer's attention layers:
+            left out on a model with none unless asked for).
         Settings: a frozen dataclass of the settings it brings, each made with `settings.setting`; they become cn.explain's
             keywords and explain.py's flags. A setting is declared by one method only: another that reads it too
             says so in a comment (occlusion reads Integrated Gradients' `baseline`).

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnn_note.attribution.attention import AttentionRollout, LastAttention
 from cnn_note.attribution.gradcam import GradCAM
 from cnn_note.attribution.gradient import Gradient
 from cnn_note.attribution.integrated_gradients import IntegratedGradients
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 # In the order they run by default and their maps are drawn, left to right. A new method: its module, and one here.
 METHODS: dict[str, Method] = {method.name: method for method in (
-    Gradient(), SmoothGrad(), IntegratedGradients(), GradCAM(), Occlusion(), Lime())}
+    Gradient(), SmoothGrad(), IntegratedGradients(), GradCAM(), Occlusion(), Lime(), AttentionRollout(), LastAttention())}
 
 
 def signed() -> tuple[str, ...]:

@@ -133,6 +133,13 @@ def without_activation(layer, below, suffix: str):
     return twin_call(layer, (below,), suffix, {"activation": "linear"})
 
 
+def with_attention_scores(layer, args: tuple):
+    """An attention layer's (output, scores (batch, heads, queries, keys)) on `args`: its twin called with
+    return_attention_scores=True (Keras records no scores when the layer itself, called before without, is called
+    again with it: the graph would not connect)."""
+    return twin_call(layer, args, "scores", return_attention_scores=True)
+
+
 def share_variables(twin, layer) -> bool:
     """Point a freshly built twin (the same class and config) at `layer`'s variables instead of its own, in its
     attributes, its variable lists and its sublayers'; whether none of its own is left where its call could read it."""

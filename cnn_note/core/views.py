@@ -260,6 +260,23 @@ class View:
         self.check_layers([name])
         return self.memo("layer_and_scores", name, build=lambda: self.graph([self._graph.produced[name], self._settled[1]], float32=False))
 
+    def attention_layers(self) -> list[str]:
+        """The attention layers whose scores can be read, in call order: keras.layers.MultiHeadAttention and any layer
+        whose call takes return_attention_scores the same way, on tokens on a grid."""
+        return [name for name, layer in self._graph.layers.items()
+                if "return_attention_scores" in getattr(layer, "call_signature_parameters", ()) and name in self.grids]
+
+    def attention_scores(self) -> keras.Model:
+        """Pixels to every attention layer's scores (batch, heads, queries, keys), in call order: each layer called again
+        on what it received, with return_attention_scores=True, in inference mode (its own weights, nothing copied)."""
+
+        def build() -> keras.Model:
+            names = self.attention_layers()
+            called = [traversal.with_attention_scores(self._graph.layers[name], self._graph.arguments[name]) for name in names]
+            return self.graph([scores for _, scores in called])
+
+        return self.memo("attention_scores", build=build)
+
     @property
     def head(self) -> Head:
         """What the output looked at is (see Head), read from its last layer or as asked; one line when it does not fit."""
