@@ -55,6 +55,8 @@ def _brief(value) -> str:
         return _brief_list(value)
     if isinstance(value, dict) and value and all(isinstance(item, (list, np.ndarray)) for item in value.values()):
         return _brief_dict(value)
+    if isinstance(value, dict) and value and all(isinstance(item, dict) for item in value.values()):  # {method: {input: values}}
+        return "{" + ", ".join(f"{key}: {_brief(item)}" for key, item in value.items()) + "}"
     if isinstance(value, float):
         return f"{value:.4g}"
     return repr(value)
@@ -172,6 +174,9 @@ class Explanation(Compact):
             over |score(x) - score(baseline)|, when it ran; else None.
         class_names: a name per class, as the titles show them.
         head: what the model's output is (softmax, logits, sigmoid or regression) and how its scores are read.
+        others: for a model of several inputs explained at each picture's own other inputs, {method: {input name:
+            attributions}} of the methods that attribute to them (gradient, smoothgrad, integrated_gradients): an
+            (N, H, W) map for a picture input, (N, *shape) a value per feature for a vector; empty otherwise.
     """
 
     images: np.ndarray  # (N, H, W, C), pixels 0..1, as explained
@@ -184,6 +189,7 @@ class Explanation(Compact):
     completeness: np.ndarray | None  # (N,) Integrated Gradients' completeness error, when it ran
     class_names: list[str]
     head: Head
+    others: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)  # {method: {input: attributions}}
 
     def title(self, index: int, key: str = "", label: int | None = None) -> str:
         """What the script prints and writes over picture `index`: the prediction, and the class explained when another."""
@@ -197,7 +203,7 @@ class Explanation(Compact):
 
     def arrays(self) -> dict[str, np.ndarray]:
         """What explain.py saves as attributions.npz (see Attributions)."""
-        return Attributions(self.images, self.classes, self.probabilities, self.predicted, self.layer, self.maps).arrays()
+        return Attributions(self.images, self.classes, self.probabilities, self.predicted, self.layer, self.maps, self.others).arrays()
 
 
 class Attributions(NamedTuple):
@@ -209,19 +215,26 @@ class Attributions(NamedTuple):
     predicted: np.ndarray  # (N,) the most probable class
     layer: str | None  # Grad-CAM's layer
     maps: dict[str, np.ndarray]  # {method: (N, H, W)}
+    others: dict[str, dict[str, np.ndarray]] = {}  # {method: {input name: attributions}}, a model of several inputs'
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """attributions.npz's entries: the pictures, classes, predictions, Grad-CAM's layer ("": none), a float32 map per method."""
+        """attributions.npz's entries: the pictures, classes, predictions, Grad-CAM's layer ("": none), a float32 map per method,
+        and for a model of several inputs the attributions to each other input as `method@input`."""
         return {"images": self.images, "classes": self.classes, "probabilities": self.probabilities, "predicted": self.predicted,
-                "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()}}
+                "gradcam_layer": np.array(self.layer or ""), **{method: values.astype("float32") for method, values in self.maps.items()},
+                **{f"{method}@{name}": values.astype("float32") for method, found in self.others.items() for name, values in found.items()}}
 
     @classmethod
     def from_npz(cls, path: str) -> Attributions:
-        """Read an attributions.npz (see arrays): the entries not named there are the maps."""
+        """Read an attributions.npz (see arrays): the entries not named there are the maps, `method@input` the others'."""
         with np.load(path) as saved:
             arrays = dict(saved)
         layer = str(arrays.pop("gradcam_layer")) or None
-        return cls(arrays.pop("images"), arrays.pop("classes"), arrays.pop("probabilities"), arrays.pop("predicted"), layer, arrays)
+        others: dict[str, dict[str, np.ndarray]] = {}
+        for key in [key for key in arrays if "@" in key]:
+            method, name = key.split("@", 1)
+            others.setdefault(method, {})[name] = arrays.pop(key)
+        return cls(arrays.pop("images"), arrays.pop("classes"), arrays.pop("probabilities"), arrays.pop("predicted"), layer, arrays, others)
 
 
 @dataclasses.dataclass(repr=False)

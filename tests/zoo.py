@@ -224,7 +224,7 @@ def build(name: str, seed: int = 0) -> Entry:
 
 
 def two_input_model(side: int = SIDE) -> keras.Model:
-    """A picture and a vector, concatenated after a Flatten: a model the tools cannot take (one picture input)."""
+    """A picture and a vector, concatenated after a Flatten: the tools look at the picture, the vector held."""
     picture = keras.Input((side, side, 3), name="picture")
     vector = keras.Input((4,), name="vector")
     x = layers.Flatten()(layers.Conv2D(4, 3, name="conv")(picture))

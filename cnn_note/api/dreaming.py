@@ -61,7 +61,7 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
             a bad value; a model the tools do not take (see view_of).
     """
     log = log_lines(log, progress)
-    view = view_of(model, input_range, preprocess)
+    view = view_of(model, input_range, preprocess, log=log)
     chosen = settings.make(settings.DreamSettings, "deep_dream", how)
     settings.check_octave_scale(chosen.octave_scale)
     weights = dream_layers(view, layers)

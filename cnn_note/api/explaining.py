@@ -67,14 +67,18 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             (see view_of).
     """
     log = log_lines(log, progress)
-    view = view_of(model, input_range, preprocess, head, output, maps=False, input_shape=picture_shape(images))
+    images, others = split_inputs(model, images)
+    view = view_of(model, input_range, preprocess, head, output, maps=False, input_shape=picture_shape(images),
+                   log=log if others is None else None)
     the_head = view.head
     chosen = settings.make(attribution.ExplainSettings, "explain", how)
     layer = attribution.gradcam_layer(view, chosen.layer)
     methods = choice.methods_of(view, methods, layer, log)
     names = inputs.class_names(view, class_names)
     pixels = model_size(view, pictures_of(images, view), log)
-    outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels)
+    others = held_rows(view, others, len(pixels))
+    outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels) if others is None else \
+        view.probabilities_with_inputs(pixels, others)
     if not np.isfinite(outputs).all():
         raise InputError(f"{view.label}'s {the_head.measure} is not a finite number for picture "
                          f"{int(np.flatnonzero(~np.isfinite(outputs).all(axis=1))[0])}: the model overflows on it; check its "
@@ -89,9 +93,42 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     wanted = np.broadcast_to(wanted, predicted.shape).astype(predicted.dtype)
     chosen = dataclasses.replace(chosen, layer=layer)
     with Bar(len(methods) * len(pixels), "explain", "picture", progress) as bar:
-        maps, completeness = attribution.explain(view, pixels, wanted, methods, chosen, log, bar)
+        maps, completeness, theirs = attribution.explain(view, pixels, wanted, methods, chosen, log, bar, others)
     return Explanation(pixels, maps, wanted, outputs[np.arange(len(pixels)), wanted], predicted, outputs, layer, completeness,
-                       names, the_head)
+                       names, the_head, theirs)
+
+
+def split_inputs(model, images) -> tuple:
+    """The pictures, and a model of several inputs' other inputs when `images` gives them: a list in the model's
+    inputs' order, or a dict by input name ({input name: values}); else (images, None)."""
+    if not isinstance(images, (list, tuple, dict)) or (isinstance(images, (list, tuple)) and not images) or \
+            (isinstance(images, (list, tuple)) and np.ndim(images[0]) == 3 and len(images) > 1 and np.ndim(images[1]) == 3):
+        return images, None  # pictures as a list of (H, W, C) arrays stay pictures
+    view = view_of(model, maps=False)
+    if view.held is None:
+        raise InputError(f"{view.label} has one input: give its pictures alone, not a list or dict of inputs")
+    names = view.held.order
+    given = dict(images) if isinstance(images, dict) else dict(zip(names, images)) if len(images) == len(names) else None
+    if given is None or set(given) != set(names):
+        raise InputError(f"give {view.label}'s {len(names)} inputs ({', '.join(names)}), as a list in that order or a dict by name")
+    return given.pop(view.held.picture), given
+
+
+def held_rows(view, others: dict | None, count: int) -> dict | None:
+    """Each picture's own other inputs, checked against their shapes: rows of one per picture, or one value for all."""
+    if others is None:
+        return None
+    rows = {}
+    for name, value in others.items():
+        value = np.asarray(value, "float32")
+        shape = view.held.shapes[name]
+        if value.shape == shape:
+            value = np.broadcast_to(value, (count, *shape))
+        if value.shape != (count, *shape) or not np.isfinite(value).all():
+            raise InputError(f"input {name} has shape {value.shape}: give ({count}, *{shape}) finite values, one per picture, "
+                             f"or {shape} for all")
+        rows[name] = value
+    return rows
 
 
 def picture_shape(images) -> tuple | None:

@@ -12,7 +12,8 @@ from cnn_note.core import inputs
 from cnn_note.core.inputs import pictures_of, view_of
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
-from cnn_note.io.progress import Bar, Callbacks, Frames
+from cnn_note.io import imaging
+from cnn_note.io.progress import Bar, Callbacks, Frames, log_lines
 from cnn_note.optvis import ascent, parameterisation, render
 from cnn_note.results import Pictures
 
@@ -58,7 +59,8 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             pictures; an unknown setting in `how` or a bad value, or one the parameterisation ignores (step_size, jitter
             or blur with param "fourier"); a model the tools do not take (see view_of).
     """
-    view = view_of(model, input_range, preprocess)
+    log = log_lines(log, progress)
+    view = view_of(model, input_range, preprocess, log=log)
     chosen = settings.make(settings.PictureSettings, "filter_pictures", how)
     filters = render.planned(view, [layer], filters, chosen.size, settings.MAX_FILTERS)[layer]
     param = parameterisation.choose(view.channels, chosen)
@@ -119,7 +121,7 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
             last layer or an unknown `output`; class names that are not one per class; an unknown setting in `how`
             or a bad value, or one the parameterisation ignores (with the prior); a model the tools do not take (see view_of).
     """
-    view = view_of(model, input_range, preprocess, head, output)
+    view = view_of(model, input_range, preprocess, head, output, log=log_lines(None, progress))
     the_head = view.head
     chosen = settings.make(settings.PictureSettings, "class_pictures", how)
     if classes is None:
@@ -147,7 +149,7 @@ def feature_maps(model, image, layers: Sequence[str] | None = None, *, input_ran
     Args:
         model: a keras.Model (a subclassed one too, once called), a model file, a keras.applications network by name,
             or a View (see view_of); not a function, which has no layers to look at (cn.explain takes one).
-        image: one picture (H, W, C), pixels 0..1, of any size the model takes.
+        image: one picture (H, W, C), pixels 0..1, of any size the model takes (resized to a transformer's own size).
         layers: the layers' names (default: the conv layers filter_pictures draws by default).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
@@ -162,4 +164,7 @@ def feature_maps(model, image, layers: Sequence[str] | None = None, *, input_ran
     view = view_of(model, input_range, preprocess)
     names = list(layers) if layers is not None else view.default_layers()
     view.check_layers(names)
-    return render.feature_maps(view, pictures_of(image, view, "image", one=True)[0], names)
+    picture, only = pictures_of(image, view, "image", one=True), view.only_size(names)
+    if only and picture.shape[1:3] != only:  # a transformer's layers take its own size alone
+        picture = imaging.resize_area(picture, only)
+    return render.feature_maps(view, picture[0], names)

@@ -12,9 +12,12 @@ class Gradient(Method):
     """|d score / d pixel|, the largest over channels (Simonyan et al. 2014)."""
 
     name = "gradient"
+    several = True
 
-    def attribute(self, view, images, classes, settings, callback=NO_CALLBACK):
-        from cnn_note.attribution.gradients import Gradients  # TensorFlow: here, not above (see method.py)
+    def attribute(self, view, images, classes, settings, callback=NO_CALLBACK, others=None):
+        from cnn_note.attribution.gradients import Gradients, per_input  # TensorFlow: here, not above (see method.py)
 
-        _, grads = Gradients(view, *images.shape[1:3])(images, classes)
-        return np.abs(grads).max(axis=-1)
+        found = Gradients(view, *images.shape[1:3])(images, classes, others)
+        maps = np.abs(found[1]).max(axis=-1)
+        return maps if others is None else (maps, per_input({name: np.abs(grads) for name, grads in found[2].items()},
+                                                             lambda grads: grads.max(axis=-1)))

@@ -30,51 +30,83 @@ def batch_of(view: View, height: int, width: int, forward_only: bool = False) ->
                                ("give a smaller ", Argument("image", python="picture")), forward_only)
 
 
+Others = dict  # a model of several inputs' other inputs (core.held), each picture's own: {input name: (N, ...)}
+
+
 class Gradients:
-    """The class scores (see heads.Head) and their gradients for any number of images of one size, in batches that fit."""
+    """The class scores (see heads.Head) and their gradients for any number of images of one size, in batches that fit;
+    on a model of several inputs, at each picture's own other inputs (else at the held ones), their gradients too."""
 
     def __init__(self, view: View, height: int, width: int) -> None:
         self.batch = batch_of(view, height, width)
+        self.held = view.held
         # Compiled once per View and size: a View kept for a model (loading.kept) explains picture after picture with it.
         self.run = view.memo("gradients", height, width, build=lambda: compiled_gradients(view, height, width))
 
-    def __call__(self, images: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (N,) and gradients (N, H, W, C)."""
-        return batching.map_batches(lambda part, wanted: tuple(t.numpy() for t in self.run(part, wanted.astype("int32"))),
-                                    self.batch, images, classes)
+    def __call__(self, images: np.ndarray, classes: np.ndarray, others: Others | None = None) -> tuple:
+        """Scores (N,) and gradients (N, H, W, C); with `others`, the gradients at them as a third, {input name: (N, ...)}."""
+        if self.held is None:
+            return batching.map_batches(lambda part, wanted: tuple(t.numpy() for t in self.run(part, wanted.astype("int32"))),
+                                        self.batch, images, classes)
+        values = others if others is not None else \
+            {name: np.broadcast_to(np.asarray(value), (len(images), *value.shape)) for name, value in self.held.values.items()}
+        scores, grads, *theirs = batching.map_batches(
+            lambda part, wanted, *rest: tuple(t.numpy() for t in self.run(part, wanted.astype("int32"), *rest)),
+            self.batch, images, classes, *(np.asarray(values[name], "float32") for name in self.held.shapes))
+        return (scores, grads) if others is None else (scores, grads, dict(zip(self.held.shapes, theirs)))
 
     def summed(self, images: np.ndarray, classes: np.ndarray, copies: int, copy: Callable[[int, int], np.ndarray],
-               weigh: Callable[[int, np.ndarray], np.ndarray], callback: Callback = NO_CALLBACK) -> np.ndarray:
+               weigh: Callable[[int, np.ndarray], np.ndarray], callback: Callback = NO_CALLBACK, others: Others | None = None,
+               copy_other: Callable[[str, int, int], np.ndarray] | None = None,
+               weigh_other: Callable[[int, np.ndarray], np.ndarray] | None = None) -> np.ndarray | tuple[np.ndarray, Others]:
         """For each image i, the sum over k < copies of weigh(k, gradient at copy(i, k)); the copies go in batches.
 
+        With `others` (each picture's other inputs), each copy goes with copy_other(name, i, k) of them (default: the
+        picture's own), and the sums of weigh_other(k, their gradient) come as a second result, {input name: (N, ...)}.
         `callback` hears, after each batch, how many pictures' worth of copies it held.
         """
         rows = [(i, k) for i in range(len(images)) for k in range(copies)]
         totals = [0.0] * len(images)
+        theirs = {name: [0.0] * len(images) for name in others or {}}
         for part in batching.batches(len(rows), self.batch):
             chunk = rows[part]
-            _, grads = self(np.stack([copy(i, k) for i, k in chunk]), classes[[i for i, _ in chunk]])
-            for (i, k), grad in zip(chunk, grads):
-                totals[i] = totals[i] + weigh(k, grad)
+            batch_others = None if others is None else \
+                {name: np.stack([copy_other(name, i, k) if copy_other else values[i] for i, k in chunk]) for name, values in others.items()}
+            found = self(np.stack([copy(i, k) for i, k in chunk]), classes[[i for i, _ in chunk]], batch_others)
+            for row, (i, k) in enumerate(chunk):
+                totals[i] = totals[i] + weigh(k, found[1][row])
+                for name in theirs:
+                    theirs[name][i] = theirs[name][i] + weigh_other(k, found[2][name][row])
             callback.on_progress(len(chunk) / copies)
-        return np.stack(totals)
+        if others is None:
+            return np.stack(totals)
+        return np.stack(totals), {name: np.stack(values) for name, values in theirs.items()}
 
 
 def compiled_gradients(view: View, height: int, width: int) -> Callable:
-    """(images, classes) -> (scores, d scores / d images), compiled for height x width pictures."""
-    scores_of = view.class_scores()
+    """(images, classes) -> (scores, d scores / d images), compiled for height x width pictures; on a model of several
+    inputs (images, classes, *other inputs) -> (scores, d scores / d images, *d scores / d each other input)."""
     shape = (None, height, width, view.channels)
+    held = view.held
+    scores_of = view.class_scores() if held is None else view.class_scores_with_inputs(shape[1:])
+    extra = [] if held is None else [tf.TensorSpec((None, *size), tf.float32) for size in held.shapes.values()]
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.int32)])
-    def run(images, classes):
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.int32), *extra])
+    def run(images, classes, *others):
         with tf.GradientTape() as tape:
-            tape.watch(images)
-            scores = pick(scores_of(images), classes)
+            tape.watch([images, *others])
+            scores = pick(scores_of([images, *others]) if others else scores_of(images), classes)
             # Images do not interact, so the gradient of the sum is each image's own gradient.
             total = tf.reduce_sum(scores)
-        return scores, tape.gradient(total, images)
+        return (scores, *tape.gradient(total, [images, *others]))
 
     return run
+
+
+def per_input(values: Others, reduce: Callable[[np.ndarray], np.ndarray]) -> Others:
+    """Attributions to each other input as they are shown: a picture's (N, H, W, C) reduced over its channels as the
+    method reduces the picture's (a map), a vector's as they are (a value per feature)."""
+    return {name: reduce(value) if value.ndim == 4 else value for name, value in values.items()}
 
 
 def baseline(images: np.ndarray, kind: str) -> np.ndarray:

@@ -35,6 +35,10 @@ class Method:
             with a (batch, height, width, channels) output, the `layer` setting: left out on a model with none) or
             "probabilities" (only the model's output, no gradient) or "attention" (a transformer's attention layers:
             left out on a model with none unless asked for).
+        several: True when it attributes to a model's other inputs too (core.held): `attribute` then takes `others`,
+            each picture's own ({input name: (N, ...)}), and returns (maps, {input name: attributions}), a map for a
+            picture input, a value per feature for a vector; a method that does not is run picture by picture with
+            the others held at that picture's own.
         Settings: a frozen dataclass of the settings it brings, each made with `settings.setting`; they become cn.explain's
             keywords and explain.py's flags. A setting is declared by one method only: another that reads it too
             says so in a comment (occlusion reads Integrated Gradients' `baseline`).
@@ -43,6 +47,7 @@ class Method:
     name: ClassVar[str]
     signed: ClassVar[bool] = False
     needs: ClassVar[str] = "input"
+    several: ClassVar[bool] = False
 
     @dataclasses.dataclass(frozen=True)
     class Settings:
@@ -64,7 +69,9 @@ class Method:
         """
         raise NotImplementedError
 
-    def completeness(self, view: View, images: np.ndarray, classes: np.ndarray, maps: np.ndarray, settings) -> np.ndarray | None:
+    def completeness(self, view: View, images: np.ndarray, classes: np.ndarray, maps: np.ndarray, settings,
+                     others: dict | None = None, attributed: dict | None = None) -> np.ndarray | None:
         """How far each map (N, H, W) is from adding up to what it explains, relative: (N,) for a method that promises
-        completeness (Integrated Gradients: the score's change from the baseline), None for one that does not."""
+        completeness (Integrated Gradients: the score's change from the baseline), None for one that does not. With
+        `others` (a model's other inputs) and what it `attributed` to them, over every input together."""
         return None

@@ -61,21 +61,45 @@ def _settings_of(methods: tuple[Method, ...]) -> type:
 
 
 def explain(view: View, images: np.ndarray, classes: np.ndarray, methods: Iterable[str], settings=None,
-            log: Callable[[str], None] = print, callback: Callback = NO_CALLBACK) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """{method: maps (N, H, W)} for the methods asked, in order, and the completeness error per image of the method that
-    promises completeness (Integrated Gradients; None when it did not run); logs a line per method. `settings`:
-    ExplainSettings (default: every default). `callback` hears of the work done, len(images) a method."""
+            log: Callable[[str], None] = print, callback: Callback = NO_CALLBACK,
+            others: dict | None = None) -> tuple[dict[str, np.ndarray], np.ndarray | None, dict[str, dict]]:
+    """{method: maps (N, H, W)} for the methods asked, in order, the completeness error per image of the method that
+    promises completeness (Integrated Gradients; None when it did not run), and {method: {input name: attributions}}
+    to a model's other inputs, each picture's own in `others` ({input name: (N, ...)}; see Method.several); logs a
+    line per method. `settings`: ExplainSettings (default: every default). `callback` hears of the work done,
+    len(images) a method."""
     settings = settings or explain_settings()()
-    maps, completeness = {}, None
+    maps, completeness, theirs = {}, None, {}
     for name in methods:
         method, start, told = METHODS[name], time.perf_counter(), _Counted(callback)
-        maps[name] = method.attribute(view, images, classes, settings, told)
-        error = method.completeness(view, images, classes, maps[name], settings)
+        if others is None:
+            maps[name] = method.attribute(view, images, classes, settings, told)
+        elif method.several:
+            maps[name], theirs[name] = method.attribute(view, images, classes, settings, told, others)
+        else:
+            maps[name] = _one_by_one(view, method, images, classes, settings, told, others)
+        error = method.completeness(view, images, classes, maps[name], settings) if name not in theirs else \
+            method.completeness(view, images, classes, maps[name], settings, others, theirs[name])
         extra = "" if error is None else f"; completeness error mean {error.mean():.2e}, max {error.max():.2e}"
         completeness = completeness if error is None else error
         told.on_progress(len(images) - told.heard)  # what the method did not report as it went
         log(f"{name}: {len(images)} image(s) in {time.perf_counter() - start:.2f} s{extra}")
-    return maps, completeness
+    return maps, completeness, theirs
+
+
+def _one_by_one(view: View, method: Method, images: np.ndarray, classes: np.ndarray, settings, callback: Callback,
+                others: dict) -> np.ndarray:
+    """A method that attributes to the picture alone, on a model of several inputs: picture by picture, the other inputs
+    held at that picture's own (its copies, occluded or sampled, share them), then held as they were."""
+    before = {name: np.asarray(value) for name, value in view.held.values.items()}
+    try:
+        parts = []
+        for index in range(len(images)):
+            view.hold({name: values[index] for name, values in others.items()})
+            parts.append(method.attribute(view, images[index:index + 1], classes[index:index + 1], settings, callback))
+        return np.concatenate(parts)
+    finally:
+        view.hold(before)
 
 
 class _Counted(Callback):

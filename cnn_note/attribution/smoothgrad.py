@@ -22,8 +22,10 @@ class SmoothGrad(Method):
         samples: int = setting(50, "SmoothGrad's noisy copies per image", "positive")
         noise: float = setting(0.15, "SmoothGrad's noise, a share of the image's pixel range", "fraction")
 
-    def attribute(self, view, images, classes, settings, callback=NO_CALLBACK):
-        from cnn_note.attribution.gradients import Gradients  # TensorFlow: here, not above (see method.py)
+    several = True  # the noise is the picture's; the other inputs stay each picture's own
+
+    def attribute(self, view, images, classes, settings, callback=NO_CALLBACK, others=None):
+        from cnn_note.attribution.gradients import Gradients, per_input  # TensorFlow: here, not above (see method.py)
 
         rng = np.random.default_rng(settings.seed)
         sigma = settings.noise * (images.max(axis=(1, 2, 3)) - images.min(axis=(1, 2, 3)))
@@ -31,6 +33,11 @@ class SmoothGrad(Method):
         def noisy(i: int, k: int) -> np.ndarray:
             return (images[i] + sigma[i] * rng.standard_normal(images.shape[1:])).astype("float32")
 
-        total = Gradients(view, *images.shape[1:3]).summed(images, classes, settings.samples, noisy,
-                                                           lambda k, grad: np.abs(grad).max(axis=-1), callback)
-        return total / settings.samples
+        found = Gradients(view, *images.shape[1:3]).summed(images, classes, settings.samples, noisy,
+                                                           lambda k, grad: np.abs(grad).max(axis=-1), callback, others,
+                                                           weigh_other=lambda k, grad: np.abs(grad))
+        if others is None:
+            return found / settings.samples
+        total, theirs = found
+        return total / settings.samples, per_input({name: value / settings.samples for name, value in theirs.items()},
+                                                    lambda value: value.max(axis=-1))

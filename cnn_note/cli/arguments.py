@@ -111,6 +111,17 @@ def grid_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+def inputs_file(path: str) -> dict:
+    """argparse type: an .npz of arrays named as a model's other inputs, read whole (values to hold them at)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"cannot read {path!r} as an .npz of arrays named as the model's inputs ({error})") from None
+
+
 def int_pair(text: str) -> tuple[int, int]:
     """argparse type: two whole numbers A,B, such as 2,0 or -2,2."""
     try:
@@ -147,6 +158,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                              "(a fine-tuned vgg16, say; default: none)")
     parser.add_argument("--list-layers", action="store_true",
                         help="print the layers that can be chosen, with their output shapes, and stop")
+    parser.add_argument("--picture", default=None, metavar="NAME",
+                        help="for a model of several inputs, the picture input to look at (default: its first picture input)")
+    parser.add_argument("--inputs", type=inputs_file, default=None, metavar="FILE.npz",
+                        help="for a model of several inputs, the values its other inputs are held at, an array per input "
+                             "name (rows: their mean; explain.py: one row per picture) (default: zeros, said in a line)")
     parser.add_argument("--grid", type=grid_size, default=None, metavar="HxW",
                         help="a transformer's patch grid, where it cannot be read from the patching layer and the input's "
                              "size (default: read; --list-layers shows each token layer on its grid)")

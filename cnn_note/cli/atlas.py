@@ -65,17 +65,18 @@ def main(argv: list[str] | None = None) -> str | None:
 
         if args.list_layers:
             print(arguments.layer_table(api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output,
-                                                        grid=args.grid)))
+                                                        grid=args.grid, picture=args.picture, held=args.inputs)))
             return None
         how = {key: getattr(args, key) for key in PictureSettings.__dataclass_fields__}
         plan = atlas.plan(args.model, args.out, args.layers.split(",") if args.layers else None,
                           input_range=args.input_range, preprocess=args.preprocess, head=args.head, output=args.output,
-                          grid=args.grid, class_names=args.class_names, examples=args.examples, examples_from=args.examples_from,
+                          grid=args.grid, picture=args.picture, held=args.inputs, class_names=args.class_names, examples=args.examples,
+                          examples_from=args.examples_from,
                           data=args.data, class_inputs=args.class_inputs, connections=args.connections, **how)
         beside = args.beside or (BESIDE if args.model == MODEL and os.path.exists(BESIDE) else None)
         beside = atlas.beside_view(beside, plan) if not args.no_live else None  # refused now, not after the units
         try:
-            return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess, args.grid),
+            return atlas.make(args.model, plan, args.ray, (args.input_range, args.preprocess, args.grid, args.picture, args.inputs),
                               progress=not args.quiet and sys.stdout.isatty(), live=not args.no_live, beside=beside)
         except KeyboardInterrupt:  # the units written are whole and kept: say so, not reported_errors' "nothing new"
             print(f"{PROG}: interrupted: the units done are kept in {plan.out}; the same command computes the rest",

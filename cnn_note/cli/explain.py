@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         from cnn_note.plots import figures
 
         pictures = [imaging.open_image(path) for path in args.image or []]  # a bad picture fails before a network is built
-        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False, grid=args.grid)
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, maps=False, grid=args.grid,
+                           picture=args.picture, held=args.inputs)
         if args.list_layers:
             print(arguments.layer_table(view))
             return {}
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         for group in same_size(images):
             batch = np.stack([images[i] for i in group])
             print(f"explaining {len(group)} image(s) of {batch.shape[1]}x{batch.shape[2]} with {args.model}")
-            found = api.explain(view, batch, None if args.target is None else target_classes(args.target, [labels[i] for i in group]),
+            wanted = None if args.target is None else target_classes(args.target, [labels[i] for i in group])
+            found = api.explain(view, own_inputs(view, batch, args.inputs, group, len(images)), wanted,
                                 methods, class_names=names, progress=sys.stdout.isatty(), log=print, **how)
             for row, i in enumerate(group):
                 title = found.title(row, keys[i], labels[i])
@@ -110,6 +112,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
             print(f"figures: the first {args.max_figures} of {len(images)} images (--max-figures draws more)")
         print(f"results written to {args.out_dir}/")
     return saved
+
+
+def own_inputs(view, batch: np.ndarray, given: dict | None, group: list[int], count: int):
+    """The pictures, with each one's own other inputs where --inputs gives a row per picture (else they stay held)."""
+    held = view.held
+    if held is None or not given or any(np.shape(given.get(name)) != (count, *shape) for name, shape in held.shapes.items()):
+        return batch
+    return {held.picture: batch} | {name: np.asarray(given[name])[group] for name in held.shapes}
 
 
 def check_target(target: str | None, count: int, pictures: bool) -> None:

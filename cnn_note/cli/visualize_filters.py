@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.network_atlas.units import UnitPictures, patterns_arrays
         from cnn_note.optvis import render
 
-        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, grid=args.grid)
+        view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, grid=args.grid, picture=args.picture,
+                           held=args.inputs)
         if args.list_layers:
             print(arguments.layer_table(view))
             return {}
@@ -152,7 +153,7 @@ def feature_maps(view, picture: np.ndarray, name: str, chosen: dict, args) -> No
     from cnn_note.io import writing
     from cnn_note.plots import figures
 
-    need = view.smallest_side(list(chosen))
+    need = 1 if view.only_size(list(chosen)) else view.smallest_side(list(chosen))  # one size: the picture is resized to it
     if min(picture.shape[:2]) < need:
         print(f"feature maps: skipped, {name} is smaller than the {need} pixels {', '.join(chosen)} need (give --image)")
         return

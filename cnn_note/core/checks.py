@@ -1,4 +1,5 @@
-"""What makes a Keras model one the look-inside tools can open: one picture input, channels last, finite weights."""
+"""What makes a Keras model one the look-inside tools can open: a picture input (the others held: core.held), channels
+last, finite weights."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import inspect
 import math
 
 from cnn_note.backend import keras
+from cnn_note.core import held
 from cnn_note.core.heads import check_asked
 from cnn_note.core.traversal import run_through
 from cnn_note.errors import Argument, Command, InputError, raised
 
 
-def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto", shape: tuple | None = None) -> keras.Model:
-    """`model` checked to be a one-input image model with channels last and finite weights; one line when it is not.
+def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "auto", shape: tuple | None = None,
+                picture: str | int | None = None) -> keras.Model:
+    """`model` checked to be an image model with channels last and finite weights; one line when it is not.
+
+    A model of several inputs is returned as one of its picture input (`picture`, else the first), the others held
+    (held.picture_model).
 
     With maps=False (explaining a decision needs no feature maps) a model on flat vectors of a
     square's pixels, the note's DNN, is returned as one on grey square images (square_images).
@@ -29,8 +35,9 @@ def image_model(model: keras.Model, label: str, maps: bool = True, head: str = "
                              "keras.Input first, as keras.Sequential([keras.Input(shape), ...])") from None
         model = traced(model, label, shape)
     if len(model.inputs) != 1:
-        raise InputError(f"{label} has {len(model.inputs)} inputs ({inputs_listed(model)}): the tools take a model with one picture "
-                         "input; give a model of the picture alone (keras.Model(picture_input, outputs) with the rest fixed)")
+        model = held.picture_model(model, label, picture)
+    elif picture not in (None, 0, held.input_name(model.inputs[0])):
+        held.picture_index(model, label, picture)  # one line naming the model's only picture input
     if not maps and len(model.input_shape) == 2 and math.isqrt(model.input_shape[-1] or 0) ** 2 == model.input_shape[-1]:
         model = square_images(model)
     shape = model.input_shape

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnn_note.core import networks
+from cnn_note.core.held import held_line
 from cnn_note.core.loading import load
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, Command, InputError
@@ -16,7 +17,8 @@ from cnn_note.io import imaging, names
 
 def view_of(model, input_range: tuple[float, float] | None = None, preprocess: str | None = None, head: str = "auto",
             output: str | int | None = None, maps: bool = True, input_shape: tuple[int, int, int] | None = None,
-            grid: tuple[int, int] | None = None) -> View:
+            grid: tuple[int, int] | None = None, picture: str | int | None = None, held=None,
+            log: Callable[[str], None] | None = None) -> View:
     """The model as the look-inside tools see it: a View, which every call here takes in place of a model.
 
     Viewing a model once and passing the View to several calls reads a file or builds a network only once. A
@@ -40,20 +42,29 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
             cn.explain gives its pictures' own.
         grid: a transformer's patch grid (height, width), for tokens whose grid cannot be read from the model (see
             core.tokens: it is read from the patching layer and the input's size where it can be); as --grid HxW.
+        picture: for a model of several inputs, the input the tools look at, by name or index (default: the first
+            picture input); as --picture NAME.
+        held: for a model of several inputs, the values the other inputs are held at while the tools look at the
+            picture: a dict by input name (or a list in the inputs' order) of one value each, or rows of values (their
+            mean is held); default zeros. As --inputs FILE.npz (arrays named as the inputs). See core.held.
+        log: where the line saying what the other inputs are held at goes (default: nowhere).
 
     Returns:
         View: the model seen through pixels 0..1: its layers at any input size (layer_table() lists those that can
             be chosen), class scores and probabilities.
 
     Raises:
-        InputError: not a model, a missing or damaged model file, an unknown network name, a model with several
-            inputs, channels first, weights that are not finite, no 4-D layer (with maps=True), the --layout note
-            CNN, whose maps have no image axes, or a subclassed model whose call() cannot be traced (naming the shape
-            tried and what it raised) or that was never called, with no input_shape.
+        InputError: not a model, a missing or damaged model file, an unknown network name, a model of several inputs
+            none of which is a picture (or an unknown `picture`, or `held` values of another shape), channels first,
+            weights that are not finite, no 4-D layer (with maps=True), the --layout note CNN, whose maps have no image
+            axes, or a subclassed model whose call() cannot be traced (naming the shape tried and what it raised) or
+            that was never called, with no input_shape.
     """
-    if isinstance(model, View):
-        return model
-    return load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape, grid)
+    view = model if isinstance(model, View) else \
+        load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape, grid, picture, held)
+    if log is not None and view.held is not None:
+        log(held_line(view.held))
+    return view
 
 
 def pictures_of(images, view: View, what: str = "images", one: bool = False) -> np.ndarray:

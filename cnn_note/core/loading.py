@@ -16,14 +16,19 @@ VIEWS = "_cnn_note_views"  # the attribute of an in-memory model that keeps its 
 
 def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: tuple[float, float] | None = None,
          preprocess: str | None = None, maps: bool = True, head: str = "auto", output: str | int | None = None,
-         shape: tuple | None = None, grid: tuple[int, int] | None = None) -> View:
+         shape: tuple | None = None, grid: tuple[int, int] | None = None, picture: str | int | None = None, held=None) -> View:
     """A View of a keras.Model in memory, a Keras model file (.keras or .h5) or a keras.applications network by name
     (the rest: see View.of); `command` is what makes the missing model file."""
     if isinstance(spec, keras.Model):
         given = tuple(input_range) if isinstance(input_range, list) else input_range
         grid = None if grid is None else tuple(grid)
-        return kept(spec, (spec.name, given, preprocess, maps, head, output, shape, grid),
-                    lambda: View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output, shape, grid))
+
+        def make() -> View:
+            return View.of(spec, spec.name, networks.pixel_convention(input_range, preprocess), maps, head, output, shape, grid, picture,
+                           held)
+
+        # Values to hold are arrays, no key: such a View is made anew (its Held layer is its own, the model untouched).
+        return make() if held is not None else kept(spec, (spec.name, given, preprocess, maps, head, output, shape, grid, picture), make)
     if callable(spec) and not isinstance(spec, (str, os.PathLike)):  # a Python function or tf.function of the pictures
         label = getattr(spec, "__name__", type(spec).__name__)
         return View.of(checks.wrapped(spec, label, shape), label, networks.pixel_convention(input_range, preprocess), maps, head, output,
@@ -36,7 +41,8 @@ def load(spec: keras.Model | str | os.PathLike, command: Command, input_range: t
         return network(spec, head, output)
     model = load_trained(spec, "run `", command, "`, pass another ", Argument("model"), " file, "
                          f"or a network name such as {', '.join(list(networks.NETWORKS)[:4])}")
-    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output, shape, grid)
+    return View.of(model, os.path.basename(spec), networks.pixel_convention(input_range, preprocess), maps, head, output, shape, grid,
+                   picture, held)
 
 
 def kept(model: keras.Model, settings: tuple, make: Callable[[], View]) -> View:

@@ -85,9 +85,9 @@ def inference(layer, *args, **kwargs):
 
 
 def run_through(model: keras.Model, inputs, outputs, call_fn=inference):
-    """`model`'s own graph from its first input to `outputs` (its tensors), called on `inputs` layer by layer."""
+    """`model`'s own graph from its inputs to `outputs` (its tensors), called on `inputs` (a list for several) layer by layer."""
     # Keras' own graph runner, as clone_model uses it; it calls call_fn(layer, *args, **kwargs) for every layer.
-    return keras.Model(model.inputs[0], outputs)._run_through_graph(inputs, call_fn=call_fn)
+    return keras.Model(model.inputs if len(model.inputs) > 1 else model.inputs[0], outputs)._run_through_graph(inputs, call_fn=call_fn)
 
 
 def walk(model: keras.Model) -> Graph:

@@ -26,6 +26,7 @@ import numpy as np
 from cnn_note.backend import keras
 from cnn_note.core import batching, checks, heads, tokens, traversal
 from cnn_note.core.heads import Head
+from cnn_note.core.held import HELD, Held, held_layer, values_of
 from cnn_note.core.traversal import Graph, walk
 from cnn_note.errors import Argument, InputError
 
@@ -67,9 +68,11 @@ class View:
     @classmethod
     def of(cls, model: keras.Model, label: str = "the model", to_model: Callable | None = None, maps: bool = True,
            head: str = "auto", output: str | int | None = None, shape: tuple | None = None,
-           grid: tuple[int, int] | None = None) -> View:
-        """Check that `model` is a one-input image model with channels last and finite weights, and view it (a
-        subclassed model traced as a functional one on its own layers: checks.traced, on `shape` if never called).
+           grid: tuple[int, int] | None = None, picture: str | int | None = None, held_at=None) -> View:
+        """Check that `model` is an image model with channels last and finite weights, and view it (a subclassed model
+        traced as a functional one on its own layers: checks.traced, on `shape` if never called). A model of several
+        inputs is seen through its `picture` input (default: the first), the others held at `held_at` (by input name;
+        default zeros: see core.held).
 
         The head and the output are settled when class scores are first asked for (View.head).
 
@@ -77,8 +80,13 @@ class View:
         of a square's pixels, the note's DNN, is seen as one on grey square images, and a model
         with no 4-D layer is accepted.
         """
-        model = checks.image_model(model, label, maps, head, shape)
+        model = checks.image_model(model, label, maps, head, shape, picture)
         view = cls(model, label, to_model or _unchanged, head, output, None if grid is None else tuple(grid))
+        if view.held is not None and held_at is not None:
+            view.hold(values_of(view.held, held_at, label))
+            view.held.given = True
+        elif held_at is not None:
+            raise InputError(HELD, f" gives values to hold but {label} has one input: leave it out")
         if maps and not view.feature_layers():
             have = ", ".join(f"{layer.name} {layer.output.shape}" for layer in model.layers[:8])
             fix = ("give the patch grid of its (batch, tokens, channels) layers as ", GRID, ", or a CNN") \
@@ -90,6 +98,15 @@ class View:
     @functools.cached_property
     def _graph(self) -> Graph:
         return walk(self.model)
+
+    @functools.cached_property
+    def held(self) -> Held | None:
+        """The layer that holds a model's other inputs (core.held), or None for a model of one input."""
+        return held_layer(self.model)
+
+    def hold(self, values: dict) -> None:
+        """Hold the other inputs at these values (by input name): every small model built on the view reads them as it runs."""
+        self.held.hold(values)
 
     def memo(self, kind: str, *parts, build: Callable[[], object]):
         """What `build()` gives, built on the first ask for this `kind` of thing with these `parts` and kept: the small
@@ -198,6 +215,7 @@ class View:
         (a Flatten before the outputs, say), the model's own input size is used. The layers compute
         in their own dtypes (a mixed-precision model in float16 or bfloat16); the outputs are cast to
         float32, so ascent, gradients and maps are float32 (float32=False keeps them as computed).
+        A model of several inputs gets its other inputs from the view's held values (see with_inputs).
         """
         part = keras.Model(self._graph.input, outputs)
         shapes = [shape] if shape else [(None, None, self.channels), self.model.input_shape[1:]]
@@ -214,6 +232,20 @@ class View:
             pixels = keras.Input(candidate)
             found = inner(self.to_model(pixels))
             return keras.Model(pixels, keras.tree.map_structure(in_float32, found) if float32 else found)
+
+    def with_inputs(self, outputs: list, shape: tuple) -> keras.Model:
+        """A model from [pixels 0..1 of `shape`, each other input (core.held)] to `outputs`: the held inputs given, so that
+        what depends on them (their attributions) can be differentiated."""
+        others = {name: keras.Input(size, name=name) for name, size in self.held.shapes.items()}
+
+        def call(layer, *args, **kwargs):
+            if traversal.user_layer(layer) is self.held:
+                return list(others.values())
+            return layer(*args, **kwargs)
+
+        pixels = keras.Input(shape)
+        found = keras.Model(self._graph.input, outputs)._run_through_graph(self.to_model(pixels), call_fn=call)
+        return keras.Model([pixels, *others.values()], keras.tree.map_structure(in_float32, found))
 
     def features(self, names: Sequence[str]) -> keras.Model:
         """Pixels to the outputs of the named layers, in the order asked."""
@@ -253,6 +285,18 @@ class View:
         if on_call is not None:
             return self.graph([self._settled[1]], on_call=on_call)
         return self.memo("class_scores", build=lambda: self.graph([self._settled[1]]))
+
+    def class_scores_with_inputs(self, shape: tuple) -> keras.Model:
+        """[Pixels 0..1 of `shape`, each other input] to the class scores, for a model of several inputs (see with_inputs)."""
+        return self.memo("class_scores_with_inputs", tuple(shape), build=lambda: self.with_inputs([self._settled[1]], shape))
+
+    def probabilities_with_inputs(self, pixels: np.ndarray, others: dict) -> np.ndarray:
+        """The probabilities (see Head) of pixels 0..1 at each picture's own other inputs ({input name: (N, ...)})."""
+        shape = tuple(pixels.shape[1:])
+        model = self.memo("probabilities_with_inputs", shape, build=lambda: self.with_inputs([self._settled[2]], shape))
+        batch = batching.batch_size(self, None, *shape[:2], len(pixels), f"a {shape[0]}x{shape[1]} picture", "give smaller pictures", True)
+        return batching.map_batches(lambda part, *rest: np.asarray(model([part, *rest])), batch, pixels,
+                                    *(np.asarray(others[name], "float32") for name in self.held.shapes))
 
     def layer_and_scores(self, name: str) -> keras.Model:
         """Pixels to [the output of layer `name`, the class scores], for Grad-CAM: as computed, so that the scores'

@@ -38,7 +38,7 @@ from cnn_note.network_atlas.units import UnitPictures, missing_pieces, piece_pic
 from cnn_note.results import layers_of
 
 
-def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None, None), progress: bool = True,
+def make(model, plan: Plan, ray: str | None = None, convention: tuple = (None, None, None, None, None), progress: bool = True,
          log: Callable[[str], None] = print, live: bool = True, beside=None) -> str:
     """Write the atlas that `plan` describes: the units missing from --out, then the scan, the arrays, the live page
     (with `beside` answering next to the model, when given) and the site."""
@@ -168,7 +168,8 @@ def class_page(plan: Plan) -> tuple | None:
 
 
 def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *, input_range=None, preprocess=None,
-          head: str = "auto", output=None, grid: tuple[int, int] | None = None, class_names: list[str] | None = None,
+          head: str = "auto", output=None, grid: tuple[int, int] | None = None, picture: str | int | None = None, held=None,
+          class_names: list[str] | None = None,
           examples: int = settings.EXAMPLES, examples_from=None, data: str | None = None, class_inputs: int = settings.CLASS_INPUTS,
           connections: int = settings.CONNECTIONS, ray: str | bool | None = None, live: bool = True, beside=None,
           progress: bool = True, log: Callable[[str], None] | None = None, **how) -> str:
@@ -190,6 +191,8 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
         head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".
         output: the output to score, by its layer's name or its index, for a model with several.
         grid: a transformer's patch grid (height, width) where it cannot be read (see view_of); as --grid HxW.
+        picture: a model of several inputs' picture input to map (see view_of); as --picture NAME.
+        held: the values its other inputs are held at (see view_of); as --inputs FILE.npz.
         class_names: a name per class, for classes.html and the units' pages.
         examples: how many inputs to show per unit, the most exciting and the least (9; 0: none).
         examples_from: the inputs to rank, as filter_pictures takes them (default: the MNIST test set for a 1-channel
@@ -221,7 +224,7 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     """
     log = log_lines(log, progress)
     chosen = plan(model, out, layers, input_range=input_range, preprocess=preprocess, head=head, output=output, grid=grid,
-                  class_names=class_names, examples=examples, examples_from=examples_from, data=data,
+                  picture=picture, held=held, class_names=class_names, examples=examples, examples_from=examples_from, data=data,
                   class_inputs=class_inputs, connections=connections, log=log, **how)
     from cnn_note.network_atlas.live import beside_view
 
@@ -230,4 +233,4 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
     if address and isinstance(model, View):
         raise InputError("ray= takes the model itself (a keras.Model, a file or a network name) with input_range= or "
                          "preprocess=, not a View: Ray's workers load the model and its pixel convention anew")
-    return make(model, chosen, address, (input_range, preprocess, grid), progress, log, live, beside)
+    return make(model, chosen, address, (input_range, preprocess, grid, picture, held), progress, log, live, beside)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
 import socket
 import tempfile
 from collections.abc import Callable
@@ -22,17 +23,25 @@ _WORKER_VIEWS: dict = {}  # a Ray worker's models, loaded once each and kept for
 
 def worker_view(model: bytes | str, suffix: str, convention: tuple) -> View:
     """On a Ray worker: the view of a model (file bytes or a network name), loaded the first time only."""
-    key = (hashlib.sha256(model).hexdigest() if isinstance(model, bytes) else model, suffix, convention)
+    # The convention holds arrays (the values other inputs are held at): keyed by its pickle's digest.
+    key = (hashlib.sha256(model).hexdigest() if isinstance(model, bytes) else model, suffix,
+           hashlib.sha256(pickle.dumps(convention)).hexdigest())
     if key not in _WORKER_VIEWS:
         if isinstance(model, bytes):
             with tempfile.TemporaryDirectory() as folder:  # read whole by Keras, so the file can go at once
                 path = os.path.join(folder, f"model{suffix}")
                 with open(path, "wb") as file:
                     file.write(model)
-                _WORKER_VIEWS[key] = inputs.view_of(path, *convention[:2], grid=convention[2])
+                _WORKER_VIEWS[key] = worker_load(path, convention)
         else:
-            _WORKER_VIEWS[key] = inputs.view_of(model, *convention[:2], grid=convention[2])
+            _WORKER_VIEWS[key] = worker_load(model, convention)
     return _WORKER_VIEWS[key]
+
+
+def worker_load(model: str, convention: tuple) -> View:
+    """The view of a model file or a network name with the atlas's (input_range, preprocess, grid, picture, held)."""
+    input_range, preprocess, grid, picture, held = convention
+    return inputs.view_of(model, input_range, preprocess, grid=grid, picture=picture, held=held)
 
 
 def model_spec(model, view: View, folder: str) -> tuple[bytes | str, str]:

@@ -99,12 +99,13 @@ def check_manifest(out: str, manifest: dict, default: bool) -> str | None:
 
 
 def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=None, preprocess=None, head: str = "auto",
-         output=None, grid: tuple[int, int] | None = None, class_names: list[str] | None = None,
+         output=None, grid: tuple[int, int] | None = None, picture: str | int | None = None, held=None,
+         class_names: list[str] | None = None,
          examples: int = settings.EXAMPLES, examples_from=None,
          data: str | None = None, class_inputs: int = settings.CLASS_INPUTS, connections: int = settings.CONNECTIONS,
          log: Callable[[str], None] = print, **how) -> Plan:
     """Check every input and settle what the atlas holds; writes nothing."""
-    view = inputs.view_of(model, input_range, preprocess, head, output, grid=grid)
+    view = inputs.view_of(model, input_range, preprocess, head, output, grid=grid, picture=picture, held=held, log=log)
     chosen = settings.make(settings.PictureSettings, "atlas", how)
     parameterisation.choose(view.channels, chosen)  # a setting the pictures would ignore: refused before any work
     for name, value in (("examples", examples), ("class_inputs", class_inputs), ("connections", connections)):
