@@ -6,6 +6,7 @@
     cn.deep_dream(model, image)          amplify what the layers already see
     cn.feature_maps(model, image)        each layer's output for a picture
     cn.build_dnn(), cn.build_cnn(), cn.load_mnist(), cn.seed(0), cn.train(model, mnist)   the note's comparison
+    cn.build_vit()                       a small vision transformer of the digits, every layer of it live in the browser
     cn.plot(result)                      any result as the scripts draw it (inline in Jupyter)
     cn.atlas(model, out)                 a browsable web site of every unit of every conv layer
 
@@ -18,7 +19,7 @@ from cnn_note.errors import InputError
 __version__ = "1.0.0"
 
 _API = ("explain", "filter_pictures", "class_pictures", "deep_dream", "dream_layers", "feature_maps", "build_dnn", "build_cnn",
-        "load_mnist", "seed", "train", "plot", "view_of", "atlas", "Explanation", "Pictures", "Dream")
+        "build_vit", "load_mnist", "seed", "train", "plot", "view_of", "atlas", "Explanation", "Pictures", "Dream")
 __all__ = ["InputError", "__version__", *_API]
 
 

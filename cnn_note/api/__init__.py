@@ -16,7 +16,8 @@ from cnn_note.api.looking import class_pictures, feature_maps, filter_pictures
 from cnn_note.api.plotting import plot
 from cnn_note.api.reproducing import build_cnn, build_dnn, load_mnist, seed, train
 from cnn_note.core.inputs import view_of
+from cnn_note.note.transformer import build_vit  # its layers registered: a saved ViT opens once the API is loaded
 from cnn_note.results import Dream, Explanation, Pictures
 
-__all__ = ["Dream", "Explanation", "Pictures", "build_cnn", "build_dnn", "class_pictures", "deep_dream", "dream_layers",
+__all__ = ["Dream", "Explanation", "Pictures", "build_cnn", "build_dnn", "build_vit", "class_pictures", "deep_dream", "dream_layers",
            "explain", "feature_maps", "filter_pictures", "load_mnist", "plot", "seed", "train", "view_of"]

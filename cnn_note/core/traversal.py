@@ -107,7 +107,8 @@ def walk(model: keras.Model) -> Graph:
             out = run_through(layer, args[0], list(layer.outputs) if layer is model else layer.outputs[0], call)
         else:
             out = inference(layer, *args, **kwargs)
-        layers[layer.name], received[layer.name], produced[layer.name], arguments[layer.name] = layer, args[0], out, args
+        given = args or tuple(kwargs.values())  # a layer called by keyword alone (query=x, value=x) too
+        layers[layer.name], received[layer.name], produced[layer.name], arguments[layer.name] = layer, given[0], out, given
         return out
 
     inputs = keras.Input(model.input_shape[1:])

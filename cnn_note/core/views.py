@@ -174,7 +174,7 @@ class View:
 
     def _map_shape(self, name: str) -> tuple:
         grid = self.grids.get(name)
-        return tuple(self._graph.produced[name].shape[1:]) if grid is None else (grid.height, grid.width, self.filters(name))
+        return tuple(self.shapes[name][1:]) if grid is None else (grid.height, grid.width, self.filters(name))
 
     def conv_layer_names(self) -> list[str]:
         """The convolution layers among them."""

@@ -141,3 +141,31 @@ def test_every_tool_takes_a_transformer_at_its_own_size():
     dreamed = cn.deep_dream(model, picture[:20, :20], {"stage0_mlp": 1.0}, steps=2, progress=False, log=lines.append)
     assert dreamed.image.shape == (32, 32, 3) and "stage0_mlp take only 32x32 pictures" in lines[0]
     assert cn.feature_maps(model, picture, ["stage1_attention"])["stage1_attention"].shape == (4, 4, 16)
+
+
+class Unknown(keras.layers.Layer):
+    """Every other pixel, its output's size left None in the graph (as a layer whose sizes Keras cannot infer)."""
+
+    def call(self, x):
+        return x[:, ::2, ::2]
+
+    def compute_output_shape(self, shape):
+        return (shape[0], None, None, shape[3])
+
+
+def test_spatial_sizes_unknown_in_the_graph_are_measured_and_every_tool_runs(tmp_path):
+    keras.utils.set_random_seed(0)
+    pixels = keras.Input((28, 28, 1))
+    x = Unknown(name="unknown")(keras.layers.Conv2D(4, 3, activation="relu", name="conv1")(pixels))
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="conv2")(x)
+    model = keras.Model(pixels, keras.layers.Dense(10, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x)))
+    assert model.get_layer("conv2").output.shape == (None, None, None, 6)
+    rows = {row.name: row.output for row in View.of(model).layer_table()}
+    assert rows["conv2"] == (11, 11, 6)  # (28 - 2) / 2 - 2, as one forward pass measures it
+    x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+    assert cn.filter_pictures(model, "conv2", [0, 1], steps=3, progress=False, examples=2, examples_from=x).images.shape == (2, 28, 28, 1)
+    assert cn.deep_dream(model, x[0], {"conv2": 1.0}, steps=2, octaves=1, progress=False).image.shape == (28, 28, 1)
+    assert set(cn.explain(model, x, methods=["gradient", "gradcam", "occlusion"], progress=False).maps) == {"gradient", "gradcam",
+                                                                                                        "occlusion"}
+    assert (tmp_path / "atlas" / "index.html").exists() or cn.atlas(model, str(tmp_path / "atlas"), ["conv2"], steps=2, examples=0,
+                                                                     class_inputs=4, progress=False)

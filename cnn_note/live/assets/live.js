@@ -119,6 +119,77 @@
     }
   };
 
+  // ---- A transformer's operations, on tokens (batch, tokens, channels) (one function each; see export.TOKEN_OPERATIONS) ----
+
+  // Tokens through a Keras EinsumDense kernel (channels, heads, size) and bias (heads, size), as an attention layer
+  // makes its queries, keys and values: (batch, heads, tokens, size), each head apart.
+  function heads(x, kernel, bias) {
+    var s = x.shape, k = kernel.shape;
+    var y = tf.reshape(tf.matMul(tf.reshape(x, [-1, s[2]]), tf.reshape(kernel, [k[0], k[1] * k[2]])), [s[0], s[1], k[1], k[2]]);
+    return tf.transpose(bias ? tf.add(y, bias) : y, [0, 2, 1, 3]);
+  }
+
+  // Attention scores (batch, heads, queries, keys): each head's queries, scaled by 1/sqrt(key_dim) as Keras scales them,
+  // against that head's keys, softmax over the keys.
+  function attentionScores(c, query, key, w) {
+    var q = tf.mul(heads(query, w.query_kernel, w.query_bias), 1 / Math.sqrt(c.key_dim));
+    return tf.softmax(tf.matMul(q, heads(key, w.key_kernel, w.key_bias), false, true));
+  }
+
+  // The heads' weighted values (batch, heads, queries, value_dim), joined through the output kernel (heads, value_dim,
+  // units) and bias: (batch, queries, units).
+  function attentionOutput(weighted, kernel, bias) {
+    var s = weighted.shape, k = kernel.shape;
+    var joined = tf.reshape(tf.transpose(weighted, [0, 2, 1, 3]), [-1, s[1] * s[3]]);
+    var y = tf.reshape(tf.matMul(joined, tf.reshape(kernel, [k[0] * k[1], k[2]])), [s[0], s[2], k[2]]);
+    return bias ? tf.add(y, bias) : y;
+  }
+
+  // keras.ops.layer_normalization over the last axis: (x - mean) / sqrt(variance + epsilon), times gamma, plus beta;
+  // with rms_scaling, as Keras computes it: x / sqrt(variance + epsilon) times gamma.
+  function layerNormalization(c, x, w) {
+    var m = tf.moments(x, -1, true), inv = tf.rsqrt(tf.add(m.variance, c.epsilon));
+    if (c.rms_scaling) { return w.gamma ? tf.mul(tf.mul(x, inv), w.gamma) : tf.mul(x, inv); }
+    var y = tf.mul(tf.sub(x, m.mean), inv);
+    y = w.gamma ? tf.mul(y, w.gamma) : y;
+    return w.beta ? tf.add(y, w.beta) : y;
+  }
+
+  var TOKEN_OPERATIONS = {
+    LayerNormalization: function (c, x, w) { return layerNormalization(c, x[0], w); },
+    MultiHeadAttention: function (c, x, w) {  // x: the query, the value, and the key where it is given apart
+      var scores = attentionScores(c, x[0], x[2] || x[1], w);
+      return attentionOutput(tf.matMul(scores, heads(x[1], w.value_kernel, w.value_bias)), w.output_kernel, w.output_bias);
+    },
+    Embedding: function (c, x, w) { return tf.gather(w.embeddings, tf.cast(x[0], "int32")); },  // Keras casts to int32
+    ClassToken: function (c, x, w) { return tf.concat([tf.tile(w.token, [x[0].shape[0], 1, 1]), x[0]], 1); },
+    PositionEmbedding: function (c, x, w) { return tf.add(x[0], w.positions); },
+    ClassTokenOutput: function (c, x) {  // the first token
+      var s = x[0].shape;
+      return tf.reshape(tf.slice(x[0], [0, 0, 0], [s[0], 1, s[2]]), [s[0], s[2]]);
+    },
+    Constant: function (c, x, w) { return w.value; }  // a value the model holds (position embeddings computed once)
+  };
+
+  function operation(kind) {
+    if (Object.prototype.hasOwnProperty.call(OPERATIONS, kind)) { return OPERATIONS[kind]; }
+    return Object.prototype.hasOwnProperty.call(TOKEN_OPERATIONS, kind) ? TOKEN_OPERATIONS[kind] : null;
+  }
+
+  // Tokens (batch, extra + height * width, channels) as maps (batch, height, width, channels), the extra tokens left out:
+  // a token layer as the tools see it (core.tokens.TokenMap), on its grid [extra, height, width].
+  function onGrid(tokens, grid) {
+    var s = tokens.shape;
+    return tf.reshape(tf.slice(tokens, [0, grid[0], 0], [s[0], grid[1] * grid[2], s[2]]), [s[0], grid[1], grid[2], s[2]]);
+  }
+
+  // The class token's attention in an attention layer, for the batch's first picture: row 0 of its scores, the heads
+  // averaged, over the patch tokens (the extra ones left out), as grid[1] x grid[2] values, row by row.
+  function classAttention(step, inputs, grid) {
+    var scores = attentionScores(step.op.config, inputs[0], inputs[2] || inputs[1], step.weights);
+    return tf.mean(tf.slice(scores, [0, 0, 0, grid[0]], [1, -1, 1, grid[1] * grid[2]]), [0, 1, 2]).dataSync();
+  }
+
   function softmax(values) {
     var top = Math.max.apply(null, values), exps = values.map(function (v) { return Math.exp(v - top); });
     var sum = exps.reduce(function (a, b) { return a + b; }, 0);
@@ -151,7 +222,7 @@
     this.operations = spec.operations.map(function (op, index) {
       var own = {};
       (op.weights || []).forEach(function (name) { own[name] = weights[index + "/" + name]; });
-      var run = op.pass ? function (c, x) { return x[0]; } : OPERATIONS[op.kind];
+      var run = op.pass ? function (c, x) { return x[0]; } : operation(op.kind);
       if (!run) { throw new Error("layer " + op.name + " is a " + op.kind + ", which this page does not compute"); }
       return {op: op, weights: own, run: run};
     });
@@ -174,17 +245,21 @@
         x = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [-1, channels]), tf.tensor2d(spec.pixels[0]), false, true),
                               tf.tensor1d(spec.pixels[1])), shape);
       }
-      var tensors = [x], found = Object.create(null);  // layer names are the user's: "constructor" is one too
+      var tensors = [x], found = Object.create(null), attention = null;  // layer names are the user's: "constructor" too
       self.operations.forEach(function (step) {
         var op = step.op, inputs = op.inputs.map(function (i) { return tensors[i]; });
         tensors[op.output] = step.run(op.config || {}, inputs, step.weights, tensors);
         found[op.name] = tensors[op.output];
+        if (spec.attention && op.name === spec.attention.layer) { attention = classAttention(step, inputs, spec.attention.grid); }
       });
-      var layers = Object.create(null), shapes = Object.create(null);
-      spec.shown.forEach(function (name) { layers[name] = found[name].dataSync(); shapes[name] = found[name].shape.slice(1); });
+      var layers = Object.create(null), shapes = Object.create(null), grids = spec.grids || {};
+      spec.shown.forEach(function (name) {
+        var value = Object.prototype.hasOwnProperty.call(grids, name) ? onGrid(found[name], grids[name]) : found[name];
+        layers[name] = value.dataSync(); shapes[name] = value.shape.slice(1);
+      });
       var out = self.headTensor === null ? null : tensors[self.headTensor];
       var outs = out ? out.arraySync() : [];
-      return {layers: layers, shapes: shapes,
+      return {layers: layers, shapes: shapes, attention: attention,
               probabilities: outs.map(function (row) { return probabilities(self.head, row); })};
     });
   };
@@ -297,14 +372,41 @@
     element("h2", {text: model.spec.name}, this.root);
     // The answer above the layers, which come after it as they are drawn: the bars are seen without scrolling.
     this.answer = element("div", {"class": "answer"}, this.root);
+    this.attention = model.spec.attention ? attentionBox(model.spec.attention, this.root) : null;
     this.layers = Object.create(null);
     this.bars = null;
+  }
+
+  // Where a transformer's class token's attention is drawn: over the input, on the patch grid, beside its maps.
+  function attentionBox(attention, parent) {
+    var box = element("div", {"class": "layer attention"}, parent), grid = attention.grid;
+    element("h3", {text: attention.layer + ": where the class token looks (its attention, heads averaged, on the " +
+                         grid[1] + "x" + grid[2] + " patch grid)"}, box);
+    return element("canvas", {width: W, height: H, "class": "attention-map"}, box);
+  }
+
+  // The input in grey, each patch tinted orange as much as the class token attends to it (the most attended, most).
+  function paintAttention(canvas, input, values, grid) {
+    var context = canvas.getContext("2d"), image = context.createImageData(W, H), top = Math.max.apply(null, values) || 1;
+    for (var y = 0; y < H; y++) {
+      for (var x = 0; x < W; x++) {
+        var i = y * W + x, grey = 0, k;
+        for (k = 0; k < C; k++) { grey += 150 * input[i * C + k] / C; }
+        var cell = Math.min(grid[1] - 1, Math.floor(y * grid[1] / H)) * grid[2] + Math.min(grid[2] - 1, Math.floor(x * grid[2] / W));
+        var a = 0.85 * values[cell] / top;
+        image.data[i * 4] = grey + (255 - grey) * a; image.data[i * 4 + 1] = grey + (140 - grey) * a;
+        image.data[i * 4 + 2] = grey * (1 - a); image.data[i * 4 + 3] = 255;
+      }
+    }
+    context.putImageData(image, 0, 0);
   }
 
   Panel.prototype.layerBox = function (name, shape) {
     if (this.layers[name]) { return this.layers[name]; }
     var spec = this.model.spec, box = element("div", {"class": "layer"}, this.root), maps = [];
-    element("h3", {text: name + " " + shape.join("x")}, box);
+    var grid = spec.grids && Object.prototype.hasOwnProperty.call(spec.grids, name) ? spec.grids[name] : null;
+    element("h3", {text: name + " " + shape.join("x") + (grid ? " (tokens on their grid" +
+                         (grid[0] ? ", " + grid[0] + " more left out)" : ")") : "")}, box);
     var grid = element("div", {"class": shape.length === 3 ? "maps" : "vector"}, box);
     if (shape.length === 3) {
       var link = Object.prototype.hasOwnProperty.call(spec.atlas, name) ? spec.atlas[name] : null;
@@ -321,8 +423,9 @@
     return maps;
   };
 
-  Panel.prototype.show = function (result) {
+  Panel.prototype.show = function (result, input) {
     var self = this;
+    if (this.attention) { paintAttention(this.attention, input, result.attention, this.model.spec.attention.grid); }
     this.model.spec.shown.forEach(function (name) {
       var values = result.layers[name], shape = result.shapes[name], maps = self.layerBox(name, shape), top = extent(values);
       if (shape.length === 3) {
@@ -382,7 +485,7 @@
     try {
       state.results = page.panels.map(function (panel) {
         var result = panel.model.run(batch);
-        panel.show(result);
+        panel.show(result, state.input);
         return result;
       });
     } finally { batch.dispose(); }
@@ -595,7 +698,8 @@
       return {input: Array.from(state.input), models: page.panels.map(function (panel, i) {
         var result = state.results[i], layers = Object.create(null);
         Object.keys(result.layers).forEach(function (name) { layers[name] = Array.from(result.layers[name]); });
-        return {name: panel.model.spec.name, layers: layers, probabilities: result.probabilities[0] || []};
+        return {name: panel.model.spec.name, layers: layers, probabilities: result.probabilities[0] || [],
+                attention: result.attention ? Array.from(result.attention) : null};
       })};
     }
   };
