@@ -20,7 +20,7 @@ PROGRESS = re.compile(r"^(?:Epoch \d+/\d+|\d+/\d+ - .*)\n", re.M)
 # A code block's line that is Python with the package: an import of it, or a call of `cn.`.
 PYTHON = re.compile(r"^\s*(?:>>> )?(?:import cnn_note|from cnn_note|.*\bcn\.\w+\()", re.M)
 PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
-SLOW = {"python.md"}  # trains the note's CNN with its recipe (about 40 s on 2 cores)
+SLOW = {"python.md", "transformers.md"}  # train the note's CNN, and the ViT, with its recipe (about 40 s each on 2 cores)
 
 
 def read(path: str) -> str:

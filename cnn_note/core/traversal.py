@@ -21,7 +21,9 @@ from typing import NamedTuple
 
 from cnn_note.backend import keras
 
-RELUS = ("relu", "relu6")
+# Rectifiers a unit is climbed before: below 0 their gradient is 0 (ReLU) or nearly (GELU, a transformer's MLP), and a unit
+# silent on the start picture would never move.
+RELUS = ("relu", "relu6", "gelu")
 # What TensorFlow takes as a name scope inside another (tensorflow/python/framework/ops.py, _VALID_SCOPE_NAME_REGEX).
 SCOPE_NAME = re.compile(r"[A-Za-z0-9_.\\/>-]*")
 
@@ -177,8 +179,8 @@ def activation_of(layer) -> str:
 
 
 def before_relu(graph: Graph, name: str):
-    """The symbolic value before the ReLU that layer `name` ends in (a conv layer with a relu or relu6 activation, or a
-    ReLU or relu Activation layer), or None when its output is no ReLU."""
+    """The symbolic value before the ReLU that layer `name` ends in (a conv or dense layer with a relu, relu6 or gelu
+    activation, or a ReLU or such an Activation layer), or None when its output is no such rectifier."""
     layer = graph.layers[name]
     activation = layer.get_config().get("activation")
     if isinstance(layer, keras.layers.ReLU) or isinstance(layer, keras.layers.Activation) and activation in RELUS:

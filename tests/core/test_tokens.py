@@ -169,3 +169,13 @@ def test_spatial_sizes_unknown_in_the_graph_are_measured_and_every_tool_runs(tmp
                                                                                                         "occlusion"}
     assert (tmp_path / "atlas" / "index.html").exists() or cn.atlas(model, str(tmp_path / "atlas"), ["conv2"], steps=2, examples=0,
                                                                      class_inputs=4, progress=False)
+
+
+def test_a_gelu_unit_is_climbed_before_its_gelu():
+    keras.utils.set_random_seed(0)
+    model = token_models.conv_vit()
+    view, x = View.of(model), pictures(model)
+    below = keras.Model(model.input, model.get_layer("block0_norm2").output)(x)
+    mlp = model.get_layer("block0_mlp1")
+    by_hand = (np.asarray(below) @ np.asarray(mlp.kernel) + np.asarray(mlp.bias))[:, 1:].reshape(3, 4, 4, -1)
+    np.testing.assert_allclose(np.asarray(view.before_relu("block0_mlp1")(x)), by_hand, rtol=1e-4, atol=1e-5)
