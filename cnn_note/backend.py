@@ -5,7 +5,9 @@ it loads, ignoring TF_CPP_MIN_LOG_LEVEL (tensorflow/tensorflow#100442). They wou
 one-line error messages, so stderr is pointed at /dev/null for the import and the first device
 query, and restored before anything of ours can print or fail.
 
-May import: nothing.
+Keras runs on the backend KERAS_BACKEND names (TensorFlow by default; JAX and PyTorch are extras: pip install
+".[jax]" or ".[torch]"); one that is not installed is one line naming the extra, not Keras' traceback.
+May import: errors.
 """
 
 import contextlib
@@ -34,6 +36,24 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
+EXTRAS = {"jax": "jax", "torch": "torch"}  # a backend's module, and the extra of ours that installs it
+
+
+def _check_backend() -> None:
+    import importlib
+
+    from cnn_note.errors import InputError
+
+    asked = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if asked in EXTRAS:
+        try:
+            importlib.import_module(EXTRAS[asked])
+        except ImportError:
+            raise InputError(f"KERAS_BACKEND={asked} but {asked} is not installed: pip install \"cnn-note[{asked}]\" (from a clone: "
+                             f"pip install \".[{asked}]\"), or leave KERAS_BACKEND unset for TensorFlow") from None
+
+
+_check_backend()
 with _native_stderr_silenced():
     import keras
     import tensorflow as tf

@@ -9,7 +9,7 @@ import numpy as np
 
 from cnn_note import attribution, settings
 from cnn_note.attribution import choice
-from cnn_note.core import inputs
+from cnn_note.core import held, inputs
 from cnn_note.core.inputs import model_size, pictures_of, view_of
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import Bar, log_lines
@@ -31,7 +31,9 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             Python function of TensorFlow ops: its probabilities are explained as log p; no Grad-CAM, which needs
             maps). A model on flat vectors of a square's pixels, the note's DNN, is seen as one on grey square pictures.
         images: pictures as a numpy array or tensor, pixels 0..1, (N, H, W, C), or (H, W, C) for one. A model that
-            takes one size only gets them resized to it, with a line.
+            takes one size only gets them resized to it, with a line. For a model of several inputs, every input: a
+            dict by input name, or a list in the model's inputs' order (each picture's own other inputs, or one value
+            for all); pictures alone are explained with the others held (see view_of).
         classes: the class to explain: one number for every picture, one per picture, or None for each picture's
             predicted class.
         methods: the methods to run, a list or a comma-separated string ("gradient,gradcam"): any of the registry's
@@ -57,7 +59,8 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
 
     Returns:
         Explanation: .maps {method: (N, H, W)}, .classes, .probabilities, .predicted, .outputs, .layer (Grad-CAM's),
-            .completeness (Integrated Gradients' completeness error), and the pictures as explained.
+            .completeness (Integrated Gradients' completeness error, over every input), .others (the attributions to a
+            model's other inputs: {method: {input name: values}}), and the pictures as explained.
 
     Raises:
         InputError: an unknown, doubled or empty method; gradcam asked of a model with no 4-D layer; a class out of
@@ -67,16 +70,17 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
             (see view_of).
     """
     log = log_lines(log, progress)
-    images, others = split_inputs(model, images)
-    view = view_of(model, input_range, preprocess, head, output, maps=False, input_shape=picture_shape(images),
-                   log=log if others is None else None)
+    view = view_of(model, input_range, preprocess, head, output, maps=False, input_shape=picture_shape(images))
+    images, others = split_inputs(view, images)
+    if view.held is not None and others is None:
+        log(held.held_line(view.held))
     the_head = view.head
     chosen = settings.make(attribution.ExplainSettings, "explain", how)
     layer = attribution.gradcam_layer(view, chosen.layer)
     methods = choice.methods_of(view, methods, layer, log)
     names = inputs.class_names(view, class_names)
     pixels = model_size(view, pictures_of(images, view), log)
-    others = held_rows(view, others, len(pixels))
+    others = None if others is None else held.rows_of(view.held, others, len(pixels), view.label)
     outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels) if others is None else \
         view.probabilities_with_inputs(pixels, others)
     if not np.isfinite(outputs).all():
@@ -98,37 +102,25 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
                        names, the_head, theirs)
 
 
-def split_inputs(model, images) -> tuple:
-    """The pictures, and a model of several inputs' other inputs when `images` gives them: a list in the model's
-    inputs' order, or a dict by input name ({input name: values}); else (images, None)."""
-    if not isinstance(images, (list, tuple, dict)) or (isinstance(images, (list, tuple)) and not images) or \
-            (isinstance(images, (list, tuple)) and np.ndim(images[0]) == 3 and len(images) > 1 and np.ndim(images[1]) == 3):
-        return images, None  # pictures as a list of (H, W, C) arrays stay pictures
-    view = view_of(model, maps=False)
-    if view.held is None:
-        raise InputError(f"{view.label} has one input: give its pictures alone, not a list or dict of inputs")
-    names = view.held.order
-    given = dict(images) if isinstance(images, dict) else dict(zip(names, images)) if len(images) == len(names) else None
-    if given is None or set(given) != set(names):
-        raise InputError(f"give {view.label}'s {len(names)} inputs ({', '.join(names)}), as a list in that order or a dict by name")
-    return given.pop(view.held.picture), given
-
-
-def held_rows(view, others: dict | None, count: int) -> dict | None:
-    """Each picture's own other inputs, checked against their shapes: rows of one per picture, or one value for all."""
-    if others is None:
-        return None
-    rows = {}
-    for name, value in others.items():
-        value = np.asarray(value, "float32")
-        shape = view.held.shapes[name]
-        if value.shape == shape:
-            value = np.broadcast_to(value, (count, *shape))
-        if value.shape != (count, *shape) or not np.isfinite(value).all():
-            raise InputError(f"input {name} has shape {value.shape}: give ({count}, *{shape}) finite values, one per picture, "
-                             f"or {shape} for all")
-        rows[name] = value
-    return rows
+def split_inputs(view, images) -> tuple:
+    """The pictures, and a model of several inputs' other inputs when `images` gives every input: a dict by input name,
+    or a list in the model's inputs' order; else (images, None): pictures alone (a list of pictures too), the others
+    held."""
+    held_inputs = view.held
+    if held_inputs is None or not isinstance(images, (list, tuple, dict)):
+        return images, None
+    names = held_inputs.order
+    if isinstance(images, dict):
+        given = dict(images)
+        if held_inputs.picture not in given:
+            raise InputError(f"the inputs given have no {held_inputs.picture}, {view.label}'s picture input: give every input "
+                             f"({', '.join(names)}) by name")
+    elif len(images) == len(names) and all(np.ndim(value) >= len(held_inputs.shapes[name])
+                                           for name, value in zip(names, images) if name in held_inputs.shapes):
+        given = dict(zip(names, images))
+    else:
+        return images, None
+    return given.pop(held_inputs.picture), given
 
 
 def picture_shape(images) -> tuple | None:

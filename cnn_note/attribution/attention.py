@@ -20,6 +20,12 @@ def attention_layers(view, method: str) -> list[str]:
     """The view's attention layers (View.attention_layers); one line naming `method` when it has none."""
     names = view.attention_layers()
     if not names:
+        off_grid = [name for name, layer in view.recorded.layers.items()
+                    if "return_attention_scores" in getattr(layer, "call_signature_parameters", ())]
+        if off_grid:
+            raise InputError(f"{method} needs attention over the patch grid and {view.label}'s ({', '.join(off_grid[:3])}) is over "
+                             "tokens of no picture's grid (Swin's windows, say): use gradcam, or leave ", Argument("methods"),
+                             f" without {method}")
         raise InputError(f"{method} needs attention layers (keras.layers.MultiHeadAttention, or one whose call takes "
                          f"return_attention_scores) and {view.label} has none: leave {method} out of ", Argument("methods"))
     return names
@@ -68,7 +74,7 @@ class AttentionMethod(Method):
         height, width = images.shape[1:3]
 
         def run(part: np.ndarray) -> np.ndarray:
-            scores = [np.asarray(value, "float64") for value in keras.tree.flatten(model(part))]
+            scores = [keras.ops.convert_to_numpy(value).astype("float64") for value in keras.tree.flatten(model(part))]
             drawn = on_grid(self.maps(scores), grid).astype("float32")
             return np.asarray(keras.ops.image.resize(drawn[..., None], (height, width), interpolation="bilinear"))[..., 0]
 

@@ -37,20 +37,17 @@ class GradCAM(Method):
         height, width = images.shape[1:3]
         batch = batch_of(view, height, width)
         run = view.memo("gradcam", layer, height, width, build=lambda: compiled_gradcam(view, layer, height, width))
-        return batching.map_batches(lambda part, wanted: run(part, wanted.astype("int32")).numpy(), batch, images, classes)
+        return batching.map_batches(lambda part, wanted: run(part, wanted.astype("int32")), batch, images, classes)
 
 
 def gradcam_layer(view: View, asked: str | None) -> str | None:
     """The layer Grad-CAM uses: the one asked (checked to be 4-D or tokens on a grid); else on a transformer what its last
     attention layer reads (pytorch-grad-cam's blocks[-1].norm1: the class token's own last layers see no patch token);
     else the last conv layer, else None (no such layer)."""
-    from cnn_note.backend import keras
-
     if asked:
         view.check_layers([asked])
         return asked
-    graph = view.recorded
-    attention = [name for name, layer in graph.layers.items() if isinstance(layer, keras.layers.MultiHeadAttention) and name in view.grids]
+    graph, attention = view.recorded, view.attention_layers()
     if attention:
         return next(name for name, out in graph.produced.items() if out is graph.received[attention[-1]])
     convs = view.conv_layer_names() or [layer.name for layer in view.feature_layers()]
@@ -59,22 +56,26 @@ def gradcam_layer(view: View, asked: str | None) -> str | None:
 
 def compiled_gradcam(view: View, layer: str, height: int, width: int) -> Callable:
     """(images, classes) -> Grad-CAM maps on `layer` resized to height x width, compiled for such pictures."""
-    from cnn_note.backend import tf
-    from cnn_note.optvis.objectives import pick
+    import numpy as np
 
-    model, token_map = view.layer_and_scores(layer), view.token_map(layer)
+    from cnn_note.backend import keras
+    from cnn_note.core import autodiff
 
-    @tf.function(input_signature=[tf.TensorSpec((None, height, width, view.channels), tf.float32),
-                                  tf.TensorSpec((None,), tf.int32)])
-    def run(pixels, wanted):
-        with tf.GradientTape() as tape:
-            maps, scores = model(pixels)
-            total = tf.reduce_sum(pick(tf.cast(scores, tf.float32), wanted))
+    shape = (height, width, view.channels)
+    model, token_map, ops = view.layer_and_scores(layer, shape), view.token_map(layer), keras.ops
+    added = model.inputs[1]  # zeros added to the layer's output: the gradient with respect to them is the output's
+
+    def score(outputs, wanted):
+        return autodiff.pick(ops.cast(outputs[1], "float32"), wanted)
+
+    def cam(values, outputs, grads):
         # A mixed-precision layer gives float16 or bfloat16 maps; the map is made in float32.
         # A transformer's tokens are differentiated as computed, then both put on their grid, extra tokens left out.
-        grads, maps = tf.cast(token_map(tape.gradient(total, maps)), tf.float32), tf.cast(token_map(maps), tf.float32)
-        weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
-        cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
-        return tf.image.resize(cam, (height, width), method="bilinear")[..., 0]
+        grads, maps = ops.cast(token_map(grads[0]), "float32"), ops.cast(token_map(outputs[0]), "float32")
+        weights = ops.mean(grads, axis=[1, 2], keepdims=True)
+        found = ops.relu(ops.sum(weights * maps, axis=-1, keepdims=True))
+        return ops.image.resize(found, (height, width), interpolation="bilinear", antialias=False)[..., 0]
 
-    return run
+    run = autodiff.differentiate(model, score, [(shape, "float32"), (tuple(added.shape[1:]), added.dtype)], [((), "int32")],
+                                 wrt=[1], then=cam)
+    return lambda pixels, wanted: run(pixels, np.zeros((len(pixels), *added.shape[1:]), added.dtype), wanted)

@@ -2,10 +2,10 @@
 Gradients), how many pictures go through the model at once (every method), and the baseline, what an absent picture
 looks like (Integrated Gradients, occlusion).
 
-The class score is the logit before softmax or sigmoid (see heads.Head); its gradient comes from a
-compiled tf.GradientTape, compiled once per View and picture size (View.memo): explaining picture
-after picture reuses it. Copies of an image (noisy, interpolated) go through the model in batches
-that fit (core.batching).
+The class score is the logit before softmax or sigmoid (see heads.Head); its gradient comes from the
+differentiation seam (core.autodiff: a tape in a tf.function, jax.grad in jax.jit, or autograd), compiled once per
+View and picture size (View.memo): explaining picture after picture reuses it. Copies of an image (noisy,
+interpolated) go through the model in batches that fit (core.batching).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_note.backend import tf
-from cnn_note.core import batching
+from cnn_note.core import autodiff, batching
+from cnn_note.core.held import differentiable
 from cnn_note.core.views import View
 from cnn_note.errors import Argument
 from cnn_note.io.progress import NO_CALLBACK, Callback
-from cnn_note.optvis.objectives import pick
 
 MAX_BATCH = 512  # images per call: large enough to keep both cores busy on MNIST, small enough to trace few shapes
 
@@ -40,20 +39,21 @@ class Gradients:
     def __init__(self, view: View, height: int, width: int) -> None:
         self.batch = batch_of(view, height, width)
         self.held = view.held
+        self.attributed = [] if view.held is None else differentiable(view.held)  # the other inputs differentiated
         # Compiled once per View and size: a View kept for a model (loading.kept) explains picture after picture with it.
         self.run = view.memo("gradients", height, width, build=lambda: compiled_gradients(view, height, width))
 
     def __call__(self, images: np.ndarray, classes: np.ndarray, others: Others | None = None) -> tuple:
-        """Scores (N,) and gradients (N, H, W, C); with `others`, the gradients at them as a third, {input name: (N, ...)}."""
+        """Scores (N,) and gradients (N, H, W, C); with `others`, the gradients at them as a third, {input name: (N, ...)}
+        (of the floating-point inputs: an integer one has none)."""
         if self.held is None:
-            return batching.map_batches(lambda part, wanted: tuple(t.numpy() for t in self.run(part, wanted.astype("int32"))),
-                                        self.batch, images, classes)
+            return batching.map_batches(lambda part, wanted: self.run(part, wanted.astype("int32")), self.batch, images, classes)
         values = others if others is not None else \
             {name: np.broadcast_to(np.asarray(value), (len(images), *value.shape)) for name, value in self.held.values.items()}
-        scores, grads, *theirs = batching.map_batches(
-            lambda part, wanted, *rest: tuple(t.numpy() for t in self.run(part, wanted.astype("int32"), *rest)),
-            self.batch, images, classes, *(np.asarray(values[name], "float32") for name in self.held.shapes))
-        return (scores, grads) if others is None else (scores, grads, dict(zip(self.held.shapes, theirs)))
+        given = [np.asarray(values[name], self.held.values[name].dtype) for name in self.held.shapes]
+        scores, grads, *theirs = batching.map_batches(lambda part, wanted, *rest: self.run(part, wanted.astype("int32"), *rest),
+                                                      self.batch, images, classes, *given)
+        return (scores, grads) if others is None else (scores, grads, dict(zip(self.attributed, theirs)))
 
     def summed(self, images: np.ndarray, classes: np.ndarray, copies: int, copy: Callable[[int, int], np.ndarray],
                weigh: Callable[[int, np.ndarray], np.ndarray], callback: Callback = NO_CALLBACK, others: Others | None = None,
@@ -61,17 +61,19 @@ class Gradients:
                weigh_other: Callable[[int, np.ndarray], np.ndarray] | None = None) -> np.ndarray | tuple[np.ndarray, Others]:
         """For each image i, the sum over k < copies of weigh(k, gradient at copy(i, k)); the copies go in batches.
 
-        With `others` (each picture's other inputs), each copy goes with copy_other(name, i, k) of them (default: the
-        picture's own), and the sums of weigh_other(k, their gradient) come as a second result, {input name: (N, ...)}.
+        With `others` (each picture's other inputs), each copy goes with copy_other(name, i, k) of the floating-point
+        ones (default: the picture's own; an integer one is always its own), and the sums of weigh_other(k, their
+        gradient) come as a second result, {input name: (N, ...)}.
         `callback` hears, after each batch, how many pictures' worth of copies it held.
         """
         rows = [(i, k) for i in range(len(images)) for k in range(copies)]
         totals = [0.0] * len(images)
-        theirs = {name: [0.0] * len(images) for name in others or {}}
+        theirs = {name: [0.0] * len(images) for name in (self.attributed if others is not None else [])}
         for part in batching.batches(len(rows), self.batch):
             chunk = rows[part]
             batch_others = None if others is None else \
-                {name: np.stack([copy_other(name, i, k) if copy_other else values[i] for i, k in chunk]) for name, values in others.items()}
+                {name: np.stack([copy_other(name, i, k) if copy_other and name in theirs else values[i] for i, k in chunk])
+                 for name, values in others.items()}
             found = self(np.stack([copy(i, k) for i, k in chunk]), classes[[i for i, _ in chunk]], batch_others)
             for row, (i, k) in enumerate(chunk):
                 totals[i] = totals[i] + weigh(k, found[1][row])
@@ -86,21 +88,19 @@ class Gradients:
 def compiled_gradients(view: View, height: int, width: int) -> Callable:
     """(images, classes) -> (scores, d scores / d images), compiled for height x width pictures; on a model of several
     inputs (images, classes, *other inputs) -> (scores, d scores / d images, *d scores / d each other input)."""
-    shape = (None, height, width, view.channels)
-    held = view.held
-    scores_of = view.class_scores() if held is None else view.class_scores_with_inputs(shape[1:])
-    extra = [] if held is None else [tf.TensorSpec((None, *size), tf.float32) for size in held.shapes.values()]
+    shape, held = (height, width, view.channels), view.held
+    model = view.class_scores() if held is None else view.class_scores_with_inputs(shape)
+    others = [] if held is None else [(name, size, held.values[name].dtype) for name, size in held.shapes.items()]
+    attributed = [] if held is None else differentiable(held)
+    inputs = [(shape, "float32"), *((size, dtype) for _, size, dtype in others)]
+    wrt = [0, *(index + 1 for index, (name, _, _) in enumerate(others) if name in attributed)]
+    run = autodiff.differentiate(model, autodiff.pick, inputs, [((), "int32")], wrt)
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.int32), *extra])
-    def run(images, classes, *others):
-        with tf.GradientTape() as tape:
-            tape.watch([images, *others])
-            scores = pick(scores_of([images, *others]) if others else scores_of(images), classes)
-            # Images do not interact, so the gradient of the sum is each image's own gradient.
-            total = tf.reduce_sum(scores)
-        return (scores, *tape.gradient(total, [images, *others]))
+    def scores_and_gradients(images, classes, *others) -> tuple:
+        scores, _, grads = run(images, *others, classes)
+        return (scores, *grads)
 
-    return run
+    return scores_and_gradients
 
 
 def per_input(values: Others, reduce: Callable[[np.ndarray], np.ndarray]) -> Others:

@@ -51,7 +51,9 @@ class IntegratedGradients(Method):
         from cnn_note.attribution.gradients import Gradients, baseline
 
         start = baseline(images, settings.baseline)
-        both = None if others is None else {name: np.concatenate([value, np.zeros_like(value)]) for name, value in others.items()}
+        # The other inputs' baseline is zeros; an integer one (not attributed to) stays each picture's own.
+        both = None if others is None else {name: np.concatenate([value, np.zeros_like(value) if name in attributed else value])
+                                            for name, value in others.items()}
         scores = Gradients(view, *images.shape[1:3])(np.concatenate([images, start]), np.concatenate([classes, classes]), both)[0]
         change = scores[:len(images)] - scores[len(images):]
         total = maps.sum(axis=(1, 2)) + sum(value.reshape(len(images), -1).sum(axis=1) for value in (attributed or {}).values())

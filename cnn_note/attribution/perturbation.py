@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from cnn_note.attribution.gradients import batch_of
-from cnn_note.backend import tf
 from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.io import imaging
@@ -47,4 +46,4 @@ def on_copy(images: np.ndarray, max_side: int, method: Callable[[np.ndarray], np
     if max(height, width) <= max_side:
         return method(images)
     maps = method(imaging.resize_area(images, imaging.within((height, width), max_side)))
-    return tf.image.resize(maps[..., None].astype("float32"), (height, width), method="bilinear").numpy()[..., 0]
+    return imaging.resize(maps[..., None].astype("float32"), (height, width))[..., 0]

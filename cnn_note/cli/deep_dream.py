@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
         from cnn_note.plots import figures
 
         picture = imaging.open_image(args.image) if args.image else None  # a bad picture fails before a network is built
-        view = api.view_of(args.model, args.input_range, args.preprocess, grid=args.grid, picture=args.picture, held=args.inputs)
+        view = api.view_of(args.model, args.input_range, args.preprocess, grid=args.grid, picture=args.picture, held=args.inputs,
+                           log=print)
         if args.list_layers:
             print(arguments.layer_table(view))
             return {}

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
         from cnn_note.optvis import render
 
         view = api.view_of(args.model, args.input_range, args.preprocess, args.head, args.output, grid=args.grid, picture=args.picture,
-                           held=args.inputs)
+                           held=args.inputs, log=print)
         if args.list_layers:
             print(arguments.layer_table(view))
             return {}

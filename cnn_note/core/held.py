@@ -51,8 +51,10 @@ class Held(keras.layers.Layer):
     def compute_output_spec(self, pictures):
         return [keras.KerasTensor((pictures.shape[0], *shape), dtype=self.values[name].dtype) for name, shape in self.shapes.items()]
 
-    def hold(self, values: Mapping[str, np.ndarray]) -> None:
-        """Hold each named input at its value (one input's shape, without the batch)."""
+    def hold(self, values: Mapping[str, np.ndarray], given: bool | None = None) -> None:
+        """Hold each named input at its value (one input's shape, without the batch); `given`: whether the user gave
+        them (the line says so), else as before."""
+        self.given = self.given if given is None else given
         for name, value in values.items():
             self.values[name].assign(np.asarray(value, self.values[name].dtype))
 
@@ -97,32 +99,63 @@ def held_layer(model: keras.Model) -> Held | None:
     return next((layer for layer in model.layers if isinstance(layer, Held)), None)
 
 
-def values_of(layer: Held, given: Mapping[str, np.ndarray] | Sequence[np.ndarray] | None, label: str) -> dict[str, np.ndarray]:
-    """What the user gave to hold, by input name (a dict, or a list in the other inputs' order), checked against each
-    input's shape: one value, or several rows (their mean is held); one line when a name or a shape is wrong."""
-    if given is None:
-        return {}
+def _by_name(layer: Held, given: Mapping[str, np.ndarray] | Sequence[np.ndarray], label: str, what) -> dict:
     names = list(layer.shapes)
     if not isinstance(given, Mapping):
         given = list(given)
         if len(given) != len(names):
-            raise InputError(HELD, f" gives {len(given)} values but {label}'s other inputs are {len(names)} ({', '.join(names)})")
+            raise InputError(what, f" gives {len(given)} values but {label}'s other inputs are {len(names)} ({', '.join(names)})")
         given = dict(zip(names, given))
-    values = {}
-    for name, value in given.items():
+    for name in given:
         if name not in layer.shapes:
-            raise InputError(HELD, f" names {name!r}, not another input of {label}: its other inputs are {', '.join(names)}")
-        try:
-            value = np.asarray(value, "float32")
-        except (TypeError, ValueError):
-            raise InputError(f"{name} in ", HELD, f" is not numbers: give an array of shape {layer.shapes[name]}") from None
-        shape = layer.shapes[name]
-        if value.shape != shape and value.shape[1:] != shape:
-            raise InputError(f"{name} in ", HELD, f" has shape {value.shape}: {label} takes {shape}, or rows of it")
-        if not np.isfinite(value).all():
-            raise InputError(f"{name} in ", HELD, " holds NaN or infinity: give finite values")
-        values[name] = value if value.shape == shape else value.mean(axis=0)
+            raise InputError(what, f" names {name!r}, not another input of {label}: its other inputs are {', '.join(names)}")
+    return dict(given)
+
+
+def _checked(layer: Held, name: str, value, label: str, what, count: int | None) -> np.ndarray:
+    """One input's value as its dtype: one value of its shape, or rows of it (`count` of them where a count is asked)."""
+    shape, dtype = layer.shapes[name], layer.values[name].dtype
+    try:
+        value = np.asarray(value, dtype)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} in ", what, f" is not numbers of one shape: give an array of shape {shape}") from None
+    rows = f"({count}, *{shape}), one per picture" if count is not None else "rows of it"
+    if value.shape != shape and (value.shape[1:] != shape or count not in (None, len(value))):
+        raise InputError(f"{name} in ", what, f" has shape {value.shape}: {label} takes {shape}, or {rows}")
+    if not np.isfinite(value).all():
+        raise InputError(f"{name} in ", what, " holds NaN or infinity: give finite values")
+    return value
+
+
+def values_of(layer: Held, given: Mapping[str, np.ndarray] | Sequence[np.ndarray] | None, label: str) -> dict[str, np.ndarray]:
+    """What the user gave to hold, by input name (a dict, or a list in the other inputs' order), checked against each
+    input's shape: one value, or several rows (their mean is held; an integer input's rows must agree); one line when
+    a name or a shape is wrong."""
+    values = {}
+    for name, value in _by_name(layer, given or {}, label, HELD).items():
+        value = _checked(layer, name, value, label, HELD, None)
+        if value.shape != layer.shapes[name] and not np.issubdtype(value.dtype, np.floating) and (value != value[0]).any():
+            raise InputError(f"{name} in ", HELD, f" gives {len(value)} different rows of an integer input: give the one to hold")
+        values[name] = value if value.shape == layer.shapes[name] else value.mean(axis=0).astype(value.dtype)
     return values
+
+
+def rows_of(layer: Held, given: Mapping[str, np.ndarray], count: int, label: str, what="the other inputs") -> dict[str, np.ndarray]:
+    """Each picture's own other inputs ({input name: (count, ...)}), every one given: rows of one per picture, or one
+    value for all; one line when one is missing, or of another shape."""
+    given = _by_name(layer, given, label, what)
+    missing = [name for name in layer.shapes if name not in given]
+    if missing:
+        raise InputError(f"{label}'s input {missing[0]} is not given: give every input ({', '.join(layer.order)})")
+    found = {name: _checked(layer, name, value, label, what, count) for name, value in given.items()}
+    return {name: np.broadcast_to(value, (count, *layer.shapes[name])) if value.shape == layer.shapes[name] else value
+            for name, value in found.items()}
+
+
+def differentiable(layer: Held) -> list[str]:
+    """The other inputs of floating-point values, which can be attributed to (an integer input, a category fed to an
+    Embedding, is held at each picture's own by every method)."""
+    return [name for name, variable in layer.values.items() if np.issubdtype(np.dtype(variable.dtype), np.floating)]
 
 
 def held_line(layer: Held | None) -> str | None:

@@ -47,7 +47,8 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
         held: for a model of several inputs, the values the other inputs are held at while the tools look at the
             picture: a dict by input name (or a list in the inputs' order) of one value each, or rows of values (their
             mean is held); default zeros. As --inputs FILE.npz (arrays named as the inputs). See core.held.
-        log: where the line saying what the other inputs are held at goes (default: nowhere).
+        log: where the line saying what a model of several inputs' other inputs are held at goes (default: nowhere;
+            not said again for a View handed back).
 
     Returns:
         View: the model seen through pixels 0..1: its layers at any input size (layer_table() lists those that can
@@ -60,8 +61,9 @@ def view_of(model, input_range: tuple[float, float] | None = None, preprocess: s
             axes, or a subclassed model whose call() cannot be traced (naming the shape tried and what it raised) or
             that was never called, with no input_shape.
     """
-    view = model if isinstance(model, View) else \
-        load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape, grid, picture, held)
+    if isinstance(model, View):
+        return model  # its other inputs were said when it was made
+    view = load(model, Command("train_cnn"), input_range, preprocess, maps, head, output, input_shape, grid, picture, held)
     if log is not None and view.held is not None:
         log(held_line(view.held))
     return view

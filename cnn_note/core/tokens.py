@@ -55,15 +55,17 @@ class TokenMap(keras.layers.Layer):
 
 
 def measured_shapes(graph, size: tuple[int, int] | None) -> dict[str, tuple]:
-    """Each layer's output shape in the walked `graph`; where the graph leaves a size `None` (other than the batch), as one
-    forward pass of a picture of `size` (the model's own) measures it, or left None when there is no size to measure at."""
+    """Each layer's output shape in the walked `graph`, the batch None. Where the graph leaves a size `None`, or a layer
+    gives (batch, tokens, channels), one forward pass of two pictures of `size` (the model's own) measures it: a
+    layer whose batch then is not 2 (Swin's windows, batch x windows) keeps its measured batch, and is no picture's
+    tokens. Left as the graph has them where there is no size to measure at."""
     shapes = {name: tuple(out.shape) for name, out in graph.produced.items() if hasattr(out, "shape")}
-    unknown = [name for name, shape in shapes.items() if None in shape[1:]]
+    unknown = [name for name, shape in shapes.items() if None in shape[1:] or len(shape) == 3]
     if unknown and size is not None:
         channels = graph.input.shape[-1]
         model = keras.Model(graph.input, [graph.produced[name] for name in unknown])
-        values = keras.tree.flatten(model(np.zeros((1, *size, channels), graph.input.dtype or "float32")))
-        shapes.update({name: (None, *value.shape[1:]) for name, value in zip(unknown, values)})
+        values = keras.tree.flatten(model(np.zeros((2, *size, channels), graph.input.dtype or "float32")))
+        shapes.update({name: (None if value.shape[0] == 2 else value.shape[0], *value.shape[1:]) for name, value in zip(unknown, values)})
     return shapes
 
 
@@ -92,7 +94,9 @@ def _from_tokens(count: int, below: Grid) -> Grid | None:
 
 def grids(graph, shapes: dict[str, tuple], given: tuple[int, int] | None = None) -> dict[str, Grid]:
     """The grid of every layer whose output is (batch, tokens, channels) on a patch grid (see the module's rules); `given`
-    is the user's patch grid, for tokens whose grid cannot be read from the map they were made of."""
+    is the user's patch grid, for tokens made from a map (it wins over the grid read: the user knows their model). A
+    keras Reshape of a map makes tokens only of its every pixel (a stride of 1): a Reshape of a picture's rows (for an
+    RNN) or of raw pixels in raster order is no patch grid."""
     sizes = {id(graph.input): tuple(graph.input.shape[1:3])}  # each map's (height, width), each token tensor's Grid
     found = {}
     for name, out in graph.produced.items():
@@ -102,7 +106,7 @@ def grids(graph, shapes: dict[str, tuple], given: tuple[int, int] | None = None)
         if len(shape) == 4:
             sizes[id(out)] = shape[1:3]
             continue
-        if len(shape) != 3 or shape[1] is None:
+        if len(shape) != 3 or shape[1] is None or shape[0] is not None:
             continue
         received = graph.received[name]
         below = [sizes.get(id(tensor)) for tensor in (received if isinstance(received, (list, tuple)) else [received])]
@@ -110,11 +114,12 @@ def grids(graph, shapes: dict[str, tuple], given: tuple[int, int] | None = None)
         grid = None
         if isinstance(below, Grid):
             grid = _from_tokens(shape[1], below)
-        elif below is not None and None not in below:
-            cut = _cut(shape[1], *below)
-            grid = Grid(0, *cut) if cut else None
-        if grid is None and given is not None and not isinstance(below, Grid):
+        elif given is not None:
             grid = _from_tokens(shape[1], Grid(0, *given))
+        elif below is not None and None not in below:
+            whole = isinstance(graph.layers[name], keras.layers.Reshape)
+            cut = (below if shape[1] == below[0] * below[1] else None) if whole else _cut(shape[1], *below)
+            grid = Grid(0, *cut) if cut else None
         if grid is not None:
             sizes[id(out)] = found[name] = grid
     return found

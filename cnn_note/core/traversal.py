@@ -37,6 +37,7 @@ class Graph(NamedTuple):
     received: dict
     produced: dict
     arguments: dict  # every argument of each call (`received` holds the first): the constants of `x / 127.5` too
+    calls: dict  # each call's (positional arguments, arguments by name: an attention layer's value=, use_causal_mask=)
 
 
 class ScopeSafe(keras.layers.Layer):
@@ -100,7 +101,7 @@ def walk(model: keras.Model) -> Graph:
     tensors recorded here belong to this walk alone: a layer's own .output may be that of another
     graph it is part of.
     """
-    layers, received, produced, arguments = {}, {}, {}, {}
+    layers, received, produced, arguments, calls = {}, {}, {}, {}, {}
 
     def call(layer, *args, **kwargs):
         layer = user_layer(layer)  # a graph walked before (checks.square_images') holds stand-ins: the user's layer is recorded
@@ -111,10 +112,11 @@ def walk(model: keras.Model) -> Graph:
             out = inference(layer, *args, **kwargs)
         given = args or tuple(kwargs.values())  # a layer called by keyword alone (query=x, value=x) too
         layers[layer.name], received[layer.name], produced[layer.name], arguments[layer.name] = layer, given[0], out, given
+        calls[layer.name] = (args, kwargs)
         return out
 
     inputs = keras.Input(model.input_shape[1:])
-    return Graph(inputs, call(model, inputs), layers, received, produced, arguments)
+    return Graph(inputs, call(model, inputs), layers, received, produced, arguments, calls)
 
 
 def twin_call(layer, args: tuple, suffix: str, config: dict | None = None, **kwargs):
@@ -136,11 +138,13 @@ def without_activation(layer, below, suffix: str):
     return twin_call(layer, (below,), suffix, {"activation": "linear"})
 
 
-def with_attention_scores(layer, args: tuple):
-    """An attention layer's (output, scores (batch, heads, queries, keys)) on `args`: its twin called with
-    return_attention_scores=True (Keras records no scores when the layer itself, called before without, is called
-    again with it: the graph would not connect)."""
-    return twin_call(layer, args, "scores", return_attention_scores=True)
+def with_attention_scores(graph: Graph, name: str):
+    """Attention layer `name`'s (output, scores (batch, heads, queries, keys)) as the model calls it (its arguments,
+    by position and by name: a value=, a causal mask): its twin called so with return_attention_scores=True (Keras
+    records no scores when the layer itself, called before without, is called again with it: the graph would not
+    connect)."""
+    args, kwargs = graph.calls[name]
+    return twin_call(graph.layers[name], args, "scores", **kwargs, return_attention_scores=True)
 
 
 def share_variables(twin, layer) -> bool:

@@ -83,8 +83,7 @@ class View:
         model = checks.image_model(model, label, maps, head, shape, picture)
         view = cls(model, label, to_model or _unchanged, head, output, None if grid is None else tuple(grid))
         if view.held is not None and held_at is not None:
-            view.hold(values_of(view.held, held_at, label))
-            view.held.given = True
+            view.held.hold(values_of(view.held, held_at, label), given=True)
         elif held_at is not None:
             raise InputError(HELD, f" gives values to hold but {label} has one input: leave it out")
         if maps and not view.feature_layers():
@@ -151,10 +150,21 @@ class View:
         return tokens.grids(self._graph, self.shapes, self.grid)
 
     def feature_layers(self) -> list:
-        """Every layer whose output is (batch, height, width, channels), or tokens on a patch grid (grids), in order."""
-        graph = self._graph
-        return [graph.layers[name] for name, out in graph.produced.items()
-                if graph.layers[name] is not self.model and (len(getattr(out, "shape", ())) == 4 or name in self.grids)]
+        """Every layer whose output is (batch, height, width, channels), or tokens on a patch grid (grids), in order, that
+        sees the picture (of a model of several inputs, not a layer of the held inputs alone)."""
+        graph, seen = self._graph, self._seen
+        return [graph.layers[name] for name, out in graph.produced.items() if graph.layers[name] is not self.model and name in seen
+                and (len(getattr(out, "shape", ())) == 4 or name in self.grids)]
+
+    @functools.cached_property
+    def _seen(self) -> set[str]:
+        """The layers whose output depends on the picture input (the held inputs feed none of them on their own)."""
+        graph, reached, seen = self._graph, {id(self._graph.input)}, set()
+        for name, out in graph.produced.items():
+            if graph.layers[name] is not self.held and any(id(tensor) in reached for tensor in keras.tree.flatten(graph.arguments[name])):
+                seen.add(name)
+                reached.update(id(tensor) for tensor in keras.tree.flatten(out))
+        return seen
 
     def as_map(self, name: str, tensor=None):
         """Layer `name`'s symbolic output (or `tensor`, a value of the same tokens) as (batch, height, width, channels):
@@ -182,8 +192,11 @@ class View:
 
     def default_layers(self) -> list[str]:
         """Every conv layer when there are at most four (the note's CNN has two); else those at a third, half and two
-        thirds of the depth."""
-        convs = self.conv_layer_names()
+        thirds of the depth. A transformer without conv layers (its patches cut by keras.ops): its MLP layers (Dense on
+        tokens with an activation) the same way, else its token layers."""
+        convs = self.conv_layer_names() or [layer.name for layer in self.feature_layers() if isinstance(layer, keras.layers.Dense)
+                                            and traversal.activation_of(layer) not in ("linear", "custom")]
+        convs = convs or [layer.name for layer in self.feature_layers()]
         return convs if len(convs) <= 4 else [convs[len(convs) * k // 6] for k in (2, 3, 4)]
 
     def check_layers(self, names: Sequence[str]) -> None:
@@ -192,6 +205,10 @@ class View:
         for name in names:
             if name in known:
                 continue
+            if name in self._graph.produced and name not in self._seen:
+                raise InputError(f"layer {name} does not see {self.held.picture}, the picture the tools look at (it takes the held "
+                                 "inputs alone): choose a layer after the picture, or look at another picture input with ",
+                                 Argument("picture"))
             if name in self._graph.produced:
                 shape = getattr(self._graph.produced[name], "shape", "several tensors")
                 tokens_too = (" nor tokens on a patch grid it can read: give the grid as ", GRID, ", or") \
@@ -233,19 +250,29 @@ class View:
             found = inner(self.to_model(pixels))
             return keras.Model(pixels, keras.tree.map_structure(in_float32, found) if float32 else found)
 
-    def with_inputs(self, outputs: list, shape: tuple) -> keras.Model:
-        """A model from [pixels 0..1 of `shape`, each other input (core.held)] to `outputs`: the held inputs given, so that
-        what depends on them (their attributions) can be differentiated."""
-        others = {name: keras.Input(size, name=name) for name, size in self.held.shapes.items()}
+    def with_inputs(self, outputs: list, shape: tuple, held: bool = True, added: str | None = None,
+                    float32: bool = True) -> keras.Model:
+        """A model from [pixels 0..1 of `shape`, each other input (core.held) when `held`, and with `added` a tensor
+        added to that layer's output] to `outputs`: what depends on them can be differentiated. The tensor added is
+        zeros when run, so the outputs are the model's own, and the gradient with respect to it is the gradient with
+        respect to the layer's output (Grad-CAM's, on any backend: JAX differentiates inputs only)."""
+        others = {name: keras.Input(size, dtype=self.held.values[name].dtype, name=name)
+                  for name, size in self.held.shapes.items()} if held and self.held else {}
+        extra = []
+        if added is not None:
+            layer_output = self.graph([self._graph.produced[added]], shape, float32=False)
+            out = keras.ops.convert_to_numpy(layer_output(np.zeros((1, *shape), "float32")))
+            extra = [keras.Input(out.shape[1:], dtype=str(out.dtype), name=f"{added}_added")]
 
         def call(layer, *args, **kwargs):
-            if traversal.user_layer(layer) is self.held:
+            if others and traversal.user_layer(layer) is self.held:
                 return list(others.values())
-            return layer(*args, **kwargs)
+            found = layer(*args, **kwargs)
+            return found + extra[0] if extra and traversal.user_layer(layer) is self._graph.layers[added] else found
 
         pixels = keras.Input(shape)
         found = keras.Model(self._graph.input, outputs)._run_through_graph(self.to_model(pixels), call_fn=call)
-        return keras.Model([pixels, *others.values()], keras.tree.map_structure(in_float32, found))
+        return keras.Model([pixels, *others.values(), *extra], keras.tree.map_structure(in_float32, found) if float32 else found)
 
     def features(self, names: Sequence[str]) -> keras.Model:
         """Pixels to the outputs of the named layers, in the order asked."""
@@ -295,14 +322,16 @@ class View:
         shape = tuple(pixels.shape[1:])
         model = self.memo("probabilities_with_inputs", shape, build=lambda: self.with_inputs([self._settled[2]], shape))
         batch = batching.batch_size(self, None, *shape[:2], len(pixels), f"a {shape[0]}x{shape[1]} picture", "give smaller pictures", True)
-        return batching.map_batches(lambda part, *rest: np.asarray(model([part, *rest])), batch, pixels,
+        return batching.map_batches(lambda part, *rest: keras.ops.convert_to_numpy(model([part, *rest])), batch, pixels,
                                     *(np.asarray(others[name], "float32") for name in self.held.shapes))
 
-    def layer_and_scores(self, name: str) -> keras.Model:
-        """Pixels to [the output of layer `name`, the class scores], for Grad-CAM: as computed, so that the scores'
-        gradient with respect to the layer's output can be taken (a transformer's tokens too: token_map makes both maps)."""
+    def layer_and_scores(self, name: str, shape: tuple) -> keras.Model:
+        """[Pixels of `shape`, zeros added to layer `name`'s output] to [that output, the class scores], for Grad-CAM: as
+        computed, the scores' gradient with respect to the zeros being that with respect to the output (with_inputs; a
+        transformer's tokens too: token_map makes both maps)."""
         self.check_layers([name])
-        return self.memo("layer_and_scores", name, build=lambda: self.graph([self._graph.produced[name], self._settled[1]], float32=False))
+        return self.memo("layer_and_scores", name, tuple(shape), build=lambda: self.with_inputs(
+            [self._graph.produced[name], self._settled[1]], tuple(shape), held=False, added=name, float32=False))
 
     def attention_layers(self) -> list[str]:
         """The attention layers whose scores can be read, in call order: keras.layers.MultiHeadAttention and any layer
@@ -316,7 +345,7 @@ class View:
 
         def build() -> keras.Model:
             names = self.attention_layers()
-            called = [traversal.with_attention_scores(self._graph.layers[name], self._graph.arguments[name]) for name in names]
+            called = [traversal.with_attention_scores(self._graph, name) for name in names]
             return self.graph([scores for _, scores in called])
 
         return self.memo("attention_scores", build=build)
@@ -348,7 +377,7 @@ class View:
         """The probabilities (see Head) for pixels 0..1, in batches that fit (batching.batch_size)."""
         model, (height, width) = self.probability_model(pixels.shape[1:]), pixels.shape[1:3]
         batch = batching.batch_size(self, None, height, width, len(pixels), f"a {height}x{width} picture", "give smaller pictures", True)
-        return batching.map_batches(lambda part: np.asarray(model(part)), batch, pixels)
+        return batching.map_batches(lambda part: keras.ops.convert_to_numpy(model(part)), batch, pixels)
 
     def only_size(self, names: Sequence[str]) -> tuple[int, int] | None:
         """The one (height, width) the named layers take pictures of, or None where they take any size: a transformer's

@@ -53,7 +53,9 @@ def model_spec(model, view: View, folder: str) -> tuple[bytes | str, str]:
     if isinstance(model, str):
         return model, ""
     path = os.path.join(folder, "model.keras")
-    view.model.save(path)
+    # A model of several inputs is saved as the user's own (the workers hold its other inputs again), not the View's
+    # wrapper of it, whose Held layer no file can hold.
+    (model if view.held is not None else view.model).save(path)
     with open(path, "rb") as handle:
         return handle.read(), ".keras"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnn_note.backend import tf
+from cnn_note.backend import keras, tf
 from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
@@ -98,7 +98,7 @@ def feature_maps(view: View, image: np.ndarray, names: Sequence[str]) -> dict[st
     """The named layers' outputs for one pixel image (H, W, C): {layer: (h, w, channels)}."""
     outputs = view.features(names)(image[None])
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return {name: np.asarray(maps)[0] for name, maps in zip(names, outputs)}
+    return {name: keras.ops.convert_to_numpy(maps)[0] for name, maps in zip(names, outputs)}
 
 
 def check_filters(view: View, layer: str, filters: Sequence[int]) -> None:

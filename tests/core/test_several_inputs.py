@@ -114,3 +114,39 @@ def test_bad_values_to_hold_are_one_line_each():
                               layers.Dense(2)(layers.Concatenate()([a, b])))
     with pytest.raises(InputError, match=r"has 2 inputs \(a \(None, 4\), b \(None, 2\)\) and none is a picture"):
         View.of(vector_only, maps=False)
+
+
+def test_a_list_of_pictures_for_a_model_of_one_input_is_pictures():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((12, 12, 1)), layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(3, activation="softmax")])
+    picture = np.random.default_rng(0).random((12, 12, 1)).astype("float32")
+    assert cn.explain(model, [picture], methods=["gradient"], progress=False).maps["gradient"].shape == (1, 12, 12)
+
+
+def test_the_layers_of_a_held_picture_are_not_offered():
+    keras.utils.set_random_seed(0)
+    left, right = keras.Input((8, 8, 1), name="left"), keras.Input((10, 10, 3), name="right")
+    x = layers.Concatenate()([layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3, name="conv_left")(left)),
+                              layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3, name="conv_right")(right))])
+    model = keras.Model([left, right], layers.Dense(2, activation="softmax")(x))
+    view = View.of(model, picture="right")
+    assert view.conv_layer_names() == ["conv_right"]
+    with pytest.raises(InputError, match=r"^layer conv_left does not see right, the picture the tools look at"):
+        view.check_layers(["conv_left"])
+
+
+def test_an_integer_input_is_held_at_each_pictures_own_and_not_attributed_to():
+    keras.utils.set_random_seed(0)
+    picture, category = keras.Input((12, 12, 1), name="picture"), keras.Input((1,), dtype="int32", name="category")
+    x = layers.Flatten()(layers.Conv2D(2, 3, activation="tanh")(picture))
+    x = layers.Concatenate()([x, layers.Flatten()(layers.Embedding(4, 3)(category))])
+    model = keras.Model([picture, category], layers.Dense(3, activation="softmax")(x))
+    pictures, _ = data(2)
+    categories = np.array([[1], [3]], "int32")
+    found = cn.explain(model, [pictures, categories], methods=["gradient", "integrated_gradients", "occlusion"], steps=200,
+                       progress=False)
+    assert found.others == {"gradient": {}, "integrated_gradients": {}} and found.completeness.max() < 1e-2
+    three = layers.Lambda(lambda p: ops.ones((ops.shape(p)[0], 1), "int32") * 3)(picture)  # the second picture's category
+    alone = cn.explain(keras.Model(picture, model([picture, three])), pictures[1:], classes=found.classes[1:], methods=["gradient"],
+                       progress=False)
+    np.testing.assert_allclose(found.maps["gradient"][1], alone.maps["gradient"][0], rtol=1e-5, atol=1e-8)
