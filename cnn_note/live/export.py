@@ -79,6 +79,9 @@ class Exported(NamedTuple):
 
 def refusal(view: View) -> str | None:
     """Why `view` gets no live page (one line), or None when it does."""
+    if view.held is not None:
+        return (f"no live page: {view.label} has several inputs ({', '.join(view.held.order)}), and the page draws on a model of "
+                "one picture; the atlas is made as always")
     count = view.model.count_params()
     if count > MAX_PARAMETERS:
         return (f"no live page: {view.label} has {count:,} parameters, more than the {MAX_PARAMETERS:,} a page holds (their "

@@ -150,3 +150,10 @@ def test_an_integer_input_is_held_at_each_pictures_own_and_not_attributed_to():
     alone = cn.explain(keras.Model(picture, model([picture, three])), pictures[1:], classes=found.classes[1:], methods=["gradient"],
                        progress=False)
     np.testing.assert_allclose(found.maps["gradient"][1], alone.maps["gradient"][0], rtol=1e-5, atol=1e-8)
+
+
+def test_the_live_page_says_in_one_line_that_it_draws_a_model_of_one_picture():
+    from cnn_note.live import export
+
+    assert export.refusal(View.of(picture_and_vector())) == ("no live page: the model has several inputs (vector, picture), and the "
+                                                             "page draws on a model of one picture; the atlas is made as always")
