@@ -32,7 +32,8 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
     Args:
         model: a keras.Model (a subclassed one too, once called), a model file, a keras.applications network by name,
             or a View (see view_of); not a function, which has no layers to look at (cn.explain takes one).
-        layer: the layer's name: any layer whose output is (batch, height, width, channels), in a nested model too.
+        layer: the layer's name: any layer whose output is (batch, height, width, channels), in a nested model too, or
+            a transformer's layer of tokens on their patch grid (a unit is a channel; see view_of's `grid`).
         filters: the filters' indices (default: all of them, at most the first 64).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.

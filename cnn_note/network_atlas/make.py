@@ -185,7 +185,8 @@ def atlas(model, out: str | None = None, layers: Sequence[str] | None = None, *,
             not a View: the workers load the model anew).
         out: the folder to write (made if missing; default results/atlas/<model name>/, where an atlas of other
             weights, such as the committed one beside a CNN the user trained anew, is replaced with a line saying so).
-        layers: the layers to map (default: every conv layer that --list-layers shows).
+        layers: the layers to map (default: every conv layer that --list-layers shows; a transformer without conv
+            layers: its MLP layers).
         input_range: the model's own pixel range (low, high) when it is not 0..1; as --input-range (see view_of).
         preprocess: the keras.applications name whose preprocess_input the model expects; as --preprocess.
         head: what the output is: "auto" (read from the last layer), "softmax", "logits", "sigmoid" or "regression".

@@ -115,7 +115,7 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
     default = out is None
     out = out or default_out(view, model)
     check_out(out)
-    layers = list(layers) if layers else view.conv_layer_names()
+    layers = list(layers) if layers else view.conv_layer_names() or view.default_layers()
     view.check_layers(layers)
     if len(set(layers)) != len(layers):
         raise InputError(Argument("layers"), " names a layer twice: give each layer once")

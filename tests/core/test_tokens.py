@@ -230,3 +230,11 @@ def test_attention_scores_are_read_as_the_model_calls_the_layer():
     below = keras.Model(model.input, model.get_layer("normed").output)(x)
     _, expected = model.get_layer("attention")(below, value=below, use_causal_mask=True, return_attention_scores=True)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(View.of(model).attention_scores()(x)), np.asarray(expected), atol=1e-6)
+
+
+def test_a_transformer_without_conv_layers_gets_its_mlp_layers_by_default():
+    keras.utils.set_random_seed(0)
+    model = token_models.keras_io_vit()  # patches cut by keras.ops: no conv layer at all
+    mlp = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense) and layer.name.startswith("dense")][:4]
+    assert View.of(model).default_layers() == mlp
+    assert list(cn.feature_maps(model, pictures(model, 1)[0])) == mlp  # was "outputs argument cannot be empty"
