@@ -61,20 +61,25 @@ def tensor_sizes(view: View, names: Sequence[str] | None, height: int, width: in
     model), the picture itself first; counted once per view, layers and size (View.memo)."""
 
     def build() -> list[int]:
-        sizes = [height * width * view.channels]
+        sizes, open_sizes = [height * width * view.channels], []
 
         def count(layer, out):
             for tensor in keras.tree.flatten(out):
-                shape = tensor.shape[1:]
-                if None in shape:  # a size the graph leaves open (a transformer's token count): as measured, else the picture's
-                    shape = view.shapes.get(layer.name, (None, height * width))[1:] if len(keras.tree.flatten(out)) == 1 else shape
-                    shape = [height * width if side is None else side for side in shape]
-                sizes.append(int(np.prod(shape)))
+                if None in tensor.shape[1:]:  # a size the graph leaves open (a token count, a custom layer's): measured below
+                    open_sizes.append((len(sizes), layer.name))
+                sizes.append(int(np.prod([side or 1 for side in tensor.shape[1:]])))
             return out
 
         graph = view.recorded
         outputs = graph.outputs if names is None else [graph.produced[name] for name in names]
         view.graph(outputs, (height, width, view.channels), count)
+        known = list(dict.fromkeys(name for _, name in open_sizes if name in graph.produced and hasattr(graph.produced[name], "shape")))
+        if known:  # one forward pass of one such picture measures them
+            found = view.graph([graph.produced[name] for name in known], (height, width, view.channels), float32=False)
+            values = keras.tree.flatten(found(np.zeros((1, height, width, view.channels), "float32")))
+            measured = {name: int(np.prod(value.shape[1:])) for name, value in zip(known, values)}
+            for index, name in open_sizes:
+                sizes[index] = measured.get(name, height * width * view.channels)
         return sizes
 
     return list(view.memo("tensor_sizes", names, height, width, build=build))

@@ -238,3 +238,16 @@ def test_a_transformer_without_conv_layers_gets_its_mlp_layers_by_default():
     mlp = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense) and layer.name.startswith("dense")][:4]
     assert View.of(model).default_layers() == mlp
     assert list(cn.feature_maps(model, pictures(model, 1)[0])) == mlp  # was "outputs argument cannot be empty"
+
+
+def test_a_size_left_open_is_measured_at_the_size_asked_not_guessed():
+    keras.utils.set_random_seed(0)
+    pixels = keras.Input((None, None, 1))  # any size: no model size to measure at beforehand
+    x = Unknown(name="unknown")(keras.layers.Conv2D(4, 3, name="conv1")(pixels))
+    x = keras.layers.Conv2D(6, 3, name="conv2")(x)
+    model = keras.Model(pixels, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    from cnn_note.core import batching
+
+    sizes = batching.tensor_sizes(View.of(model), ["conv2"], 300, 300)
+    assert sizes[-1] == 147 * 147 * 6  # ((300 - 2) / 2 - 2)^2 x 6; was 300 x 300 for each None, 377 GiB in all
+    assert cn.filter_pictures(model, "conv2", [0], size=300, steps=1, progress=False, examples=0).images.shape == (1, 300, 300, 1)
