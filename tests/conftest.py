@@ -80,6 +80,13 @@ def run_script(script: str, *args: str, env: dict | None = None, timeout: int = 
     )
 
 
+def cnn_methods() -> list[str]:
+    """The attribution methods a CNN's default run gives, in the registry's order: all but the attention maps."""
+    from cnn_note import attribution
+
+    return [name for name, method in attribution.METHODS.items() if method.needs != "attention"]
+
+
 def committed(path: str) -> bytes:
     """A file of the repository as committed (HEAD), not as the working tree has it: a user's own `python reproduce.py`
     rewrites results/ with its processor's numbers, and a test that reads results/ must not fail then."""

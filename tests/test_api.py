@@ -7,11 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, rgb_residual_model
+from conftest import ROOT, cnn_methods, rgb_residual_model
 from PIL import Image
 
 import cnn_note as cn
-from cnn_note import attribution
 from cnn_note.backend import keras
 from cnn_note.cli import deep_dream, explain, visualize_filters
 
@@ -68,7 +67,7 @@ def test_cn_offers_every_call_the_api_exports():
 def test_explain_on_the_notes_cnn_in_memory_gives_every_map_as_arrays(cnn):
     x = digits()
     found = cn.explain(cnn, x, lime_samples=50, samples=4, steps=8, progress=False)
-    assert list(found.maps) == list(attribution.METHODS) and found.layer == "conv2"
+    assert list(found.maps) == cnn_methods() and found.layer == "conv2"
     for method, maps in found.maps.items():
         assert maps.shape == (3, 28, 28) and np.isfinite(maps).all(), method
     assert found.classes.shape == found.predicted.shape == found.probabilities.shape == (3,)
@@ -104,7 +103,7 @@ def test_explain_from_the_api_and_from_the_script_give_the_same_maps(cnn, tmp_pa
     script = explain.main(["--model", str(tmp_path / "cnn.keras"), "--image", str(tmp_path / "digit.png"), "--class", "3",
                            "--lime-samples", "60", "--out-dir", str(tmp_path / "out")])["attributions.npz"]
     found = cn.explain(cnn, picture[..., None] / 255.0, classes=3, lime_samples=60, progress=False)
-    for method in attribution.METHODS:
+    for method in cnn_methods():
         np.testing.assert_allclose(found.maps[method], script[method], rtol=1e-5, atol=1e-7, err_msg=method)
     np.testing.assert_allclose(found.probabilities, script["probabilities"], rtol=1e-6)
 

@@ -200,7 +200,8 @@ class View:
         return convs if len(convs) <= 4 else [convs[len(convs) * k // 6] for k in (2, 3, 4)]
 
     def check_layers(self, names: Sequence[str]) -> None:
-        """Fail in one line when a name is not a layer with a 4-D output, saying what there is."""
+        """Fail in one line when a name is not a layer the tools can look at (a 4-D output, or tokens on a grid, that sees
+        the picture), saying what there is."""
         known = {layer.name for layer in self.feature_layers()}
         for name in names:
             if name in known:

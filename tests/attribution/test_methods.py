@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 from by_hand import bilinear_by_hand, images, lime_by_hand, linear_model, occlusion_by_hand
-from conftest import assert_one_line_error, rgb_residual_model, run_script
+from conftest import assert_one_line_error, cnn_methods, rgb_residual_model, run_script
 from PIL import Image
 
 from cnn_note import attribution
@@ -52,8 +52,7 @@ def test_every_methods_deletion_beats_a_random_order_on_real_digits(trained_cnn_
     chosen = [int(np.where(test.y == digit)[0][k]) for k in range(2) for digit in range(10)]
     x = data.to_inputs(test.x[chosen], (28, 28, 1))
     classes = attribution.Probabilities(view, 28, 28)(x).argmax(axis=1)
-    on_a_cnn = [name for name, method in attribution.METHODS.items() if method.needs != "attention"]
-    maps, *_ = attribution.explain(view, x, classes, on_a_cnn, ExplainSettings(lime_samples=300), log=lambda line: None)
+    maps, *_ = attribution.explain(view, x, classes, cnn_methods(), ExplainSettings(lime_samples=300), log=lambda line: None)
     random = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.random_order(len(x), 784), insertion=False)).mean()
     for method, values in maps.items():
         deletion = faithfulness.area(faithfulness.curves(view, x, classes, faithfulness.most_first(values), insertion=False)).mean()
@@ -150,7 +149,7 @@ def test_explain_on_the_notes_cnn_writes_a_figure_per_digit_and_every_map(traine
         x = (mnist["x_test"][[0, 17, 26]] / np.float32(255))[..., None]
     np.testing.assert_array_equal(saved["images"], x)
     assert str(saved["gradcam_layer"]) == "conv2"
-    for method in attribution.METHODS:
+    for method in cnn_methods():
         np.testing.assert_array_equal(saved[method], arrays[method])  # the file holds what was returned
     # Against every map worked out by hand (explain_run's --samples 8 --steps 16 --lime-samples 100):
     by_hand = explain_by_hand(trained_cnn_file, x, samples=8, steps=16)

@@ -12,7 +12,7 @@ import matplotlib
 import numpy as np
 import pytest
 from by_hand import images, linear_model
-from conftest import ROOT
+from conftest import ROOT, cnn_methods
 
 import cnn_note as cn
 from cnn_note import attribution
@@ -73,7 +73,7 @@ def test_the_maps_are_signed_as_their_method_says_and_drawn_so():
     maps = keras.layers.Conv2D(4, 3, activation="tanh", name="conv")(inputs)
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling2D()(maps)))
     found = cn.explain(model, images(4, 12, 12, seed=9), progress=False, samples=4, steps=8, lime_samples=60)
-    assert list(found.maps) == [name for name, method in attribution.METHODS.items() if method.needs != "attention"]  # a CNN
+    assert list(found.maps) == cnn_methods()
     for name, values in found.maps.items():
         signed = name in attribution.SIGNED
         assert signed == attribution.METHODS[name].signed
