@@ -81,8 +81,7 @@ def explain(model, images, classes=None, methods: Sequence[str] | str | None = N
     names = inputs.class_names(view, class_names)
     pixels = model_size(view, pictures_of(images, view), log)
     others = None if others is None else held.rows_of(view.held, others, len(pixels), view.label)
-    outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels) if others is None else \
-        view.probabilities_with_inputs(pixels, others)
+    outputs = attribution.Probabilities(view, *pixels.shape[1:3])(pixels) if others is None else view.probabilities(pixels, others)
     if not np.isfinite(outputs).all():
         raise InputError(f"{view.label}'s {the_head.measure} is not a finite number for picture "
                          f"{int(np.flatnonzero(~np.isfinite(outputs).all(axis=1))[0])}: the model overflows on it; check its "

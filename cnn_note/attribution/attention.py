@@ -20,8 +20,7 @@ def attention_layers(view, method: str) -> list[str]:
     """The view's attention layers (View.attention_layers); one line naming `method` when it has none."""
     names = view.attention_layers()
     if not names:
-        off_grid = [name for name, layer in view.recorded.layers.items()
-                    if "return_attention_scores" in getattr(layer, "call_signature_parameters", ())]
+        off_grid = view.attention_layers(on_grid=False)
         if off_grid:
             raise InputError(f"{method} needs attention over the patch grid and {view.label}'s ({', '.join(off_grid[:3])}) is over "
                              "tokens of no picture's grid (Swin's windows, say): use gradcam, or leave ", Argument("methods"),

@@ -95,11 +95,11 @@ def _one_by_one(view: View, method: Method, images: np.ndarray, classes: np.ndar
     try:
         parts = []
         for index in range(len(images)):
-            view.hold({name: values[index] for name, values in others.items()})
+            view.held.hold({name: values[index] for name, values in others.items()})
             parts.append(method.attribute(view, images[index:index + 1], classes[index:index + 1], settings, callback))
         return np.concatenate(parts)
     finally:
-        view.hold(before)
+        view.held.hold(before)
 
 
 class _Counted(Callback):

@@ -103,10 +103,6 @@ class View:
         """The layer that holds a model's other inputs (core.held), or None for a model of one input."""
         return held_layer(self.model)
 
-    def hold(self, values: dict) -> None:
-        """Hold the other inputs at these values (by input name): every small model built on the view reads them as it runs."""
-        self.held.hold(values)
-
     def memo(self, kind: str, *parts, build: Callable[[], object]):
         """What `build()` gives, built on the first ask for this `kind` of thing with these `parts` and kept: the small
         models below, and what the methods compile on them (a tf.function reads the model's variables as they are at
@@ -318,14 +314,6 @@ class View:
         """[Pixels 0..1 of `shape`, each other input] to the class scores, for a model of several inputs (see with_inputs)."""
         return self.memo("class_scores_with_inputs", tuple(shape), build=lambda: self.with_inputs([self._settled[1]], shape))
 
-    def probabilities_with_inputs(self, pixels: np.ndarray, others: dict) -> np.ndarray:
-        """The probabilities (see Head) of pixels 0..1 at each picture's own other inputs ({input name: (N, ...)})."""
-        shape = tuple(pixels.shape[1:])
-        model = self.memo("probabilities_with_inputs", shape, build=lambda: self.with_inputs([self._settled[2]], shape))
-        batch = batching.batch_size(self, None, *shape[:2], len(pixels), f"a {shape[0]}x{shape[1]} picture", "give smaller pictures", True)
-        return batching.map_batches(lambda part, *rest: keras.ops.convert_to_numpy(model([part, *rest])), batch, pixels,
-                                    *(np.asarray(others[name], "float32") for name in self.held.shapes))
-
     def layer_and_scores(self, name: str, shape: tuple) -> keras.Model:
         """[Pixels of `shape`, zeros added to layer `name`'s output] to [that output, the class scores], for Grad-CAM: as
         computed, the scores' gradient with respect to the zeros being that with respect to the output (with_inputs; a
@@ -334,11 +322,11 @@ class View:
         return self.memo("layer_and_scores", name, tuple(shape), build=lambda: self.with_inputs(
             [self._graph.produced[name], self._settled[1]], tuple(shape), held=False, added=name, float32=False))
 
-    def attention_layers(self) -> list[str]:
+    def attention_layers(self, on_grid: bool = True) -> list[str]:
         """The attention layers whose scores can be read, in call order: keras.layers.MultiHeadAttention and any layer
-        whose call takes return_attention_scores the same way, on tokens on a grid."""
+        whose call takes return_attention_scores the same way, on tokens on a grid (on_grid=False: on any tokens)."""
         return [name for name, layer in self._graph.layers.items()
-                if "return_attention_scores" in getattr(layer, "call_signature_parameters", ()) and name in self.grids]
+                if "return_attention_scores" in getattr(layer, "call_signature_parameters", ()) and (name in self.grids or not on_grid)]
 
     def attention_scores(self) -> keras.Model:
         """Pixels to every attention layer's scores (batch, heads, queries, keys), in call order: each layer called again
@@ -374,11 +362,16 @@ class View:
         shape = None if shape is None else tuple(shape)
         return self.memo("probabilities", shape, build=lambda: self.graph([self._settled[2]], shape=shape))
 
-    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """The probabilities (see Head) for pixels 0..1, in batches that fit (batching.batch_size)."""
-        model, (height, width) = self.probability_model(pixels.shape[1:]), pixels.shape[1:3]
+    def probabilities(self, pixels: np.ndarray, others: dict | None = None) -> np.ndarray:
+        """The probabilities (see Head) for pixels 0..1, in batches that fit (batching.batch_size); with `others`, at each
+        picture's own other inputs ({input name: (N, ...)}) instead of the held ones."""
+        shape, (height, width) = tuple(pixels.shape[1:]), pixels.shape[1:3]
+        model = self.probability_model(shape) if others is None else \
+            self.memo("probabilities_with_inputs", shape, build=lambda: self.with_inputs([self._settled[2]], shape))
+        given = [] if others is None else [np.asarray(others[name], self.held.values[name].dtype) for name in self.held.shapes]
         batch = batching.batch_size(self, None, height, width, len(pixels), f"a {height}x{width} picture", "give smaller pictures", True)
-        return batching.map_batches(lambda part: keras.ops.convert_to_numpy(model(part)), batch, pixels)
+        return batching.map_batches(lambda part, *rest: keras.ops.convert_to_numpy(model([part, *rest] if rest else part)), batch,
+                                    pixels, *given)
 
     def only_size(self, names: Sequence[str]) -> tuple[int, int] | None:
         """The one (height, width) the named layers take pictures of, or None where they take any size: a transformer's

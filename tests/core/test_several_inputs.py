@@ -89,12 +89,17 @@ def test_a_picture_only_method_sees_each_pictures_own_vector():
     assert "occlusion" not in found.others
 
 
-def test_which_picture_a_two_picture_model_is_seen_through_and_how_to_pick():
+def two_pictures():
+    """A grey 8x8 picture and a colour 10x10 one, each through a conv of its own, then mixed."""
     keras.utils.set_random_seed(0)
     left, right = keras.Input((8, 8, 1), name="left"), keras.Input((10, 10, 3), name="right")
     x = layers.Concatenate()([layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3, name="conv_left")(left)),
                               layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3, name="conv_right")(right))])
-    model = keras.Model([left, right], layers.Dense(2, activation="softmax")(x))
+    return keras.Model([left, right], layers.Dense(2, activation="softmax")(x))
+
+
+def test_which_picture_a_two_picture_model_is_seen_through_and_how_to_pick():
+    model = two_pictures()
     assert View.of(model).channels == 1 and View.of(model).held.picture == "left"  # the first picture input
     view = View.of(model, picture="right")
     assert view.channels == 3 and view.held.shapes == {"left": (8, 8, 1)}
@@ -124,12 +129,7 @@ def test_a_list_of_pictures_for_a_model_of_one_input_is_pictures():
 
 
 def test_the_layers_of_a_held_picture_are_not_offered():
-    keras.utils.set_random_seed(0)
-    left, right = keras.Input((8, 8, 1), name="left"), keras.Input((10, 10, 3), name="right")
-    x = layers.Concatenate()([layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3, name="conv_left")(left)),
-                              layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3, name="conv_right")(right))])
-    model = keras.Model([left, right], layers.Dense(2, activation="softmax")(x))
-    view = View.of(model, picture="right")
+    view = View.of(two_pictures(), picture="right")
     assert view.conv_layer_names() == ["conv_right"]
     with pytest.raises(InputError, match=r"^layer conv_left does not see right, the picture the tools look at"):
         view.check_layers(["conv_left"])
