@@ -7,7 +7,7 @@ import math
 
 from cnn_note import settings
 from cnn_note.backend import keras
-from cnn_note.core import autodiff, checks
+from cnn_note.core import checks
 from cnn_note.errors import InputError
 from cnn_note.io.progress import keras_verbosity
 from cnn_note.note import data, models, training
@@ -98,7 +98,6 @@ def train(model: keras.Model, mnist: tuple, *, progress: bool = True, **recipe) 
         InputError: not a keras.Model, several inputs, inputs that are not a 28x28 digit's, an output that is not 10
             classes; an unknown setting in `recipe` or a bad value.
     """
-    autodiff.require_tensorflow("the note's training recipe (cn.train)")
     chosen = settings.make(settings.Recipe, "train", recipe)
     _check_digit_model(model)
     train_split, test_split = mnist

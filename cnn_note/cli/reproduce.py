@@ -117,9 +117,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     command = " ".join([Command("reproduce").said(), *(argv if argv is not None else sys.argv[1:])])
     seconds, failed = {}, []
     with arguments.reported_errors(PROG):
-        from cnn_note.core import autodiff
-
-        autodiff.require_tensorflow("the note's reproduction and REPORT.md's numbers")
         chosen = args.stages.split(",") if args.stages else list(STAGES)
         unknown = [stage for stage in chosen if stage not in STAGES]
         if unknown:

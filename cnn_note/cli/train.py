@@ -47,11 +47,8 @@ def run(model: str, argv: list[str] | None = None) -> dict:
     """Train the named model as the flags say, save its results and print the note's two lines."""
     args = parse_args(model, argv)
     with arguments.reported_errors(Command(f"train_{model}").prog):
-        from cnn_note.core import autodiff
         from cnn_note.io import writing
         from cnn_note.note import reporting, training  # TensorFlow loads here, after the flags are checked
-
-        autodiff.require_tensorflow("the note's training and REPORT.md's numbers (its recipe: tf.data, steps_per_execution)")
 
         config = training.Config(
             model=model, layout=getattr(args, "layout", "intended"), epochs=args.epochs, batch_size=args.batch_size,

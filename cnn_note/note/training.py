@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import multiprocessing
 import platform
 import time
@@ -70,20 +71,24 @@ def build(config: Config) -> keras.Model:
 
 
 def compile_model(model: keras.Model, steps_per_execution: int = 1) -> None:
-    """Adam and categorical cross-entropy as in the note; XLA off because it is slower on these CPUs."""
+    """Adam and categorical cross-entropy as in the note. On TensorFlow XLA is off (slower on these CPUs); JAX compiles
+    with XLA, as it does everything; Keras runs PyTorch eagerly, one step a call (it refuses steps_per_execution > 1)."""
+    backend = keras.backend.backend()
     model.compile(
         optimizer="adam",
         loss="categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
-        jit_compile=False,
+        steps_per_execution=1 if backend == "torch" else steps_per_execution,
+        jit_compile=backend == "jax",
     )
 
 
 def seed_everything(seed: int) -> None:
-    """Same seed, same numbers: seed Python, numpy and TensorFlow, and pick deterministic kernels."""
+    """Same seed, same numbers: seed Python, numpy and the backend (keras.utils.set_random_seed), and on TensorFlow pick
+    deterministic kernels."""
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "tensorflow":
+        tf.config.experimental.enable_op_determinism()
 
 
 def prepare(config: Config) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -127,8 +132,9 @@ class EpochTest(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         predictions = self.model.predict_on_batch(self.x)
-        logs["epoch_test_accuracy"] = float(np.mean(keras.metrics.categorical_accuracy(self.y, predictions)))
-        logs["epoch_test_loss"] = float(np.mean(keras.losses.categorical_crossentropy(self.y, predictions)))
+        numbers = keras.ops.convert_to_numpy
+        logs["epoch_test_accuracy"] = float(np.mean(numbers(keras.metrics.categorical_accuracy(self.y, predictions))))
+        logs["epoch_test_loss"] = float(np.mean(numbers(keras.losses.categorical_crossentropy(self.y, predictions))))
 
 
 def train_once(config: Config, seed: int, train, test, summary: bool = False) -> Run:
@@ -214,10 +220,13 @@ def versions() -> dict[str, str]:
     """Library and interpreter versions, for the record."""
     import matplotlib
 
+    backend = keras.backend.backend()
+    other = {"backend": f"{backend} {importlib.import_module(backend).__version__}"} if backend != "tensorflow" else {}
     return {
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        **other,  # said where it is not TensorFlow, so that TensorFlow's records read as they always have
         "numpy": np.__version__,
         "matplotlib": matplotlib.__version__,
     }
