@@ -111,8 +111,8 @@ def figures(view: views.View, layer: str, filters: list[int], pictures: np.ndarr
     saved = np.round(pictures * 255)
     activation = objectives.filter_mean(view, layer, filters)
     as_is = activation(tf.constant(pictures)).numpy()
-    moved = np.mean([activation(transforms.moved(tf.constant(pictures), transforms.SMALL, tf.constant([7, k]))).numpy()
-                     for k in range(32)], axis=0)
+    moved = np.mean([activation(transforms.moved(tf.constant(pictures), transforms.SMALL, drawn)).numpy()
+                     for drawn in transforms.draws(len(pictures), 7, range(32))], axis=0)
     alive = as_is > 0
     return {"clipped": float(np.mean((saved == 0) | (saved == 255))),
             "robust": float(np.mean(moved[alive] / as_is[alive])) if alive.any() else float("nan"),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnn_note import settings
-from cnn_note.core import autodiff, batching
+from cnn_note.core import batching
 from cnn_note.core.inputs import pictures_of, view_of
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
@@ -60,7 +60,6 @@ def deep_dream(model, image, layers: dict[str, float] | str | None = None, *, in
             wrong shape or channels, not finite, or not 0..1; an octave_scale below 1, an unknown setting in `how` or
             a bad value; a model the tools do not take (see view_of).
     """
-    autodiff.require_tensorflow("deep dreams")
     log = log_lines(log, progress)
     view = view_of(model, input_range, preprocess, log=log)
     chosen = settings.make(settings.DreamSettings, "deep_dream", how)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnn_note import dataset_examples, settings
-from cnn_note.core import autodiff, inputs
+from cnn_note.core import inputs
 from cnn_note.core.inputs import pictures_of, view_of
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
@@ -60,7 +60,6 @@ def filter_pictures(model, layer: str, filters: Sequence[int] | None = None, *, 
             pictures; an unknown setting in `how` or a bad value, or one the parameterisation ignores (step_size, jitter
             or blur with param "fourier"); a model the tools do not take (see view_of).
     """
-    autodiff.require_tensorflow("filter pictures and dataset examples")
     log = log_lines(log, progress)
     view = view_of(model, input_range, preprocess, log=log)
     chosen = settings.make(settings.PictureSettings, "filter_pictures", how)
@@ -123,7 +122,6 @@ def class_pictures(model, classes: Sequence[int] | None = None, *, input_range=N
             last layer or an unknown `output`; class names that are not one per class; an unknown setting in `how`
             or a bad value, or one the parameterisation ignores (with the prior); a model the tools do not take (see view_of).
     """
-    autodiff.require_tensorflow("class pictures")
     view = view_of(model, input_range, preprocess, head, output, log=log_lines(None, progress))
     the_head = view.head
     chosen = settings.make(settings.PictureSettings, "class_pictures", how)

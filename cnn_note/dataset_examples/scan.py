@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from cnn_note.backend import tf
-from cnn_note.core import batching
+from cnn_note.backend import keras
+from cnn_note.core import autodiff, batching
 from cnn_note.core.views import View
 from cnn_note.dataset_examples.fields import receptive_field
 from cnn_note.dataset_examples.sources import Source
@@ -215,18 +215,16 @@ def responses(view: View, layer: str, filters: Sequence[int], pictures: np.ndarr
     own = view.memo("own_responses", layer, build=lambda: compiled_own_responses(view, layer))
     batch = batching.batch_size(view, [layer], *pictures.shape[1:3], len(pictures), f"a {pictures.shape[1]}x{pictures.shape[2]} "
                                 f"picture of {layer}", ("use a smaller ", Argument("size")), forward_only=True)
-    return batching.map_batches(lambda part, picked: tuple(t.numpy() for t in own(tf.constant(part, tf.float32),
-                                                                                    tf.constant(picked, tf.int32))),
-                                batch, pictures, np.asarray(filters))
+    return batching.map_batches(lambda part, picked: own(part.astype("float32"), picked.astype("int32")), batch, pictures,
+                                np.asarray(filters))
 
 
 def compiled_own_responses(view: View, layer: str) -> Callable:
     """(images, filters) -> each image's strongest unit and mean score in its own filter of `layer`, compiled."""
     model = view.responses([layer])
 
-    @tf.function
     def own(images, picked):
-        maps = tf.gather(model(images), picked[:, None], axis=3, batch_dims=1)[..., 0]  # (B, h, w)
-        return tf.reduce_max(tf.reshape(maps, (tf.shape(maps)[0], -1)), axis=1), objectives.mean_score(maps)
+        maps = keras.ops.take_along_axis(model(images), picked[:, None, None, None], axis=3)[..., 0]  # (B, h, w)
+        return keras.ops.max(maps, axis=(1, 2)), objectives.mean_score(maps)
 
-    return own
+    return autodiff.compiled(own)

@@ -15,7 +15,7 @@ import numpy as np
 from cnn_note import dataset_examples, settings
 from cnn_note.api.looking import mnist_digits
 from cnn_note.backend import keras
-from cnn_note.core import autodiff, inputs
+from cnn_note.core import inputs
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.optvis import parameterisation, render
@@ -105,7 +105,6 @@ def plan(model, out: str | None, layers: Sequence[str] | None, *, input_range=No
          data: str | None = None, class_inputs: int = settings.CLASS_INPUTS, connections: int = settings.CONNECTIONS,
          log: Callable[[str], None] = print, **how) -> Plan:
     """Check every input and settle what the atlas holds; writes nothing."""
-    autodiff.require_tensorflow("the atlas's pictures")
     view = inputs.view_of(model, input_range, preprocess, head, output, grid=grid, picture=picture, held=held, log=log)
     chosen = settings.make(settings.PictureSettings, "atlas", how)
     parameterisation.choose(view.channels, chosen)  # a setting the pictures would ignore: refused before any work

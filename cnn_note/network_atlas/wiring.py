@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from cnn_note import dataset_examples
-from cnn_note.backend import keras, tf
+from cnn_note.backend import keras
+from cnn_note.core import autodiff
 from cnn_note.core.views import View
 
 # Layers that act on each channel alone: an incoming connection is followed through them to the conv layer below.
@@ -76,32 +77,35 @@ def strongest(norms: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return order, np.take_along_axis(norms.T, order, axis=1)
 
 
-class ChannelScale(keras.layers.Layer):
-    """Multiplies each channel by a weight of 1: the gradient of a score with respect to it is the sum over positions of
-    A times the gradient with respect to A, which is what a unit's contribution to a class is."""
-
-    def __init__(self, channels: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.scale = self.add_weight(shape=(channels,), initializer="ones", name="scale")
-
-    def call(self, inputs):
-        return inputs * self.scale
-
-
 def class_contributions(view: View, layer: str, source: dataset_examples.Source, count: int) -> np.ndarray:
     """Unit u's contribution to class c (units, classes): the mean over the first `count` inputs of the sum over positions
-    of A_u * dScore_c/dA_u, differentiating from the layer's output through the rest of the model only."""
-    scale = ChannelScale(view.filters(layer), name="atlas_channel_scale")
-    model = view.class_scores(on_call=lambda called, out: scale(out) if called.name == layer else out)
-
-    @tf.function(reduce_retracing=True)  # compiled: some eager convolution gradients abort TensorFlow 2.21 on the CPU
-    def summed_jacobian(images):
-        with tf.GradientTape() as tape:
-            summed = tf.reduce_sum(model(images), axis=0)  # (classes,)
-        return tape.jacobian(summed, scale.scale)  # (classes, units): every input's sum
-
+    of A_u * dScore_c/dA_u, differentiating from the layer's output through the rest of the model only (the gradient
+    at zeros added to the layer's output, as Grad-CAM's: View.layer_and_scores)."""
     total, seen = 0.0, 0
     for _, batch in dataset_examples.batched(source.pictures(), view, None, 64, False, count):
-        total = total + summed_jacobian(tf.constant(np.stack(batch), tf.float32)).numpy()
+        pictures = np.stack(batch).astype("float32")
+        shape = pictures.shape[1:]
+        run, added, classes = view.memo("class_contributions", layer, shape,
+                                        build=lambda shape=shape: compiled_contributions(view, layer, shape))
+        zeros = np.zeros((len(pictures), *added.shape[1:]), added.dtype)
+        total = total + np.stack([run(pictures, zeros, np.full(len(pictures), c, "int32")).sum(axis=0) for c in range(classes)])
         seen += len(batch)
     return (total / max(seen, 1)).T
+
+
+def compiled_contributions(view: View, layer: str, shape: tuple):
+    """(pictures, zeros, classes) -> each picture's sum over positions of A_u * dScore/dA_u, (B, units); the zeros' input;
+    the number of classes."""
+    model = view.layer_and_scores(layer, shape)
+    added, ops = model.inputs[1], keras.ops
+
+    def score(outputs, wanted):
+        return autodiff.pick(ops.cast(outputs[1], "float32"), wanted)
+
+    def summed(values, outputs, grads):
+        product = ops.cast(outputs[0], "float32") * ops.cast(grads[0], "float32")
+        return ops.sum(product, axis=tuple(range(1, len(product.shape) - 1)))
+
+    run = autodiff.differentiate(model, score, [(tuple(shape), "float32"), (tuple(added.shape[1:]), added.dtype)],
+                                 [((), "int32")], wrt=[1], then=summed)
+    return run, added, model.outputs[1].shape[-1]

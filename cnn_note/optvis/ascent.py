@@ -1,12 +1,12 @@
 """Gradient ascent on input images: the loop that filter pictures, class pictures and dreams share.
 
 What to maximise is an objective (see objectives.py): a function from a batch of pixel images
-(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here: `compile_steps`
-runs up to 50 steps per TensorFlow call and `drive` calls it until the steps are done, for the
-step a parameterisation takes (parameterisation.py: pixels, Fourier spectra). `update` is the
-step on pixels: normalised gradient steps, a light blur, and pixels kept in 0..1.
-`ascend_tiled` scores images of any size tile by tile, with a random shift each step so the
-tile borders never stay in one place (dreams on photos).
+(B, H, W, C), 0..1, to one score per image (B,). How to maximise it lives here: the steps a
+parameterisation takes (parameterisation.py: pixels, Fourier spectra) run up to 50 at a call
+(core.autodiff.ascent_steps, on the backend Keras runs on) and `drive` calls them until the steps
+are done. `update` is the step on pixels: normalised gradient steps, a light blur, and pixels kept
+in 0..1. `ascend_tiled` scores images of any size tile by tile, with a random shift each step so
+the tile borders never stay in one place (dreams on photos). All of it is keras.ops or numpy.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_note.backend import tf
+from cnn_note.backend import keras
+from cnn_note.core import autodiff
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.settings import PictureSettings
 
-Objective = Callable[[tf.Tensor], tf.Tensor]
+Objective = Callable  # a batch of pictures (B, H, W, C) to one score each (B,), in keras.ops
 
 STEPS_PER_CALL = 50  # like Keras' steps_per_execution: one Python round trip per 50 steps, not per step
 
@@ -44,73 +45,56 @@ class AscentSettings:
         return cls(chosen.steps, chosen.step_size, chosen.jitter, chosen.blur, chosen.seed)
 
 
-def normalize(grads: tf.Tensor) -> tf.Tensor:
+def normalize(grads):
     """Scale each image's gradient to a mean absolute value of 1, so step_size is in pixel units."""
-    scale = tf.reduce_mean(tf.abs(grads), axis=[1, 2, 3], keepdims=True)
-    return grads / tf.maximum(scale, 1e-8)
+    scale = keras.ops.mean(keras.ops.abs(grads), axis=[1, 2, 3], keepdims=True)
+    return grads / keras.ops.maximum(scale, 1e-8)
 
 
-def blur3x3(images: tf.Tensor) -> tf.Tensor:
+def blur3x3(images):
     """A 3x3 binomial blur (1 2 1 by rows, then columns) with mirrored edges: the smoothness prior."""
     # Shifted slices, not a one-channel conv2d: a third cheaper on CPU, and this runs every step.
-    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
+    padded = keras.ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
     rows = (padded[:, :-2] + 2.0 * padded[:, 1:-1] + padded[:, 2:]) / 4.0
     return (rows[:, :, :-2] + 2.0 * rows[:, :, 1:-1] + rows[:, :, 2:]) / 4.0
 
 
-def update(images: tf.Tensor, grads: tf.Tensor, step_size: float, blur: float) -> tf.Tensor:
+def update(images, grads, step_size, blur):
     """One ascent step: move along the normalised gradient, keep pixels in 0..1, mix in a little blur."""
-    images = tf.clip_by_value(images + step_size * normalize(grads), 0.0, 1.0)
+    images = keras.ops.clip(images + step_size * normalize(grads), 0.0, 1.0)
     return (1.0 - blur) * images + blur * blur3x3(images)
 
 
-def compile_steps(score: Callable, advance: Callable) -> Callable:
-    """Compiled ascent, up to STEPS_PER_CALL steps a call, traced once per shape.
-
-    The state's first part is what moves (pictures, or their spectra); the rest rides along (Adam's
-    moments). `score(moving, i, extra)` gives each picture's score at step i of the call and
-    `advance(state, grads, i, extra)` the next state; `extra` is what changes from call to call.
-    Stops early once every picture scores above `stop_above`. Returns the state, the scores before
-    the last step, and the steps run.
-    """
-
-    @tf.function
-    def run(state, extra, count, stop_above):
-        values = tf.fill(tf.shape(state[0])[:1], -np.inf)
-        done = tf.constant(0)
-        for i in tf.range(count):
-            if tf.reduce_min(values) > stop_above:
-                break
-            with tf.GradientTape() as tape:
-                tape.watch(state[0])
-                values = score(state[0], i, extra)
-                # Pictures do not interact, so the gradient of the sum is each picture's own gradient.
-                total = tf.reduce_sum(values)
-            state = advance(state, tape.gradient(total, state[0]), i, extra)
-            done += 1
-        return state, values, done
-
-    return run
+def roll(images, shift):
+    """Each image rolled down shift[0] rows and right shift[1] columns, wrapping around; `shift` may be a tensor of a
+    compiled step."""
+    if autodiff.backend() != "torch":
+        return keras.ops.roll(images, shift, axis=(1, 2))
+    # PyTorch's roll takes numbers only, so there the rows and columns are picked by index: the same values. Not
+    # everywhere: on TensorFlow the graph then rounds the ascent's gradients otherwise (a class picture moved by 0.09).
+    for axis in (1, 2):
+        side = images.shape[axis]
+        images = keras.ops.take(images, keras.ops.mod(keras.ops.arange(side) - shift[axis - 1], side), axis=axis)
+    return images
 
 
 def drive(step: Callable, state: tuple, extra: Callable[[int], tuple], settings: AscentSettings, pictures: Callable,
           callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = STEPS_PER_CALL) -> tuple:
-    """Call `step` (from compile_steps) until `settings.steps` steps have run; returns the final state.
+    """Call `step` (core.autodiff.ascent_steps) until `settings.steps` steps have run; returns the final state.
 
     `extra(steps_done)` gives each call's extra inputs and `pictures(state)` the pictures, offered to
-    `callback.on_progress(steps, pictures)` after every call into TensorFlow, at most `every` steps apart
-    (fewer for an animation's frames; the steps are the same). With `stop_above`, ascent ends once every
-    picture's score has passed it.
+    `callback.on_progress(steps, pictures)` after every call, at most `every` steps apart (fewer for an
+    animation's frames; the steps are the same). With `stop_above`, ascent ends once every picture's score
+    has passed it.
     """
-    limit = tf.constant(stop_above or np.inf, tf.float32)
     done = 0
     while done < settings.steps:
         count = min(every, STEPS_PER_CALL, settings.steps - done)
-        state, values, ran = step(state, extra(done), tf.constant(count), limit)
-        check_finite(values.numpy(), done)
-        done += int(ran)
-        callback.on_progress(int(ran), lambda state=state: pictures(state))
-        if int(ran) < count:
+        state, values, ran = step(state, extra(done), count, np.inf if stop_above is None else stop_above)
+        check_finite(values, done)
+        done += ran
+        callback.on_progress(ran, lambda state=state: pictures(state))
+        if ran < count:
             break
     return state
 
@@ -129,28 +113,14 @@ def tile_bounds(length: int, tile: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def make_tile_gradient(objective: Objective) -> Callable:
-    """Compiled (scores, gradient) of `objective` on one tile; traced once for every tile size."""
-
-    @tf.function(reduce_retracing=True)
-    def gradient(tile):
-        with tf.GradientTape() as tape:
-            tape.watch(tile)
-            values = objective(tile)
-            total = tf.reduce_sum(values)
-        return values, tape.gradient(total, tile)
-
-    return gradient
-
-
-def tiled_gradient(gradient: Callable, images: tf.Tensor, tile: int, shift: tuple[int, int]) -> tuple[np.ndarray, tf.Tensor]:
-    """The objective's scores and gradient over the whole image, one tile at a time.
+def tiled_gradient(gradient: Callable, images: np.ndarray, tile: int, shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The objective's scores and gradient over the whole image, one tile at a time (`gradient`: core.autodiff.gradient_of).
 
     The image is first rolled by `shift`, so that tile borders (where each tile's convolutions
     see padding) fall somewhere else at every step. Each tile counts by its share of the
     image, so the scores are those of the whole image and the gradient is the same per pixel.
     """
-    rolled = tf.roll(images, shift, axis=[1, 2])
+    rolled = np.roll(images, shift, axis=(1, 2))
     height, width = images.shape[1:3]
     total, rows = 0.0, []
     for top, bottom in tile_bounds(height, tile):
@@ -158,15 +128,15 @@ def tiled_gradient(gradient: Callable, images: tf.Tensor, tile: int, shift: tupl
         for left, right in tile_bounds(width, tile):
             share = (bottom - top) * (right - left) / (height * width)
             values, grads = gradient(rolled[:, top:bottom, left:right])
-            total = total + share * values.numpy()
-            row.append(grads * share)
-        rows.append(tf.concat(row, axis=2))
-    return total, tf.roll(tf.concat(rows, axis=1), [-shift[0], -shift[1]], axis=[1, 2])
+            total = total + share * values
+            row.append(grads * np.float32(share))
+        rows.append(np.concatenate(row, axis=2))
+    return total, np.roll(np.concatenate(rows, axis=1), (-shift[0], -shift[1]), axis=(1, 2))
 
 
 def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSettings, tile: int,
                  stop_above: float | None = None, callback: Callback = NO_CALLBACK,
-                 snapshot: Callable[[int, tf.Tensor], Callable | None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 snapshot: Callable[[int, np.ndarray], Callable | None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`settings.steps` ascent steps on images of any size, scored tile by tile (see tiled_gradient).
 
     Returns the images and their scores before the first step and after the last. After every step,
@@ -174,7 +144,7 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSetting
     step (or None: not a moment to show).
     """
     rng = np.random.default_rng(settings.seed)
-    x = tf.constant(images, tf.float32)
+    x = np.asarray(images, "float32")
     first = None
     for step in range(settings.steps):
         # Larger than a tile: shift anywhere, so no tile border stays put. One tile: only --jitter.
@@ -184,10 +154,10 @@ def ascend_tiled(gradient: Callable, images: np.ndarray, settings: AscentSetting
         check_finite(values, step)
         first = values if first is None else first
         if stop_above is not None and values.min() > stop_above:
-            return x.numpy(), first, values
-        x = update(x, grads, settings.step_size, settings.blur)
+            return x, first, values
+        x = keras.ops.convert_to_numpy(update(*map(keras.ops.convert_to_tensor, (x, grads)), settings.step_size, settings.blur))
         callback.on_progress(1, snapshot(step + 1, x) if snapshot else None)
-    return x.numpy(), first, tiled_gradient(gradient, x, tile, (0, 0))[0]
+    return x, first, tiled_gradient(gradient, x, tile, (0, 0))[0]
 
 
 def start_images(count: int, height: int, width: int, seed: int = 0, channels: int = 1) -> np.ndarray:

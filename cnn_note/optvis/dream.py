@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cnn_note.core import autodiff
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.imaging import resize, within
@@ -110,7 +111,7 @@ def ascend_octaves(view: View, images: np.ndarray, weights: dict[str, float], oc
     tile, not on the image. `callback` hears of every step, and is offered the pictures at the start,
     every few steps (about 30 in all) and at the end, at most FRAME_SIDE pixels a side (for io.progress.Frames).
     """
-    gradient = ascent.make_tile_gradient(objectives.dream_loss(view.features(list(weights)), list(weights.values())))
+    gradient = autodiff.gradient_of(objectives.dream_loss(view.features(list(weights)), list(weights.values())))
     shapes = octave_shapes(images.shape[1], images.shape[2], octaves, scale)
     frame_shape = within(images.shape[1:3], FRAME_SIDE)
     every = max(1, settings.steps * octaves // 30)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_note.backend import tf
+from cnn_note.backend import keras
+from cnn_note.core import autodiff
 from cnn_note.optvis import ascent, transforms
 from cnn_note.optvis.parameterisation import Parameterisation
 
@@ -45,14 +46,13 @@ class Fourier(Parameterisation):
         rng = np.random.default_rng(seed)
         return (START_SPREAD * rng.standard_normal((count, channels, height, width // 2 + 1, 2))).astype("float32")
 
-    def to_pixels(self, moving: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    def to_pixels(self, moving, height: int, width: int):
         """Spectra to pictures: 1/f-scaled inverse real FFT, a quarter of it, colour decorrelated (3 channels), sigmoid."""
-        scale = tf.constant(spectrum_scale(height, width))
-        complex_spectra = tf.complex(moving[..., 0] * scale, moving[..., 1] * scale)
-        images = tf.transpose(tf.signal.irfft2d(complex_spectra, fft_length=[height, width]), [0, 2, 3, 1]) / 4.0
+        scale = keras.ops.convert_to_tensor(spectrum_scale(height, width))
+        images = keras.ops.transpose(irfft2d(moving[..., 0] * scale, moving[..., 1] * scale, height, width), [0, 2, 3, 1]) / 4.0
         if images.shape[-1] == 3:
-            images = tf.tensordot(images, tf.constant(COLOR.T), axes=1)
-        return tf.sigmoid(images)
+            images = keras.ops.tensordot(images, COLOR.T, axes=1)
+        return keras.ops.sigmoid(images)
 
     def step(self, objective: ascent.Objective, height: int, width: int) -> Callable:
         """Each step scores every picture under its own random move and takes an Adam step on the spectra (Lucid's:
@@ -60,28 +60,38 @@ class Fourier(Parameterisation):
         beta1, beta2, epsilon = 0.9, 0.999, 1e-8
 
         def score(spectra, i, extra):
-            seed, done = extra
-            return objective(transforms.moved(self.to_pixels(spectra, height, width), self.moves, tf.stack([seed, done + i])))
+            drawn, _ = extra
+            return objective(transforms.moved(self.to_pixels(spectra, height, width), self.moves, drawn[i]))
 
         def advance(state, grads, i, extra):
             spectra, first, second = state
-            t = tf.cast(extra[1] + i + 1, tf.float32)
+            t = keras.ops.cast(extra[1] + i + 1, "float32")
             first = beta1 * first + (1 - beta1) * grads
-            second = beta2 * second + (1 - beta2) * tf.square(grads)
-            rate = LEARNING_RATE * tf.sqrt(1 - beta2**t) / (1 - beta1**t)
-            return spectra + rate * first / (tf.sqrt(second) + epsilon), first, second
+            second = beta2 * second + (1 - beta2) * keras.ops.square(grads)
+            rate = LEARNING_RATE * keras.ops.sqrt(1 - beta2**t) / (1 - beta1**t)
+            return spectra + rate * first / (keras.ops.sqrt(second) + epsilon), first, second
 
-        return ascent.compile_steps(score, advance)
+        return autodiff.ascent_steps(score, advance)
 
     def state(self, starts: np.ndarray) -> tuple:
         """The spectra and Adam's two moments, zero."""
-        spectra = tf.constant(starts)
-        return spectra, tf.zeros_like(spectra), tf.zeros_like(spectra)
+        return starts, np.zeros_like(starts), np.zeros_like(starts)
 
-    def extra(self, settings: ascent.AscentSettings) -> Callable[[int], tuple]:
-        """The seed of the moves, and the steps done (Adam's step count, and the moves' other seed)."""
-        seed = tf.constant(settings.seed)
-        return lambda done: (seed, tf.constant(done))
+    def extra(self, settings: ascent.AscentSettings, count: int) -> Callable[[int], tuple]:
+        """Each call's random moves (transforms.draws: one seed pair per step, (seed, steps done)) and the steps done
+        (Adam's step count)."""
+        return lambda done: (transforms.draws(count, settings.seed, range(done, done + ascent.STEPS_PER_CALL)),
+                             np.int32(done))
+
+
+def irfft2d(real, imaginary, height: int, width: int):
+    """The inverse real FFT over the last two axes of a spectrum (..., height, width // 2 + 1) given as its real and
+    imaginary parts, as numpy's irfft2: keras.ops has the inverse FFT of one axis (the last) and the forward complex one,
+    so the columns' inverse is a forward FFT of the conjugate, conjugated, over height."""
+    columns = [keras.ops.swapaxes(part, -1, -2) for part in (real, imaginary)]  # (..., width // 2 + 1, height)
+    real, imaginary = keras.ops.fft((columns[0], -columns[1]))
+    real, imaginary = (keras.ops.swapaxes(part, -1, -2) / height for part in (real, -imaginary))
+    return keras.ops.irfft((real, imaginary), fft_length=width)
 
 
 PARAMETERISATION = Fourier()

@@ -1,10 +1,13 @@
-"""What to maximise: each objective maps a batch of pixel images (B, H, W, C) to one score per image (B,)."""
+"""What to maximise: each objective maps a batch of pixel images (B, H, W, C) to one score per image (B,), in keras.ops."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnn_note.backend import keras, tf
+import numpy as np
+
+from cnn_note.backend import keras
+from cnn_note.core import autodiff
 from cnn_note.core.traversal import RELUS
 from cnn_note.core.views import View
 from cnn_note.optvis.ascent import Objective
@@ -32,26 +35,26 @@ def filter_mean(view: View, layer: str, filters: Sequence[int], before_relu: boo
     maps_of = own_filter_maps(view, conv, filters, before_relu) if type(conv) is keras.layers.Conv2D and conv.groups == 1 \
         else picked_channels(view, layer, filters, before_relu)
 
-    def objective(images: tf.Tensor) -> tf.Tensor:
+    def objective(images):
         return mean_score(maps_of(images))  # maps (B, h, w): image b's own filter
 
     return objective
 
 
-def mean_score(maps: tf.Tensor) -> tf.Tensor:
+def mean_score(maps):
     """Maps (B, h, w) to what filter_mean scores: the mean inside a border, anti-matches counted a tenth; (B,)."""
     crop = border(maps.shape[1], maps.shape[2])
     if crop:
         maps = maps[:, crop:-crop, crop:-crop]
-    return tf.reduce_mean(tf.nn.leaky_relu(maps, alpha=ANTI_MATCH_WEIGHT), axis=[1, 2])
+    return keras.ops.mean(keras.ops.leaky_relu(maps, negative_slope=ANTI_MATCH_WEIGHT), axis=[1, 2])
 
 
 def picked_channels(view: View, layer: str, filters: list[int], before_relu: bool = False):
     """Images (B, H, W, C) to channel filters[b] of the layer's output (or the value before its ReLU) for image b: (B, h, w)."""
     features = view.before_relu(layer) if before_relu else None
     features = features if features is not None else view.features([layer])
-    index = tf.constant(filters, tf.int32)[:, None]
-    return lambda images: tf.gather(features(images), index, axis=3, batch_dims=1)[..., 0]
+    index = np.asarray(filters, "int32")[:, None, None, None]
+    return lambda images: keras.ops.take_along_axis(features(images), index, axis=3)[..., 0]
 
 
 def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int], before_relu: bool = False):
@@ -61,35 +64,40 @@ def own_filter_maps(view: View, conv: keras.layers.Conv2D, filters: list[int], b
     """
     below = view.layer_input(conv.name)
     dtype = conv.compute_dtype  # a mixed-precision layer computes in float16 or bfloat16, and so does its twin here
-    kernel = tf.transpose(tf.gather(tf.cast(conv.kernel, dtype), filters, axis=3), [0, 1, 3, 2])  # (h, w, B, C)
-    kernel = tf.reshape(kernel, (*conv.kernel.shape[:2], -1, 1))  # (h, w, B*C, 1)
-    bias = tf.gather(tf.cast(conv.bias, dtype), filters) if conv.use_bias else tf.zeros(len(filters), dtype)
-    channels = conv.kernel.shape[2]
+    weights = keras.ops.convert_to_numpy(conv.kernel)
+    kernel = weights[..., filters].transpose(0, 1, 3, 2).reshape(*weights.shape[:2], -1, 1)  # (h, w, B*C, 1)
+    bias = keras.ops.convert_to_numpy(conv.bias)[filters] if conv.use_bias else np.zeros(len(filters), "float32")
+    kernel, bias = (keras.ops.cast(value, dtype) for value in (kernel, bias))
+    channels = weights.shape[2]
+    plain = before_relu and conv.get_config()["activation"] in RELUS
+    activate = (lambda x: x) if plain else conv.activation
 
-    def maps(images: tf.Tensor) -> tf.Tensor:
-        x = tf.cast(below(images), dtype)  # (B, H, W, C)
-        folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), (1, tf.shape(x)[1], tf.shape(x)[2], -1))
-        per_channel = tf.nn.depthwise_conv2d(folded, kernel, [1, *conv.strides, 1], conv.padding.upper(),
-                                             dilations=conv.dilation_rate)
-        shape = tf.shape(per_channel)
-        summed = tf.reduce_sum(tf.reshape(per_channel, (shape[1], shape[2], -1, channels)), axis=-1) + bias  # (h, w, B)
-        activate = conv.activation if not (before_relu and conv.get_config()["activation"] in RELUS) else tf.identity
-        return tf.cast(tf.transpose(activate(summed), [2, 0, 1]), tf.float32)
+    def maps(images):
+        x = keras.ops.cast(below(images), dtype)  # (B, H, W, C)
+        folded = keras.ops.reshape(keras.ops.transpose(x, [1, 2, 0, 3]), (1, *sides(x), -1))
+        per_channel = keras.ops.depthwise_conv(folded, kernel, conv.strides, conv.padding, "channels_last", conv.dilation_rate)
+        summed = keras.ops.sum(keras.ops.reshape(per_channel, (*sides(per_channel), -1, channels)), axis=-1) + bias  # (h, w, B)
+        return keras.ops.cast(keras.ops.transpose(activate(summed), [2, 0, 1]), "float32")
 
     return maps
 
 
-def pick(scores: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
-    """Scores (B, classes) to image b's score of class classes[b]: (B,)."""
-    return tf.gather(scores, tf.reshape(classes, (-1, 1)), batch_dims=1)[:, 0]
+def sides(maps) -> tuple:
+    """Maps' (height, width): on TensorFlow as computed in the graph, where static sizes let its optimiser round the
+    ascent's steps otherwise (the note's conv2 pictures moved by up to 0.1); their numbers elsewhere."""
+    if autodiff.backend() != "tensorflow":
+        return tuple(maps.shape[1:3])
+    import tensorflow as tf
+
+    return tf.shape(maps)[1], tf.shape(maps)[2]
 
 
 def class_score(scores: keras.Model, classes: Sequence[int]) -> Objective:
     """Image b scores class classes[b]: its logit before softmax or sigmoid (View.class_scores, see heads.Head)."""
-    index = tf.constant(list(classes), tf.int32)
+    index = np.asarray(list(classes), "int32")
 
-    def objective(images: tf.Tensor) -> tf.Tensor:
-        return pick(scores(images), index)
+    def objective(images):
+        return autodiff.pick(scores(images), index)
 
     return objective
 
@@ -98,9 +106,9 @@ def dream_loss(features: keras.Model, weights: Sequence[float]) -> Objective:
     """Deep dream: sum over layers of weight x mean(a^2), so what a layer sees is amplified either sign."""
     weights = [float(weight) for weight in weights]
 
-    def objective(images: tf.Tensor) -> tf.Tensor:
+    def objective(images):
         outputs = features(images)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return tf.add_n([weight * tf.reduce_mean(tf.square(a), axis=[1, 2, 3]) for weight, a in zip(weights, outputs)])
+        return sum(weight * keras.ops.mean(keras.ops.square(a), axis=[1, 2, 3]) for weight, a in zip(weights, outputs))
 
     return objective

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnn_note import settings
-from cnn_note.backend import tf
+from cnn_note.backend import keras
 from cnn_note.errors import Argument, InputError
 from cnn_note.io.progress import NO_CALLBACK, Callback
 from cnn_note.optvis import ascent, transforms
@@ -48,25 +48,25 @@ class Parameterisation:
         """Where `count` ascents begin, seeded: what moves, as a float32 array."""
         raise NotImplementedError
 
-    def to_pixels(self, moving: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    def to_pixels(self, moving, height: int, width: int):
         """The pictures (B, height, width, C), pixels 0..1, that what moves stands for."""
         raise NotImplementedError
 
     def step(self, objective: ascent.Objective, height: int, width: int) -> Callable:
-        """The compiled steps (ascent.compile_steps) that raise `objective` of height x width pictures."""
+        """The compiled steps (core.autodiff.ascent_steps) that raise `objective` of height x width pictures."""
         raise NotImplementedError
 
     def state(self, starts: np.ndarray) -> tuple:
         """The steps' first state: what moves, then whatever rides along with it (an optimiser's moments)."""
-        return (tf.constant(starts, tf.float32),)
+        return (np.asarray(starts, "float32"),)
 
-    def extra(self, settings: ascent.AscentSettings) -> Callable[[int], tuple]:
-        """Each call's extra inputs to the steps, given the steps done so far."""
+    def extra(self, settings: ascent.AscentSettings, count: int) -> Callable[[int], tuple]:
+        """Each call's extra inputs to the steps for `count` pictures, given the steps done so far."""
         return lambda done: ()
 
-    def pictures(self, moving: np.ndarray | tf.Tensor, height: int, width: int) -> np.ndarray:
+    def pictures(self, moving, height: int, width: int) -> np.ndarray:
         """to_pixels on an array (or the steps' tensor): the pictures, as an array."""
-        return self.to_pixels(tf.constant(moving), height, width).numpy()
+        return keras.ops.convert_to_numpy(self.to_pixels(keras.ops.convert_to_tensor(moving), height, width))
 
     def ascend(self, objective: ascent.Objective, starts: np.ndarray, height: int, width: int, settings: ascent.AscentSettings,
                callback: Callback = NO_CALLBACK, stop_above: float | None = None, every: int = ascent.STEPS_PER_CALL) -> np.ndarray:
@@ -75,7 +75,7 @@ class Parameterisation:
         def pictures(state: tuple) -> np.ndarray:
             return self.pictures(state[0], height, width)
 
-        state = ascent.drive(self.step(objective, height, width), self.state(starts), self.extra(settings), settings, pictures,
+        state = ascent.drive(self.step(objective, height, width), self.state(starts), self.extra(settings, len(starts)), settings, pictures,
                              callback, stop_above, every)
         return pictures(state)
 

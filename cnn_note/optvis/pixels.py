@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_note.backend import tf
+from cnn_note.core import autodiff
 from cnn_note.optvis import ascent
 from cnn_note.optvis.parameterisation import Parameterisation
 
@@ -26,7 +26,7 @@ class Pixels(Parameterisation):
         """Grey canvases with a little seeded noise (ascent.start_images)."""
         return ascent.start_images(count, height, width, seed, channels)
 
-    def to_pixels(self, moving: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    def to_pixels(self, moving, height: int, width: int):
         """What moves is the pictures."""
         return moving
 
@@ -36,26 +36,26 @@ class Pixels(Parameterisation):
         def score(images, i, extra):
             shifts = extra[0]
             # Jitter: score a shifted copy, so the picture cannot rely on exact pixel positions.
-            return objective(tf.roll(images, shifts[i], axis=[1, 2]))
+            return objective(ascent.roll(images, shifts[i]))
 
         def advance(state, grads, i, extra):
             _, step_size, blur = extra
             return (ascent.update(state[0], grads, step_size, blur),)
 
-        return ascent.compile_steps(score, advance)
+        return autodiff.ascent_steps(score, advance)
 
-    def extra(self, settings: ascent.AscentSettings) -> Callable[[int], tuple]:
+    def extra(self, settings: ascent.AscentSettings, count: int) -> Callable[[int], tuple]:
         """Each call's jitter shifts, step size and blur."""
         rng = np.random.default_rng(settings.seed)
         # STEPS_PER_CALL shifts per call's worth, drawn one block at a time as ever, so the same seed moves the same way.
         shifts = np.concatenate([rng.integers(-settings.jitter, settings.jitter + 1, size=(ascent.STEPS_PER_CALL, 2))
                                  for _ in range(-(-settings.steps // ascent.STEPS_PER_CALL))]
                                 + [np.zeros((ascent.STEPS_PER_CALL, 2), int)])
-        step_size, blur = (tf.constant(value, tf.float32) for value in (settings.step_size, settings.blur))
+        step_size, blur = (np.float32(value) for value in (settings.step_size, settings.blur))
 
         def extra(done: int) -> tuple:
             # Always STEPS_PER_CALL shifts, so every call has the same shapes and reuses the trace.
-            return tf.constant(shifts[done:done + ascent.STEPS_PER_CALL], tf.int32), step_size, blur
+            return shifts[done:done + ascent.STEPS_PER_CALL].astype("int32"), step_size, blur
 
         return extra
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnn_note.backend import keras, tf
+from cnn_note.backend import keras
 from cnn_note.core import batching
 from cnn_note.core.views import View
 from cnn_note.errors import Argument, InputError
@@ -68,7 +68,7 @@ def filter_patterns(view: View, layer: str, filters: Sequence[int], size: int, s
         done = param.ascend(objective, starts[first:first + chunk], height, width, settings, callback, every=every)
         done = np.pad(done, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=0.5) if margin else done
         images.append(done)
-        scores.append(objectives.filter_mean(view, layer, part)(tf.constant(done)).numpy())
+        scores.append(keras.ops.convert_to_numpy(objectives.filter_mean(view, layer, part)(keras.ops.convert_to_tensor(done))))
     return np.concatenate(images), np.concatenate(scores)
 
 

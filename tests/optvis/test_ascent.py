@@ -101,8 +101,8 @@ def test_step_is_traced_once_per_shape_not_per_step(cnn):
     step = PIXELS.step(objectives.dream_loss(cnn.features(["conv1"]), [1.0]), None, None)
     for size, steps in ((28, 5), (28, ascent.STEPS_PER_CALL * 2 + 3), (40, 5)):
         settings = ascent.AscentSettings(steps=steps, step_size=0.001 * steps)
-        ascent.drive(step, PIXELS.state(ascent.start_images(2, size, size)), PIXELS.extra(settings), settings, lambda state: None)
-    assert step.experimental_get_tracing_count() == 2
+        ascent.drive(step, PIXELS.state(ascent.start_images(2, size, size)), PIXELS.extra(settings, 2), settings, lambda state: None)
+    assert step.compiled.experimental_get_tracing_count() == 2
 
 
 def test_progress_is_reported_and_ascent_stops_once_every_score_passes(cnn):

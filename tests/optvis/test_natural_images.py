@@ -10,7 +10,7 @@ from PIL import Image
 
 from cnn_note.backend import keras, tf
 from cnn_note.cli import deep_dream, visualize_filters
-from cnn_note.core import inputs, loading, networks
+from cnn_note.core import autodiff, inputs, loading, networks
 from cnn_note.core.views import View
 from cnn_note.optvis import ascent, fourier, objectives, parameterisation, render, transforms
 
@@ -71,13 +71,14 @@ def test_fourier_pictures_start_near_grey_and_are_never_clipped():
 
 def test_moves_keep_a_picture_still_when_zero_and_repeat_with_the_seed():
     images = np.random.default_rng(0).random((3, 20, 20, 3)).astype("float32")
-    still = transforms.moved(tf.constant(images), transforms.Moves(0, 0, 0.0, 0.0), tf.constant([0, 0])).numpy()
+    still = transforms.moved(tf.constant(images), transforms.Moves(0, 0, 0.0, 0.0), transforms.draws(3, 0, range(1))[0]).numpy()
     np.testing.assert_allclose(still, images, atol=1e-5)
-    seed = tf.constant([1, 2])
-    first, again = (transforms.moved(tf.constant(images), transforms.LUCID, seed).numpy() for _ in range(2))
+    drawn = transforms.draws(3, 1, range(2, 3))[0]
+    np.testing.assert_array_equal(drawn, transforms.draws(3, 1, range(4))[2])  # step 2's numbers, whichever call draws them
+    first, again = (transforms.moved(tf.constant(images), transforms.LUCID, drawn).numpy() for _ in range(2))
     np.testing.assert_array_equal(first, again)
     assert first.shape == (3, 32, 32, 3)  # padded 12, half of it cropped again
-    other = transforms.moved(tf.constant(images), transforms.LUCID, tf.constant([1, 3])).numpy()
+    other = transforms.moved(tf.constant(images), transforms.LUCID, transforms.draws(3, 1, range(3, 4))[0]).numpy()
     assert not np.allclose(first, other) and not np.allclose(first[0], first[1])  # each picture its own move
 
 
@@ -192,3 +193,22 @@ def test_output_to_a_pipe_is_plain_lines_without_retracing_warnings(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "\x1b[" not in done.stdout and "\r" not in done.stdout and "6 filters" not in done.stdout
     assert "retracing" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_moves_resample_as_keras_does_and_their_gradient_is_the_exact_adjoint():
+    rng = np.random.default_rng(4)
+    images = rng.random((2, 9, 11, 3)).astype("float32")
+    transform = np.array([[0.96, -0.17, 1.3, 0.17, 0.96, -2.2, 0, 0], [1.1, 0.05, -0.4, -0.05, 0.9, 3.7, 0, 0]], "float32")
+    ours = keras.ops.convert_to_numpy(transforms.resample(images, transform, 0.5))
+    keras_own = keras.ops.convert_to_numpy(keras.ops.image.affine_transform(images, transform, fill_value=0.5,
+                                                                            data_format="channels_last"))
+    np.testing.assert_allclose(ours, keras_own, atol=1e-6)
+    # Resampling is linear in the pixels, so bumping one pixel by 1 changes sum(w * resample(x)) by exactly its derivative.
+    # (TensorFlow's own op resamples the gradient through the inverse transform instead: off by 10x at some pixels.)
+    weights = rng.standard_normal(ours.shape).astype("float32")
+    _, grads = autodiff.gradient_of(lambda x: keras.ops.sum(transforms.resample(x, transform, 0.5) * weights, axis=(1, 2, 3)))(images)
+    for at in [(0, 4, 5, 1), (1, 0, 10, 2), (0, 8, 0, 0), (1, 3, 3, 1)]:
+        bumped = images.copy()
+        bumped[at] += 1.0
+        change = keras.ops.convert_to_numpy(transforms.resample(bumped, transform, 0.5)) - ours
+        assert grads[at] == pytest.approx(float((change * weights)[at[0]].sum()), rel=1e-4, abs=1e-5)

@@ -286,22 +286,7 @@ def test_a_silent_filter_has_a_gradient_before_its_relu_only(grey):
     np.testing.assert_allclose(before[0], placed(KERNEL[..., BOX], 12, 12, 14, 14, weights), rtol=1e-5, atol=1e-8)
 
 
-# --- pick and class_score -------------------------------------------------------------------------------------------
-
-def test_pick_takes_image_bs_own_class():
-    scores = np.arange(12, dtype="float32").reshape(3, 4) * np.array([1, -2, 3, 0.5], "float32")
-    for classes in ([2, 0, 3], [[2], [0], [3]]):
-        got = numbers(objectives.pick(tf.constant(scores), tf.constant(classes, tf.int32)))
-        np.testing.assert_array_equal(got, [scores[0, 2], scores[1, 0], scores[2, 3]])
-
-
-def test_pick_passes_the_gradient_to_the_picked_scores_only():
-    scores = tf.constant(np.random.default_rng(10).normal(size=(3, 4)).astype("float32"))
-    with tf.GradientTape() as tape:
-        tape.watch(scores)
-        total = tf.reduce_sum(objectives.pick(scores, tf.constant([1, 3, 1])))
-    np.testing.assert_array_equal(numbers(tape.gradient(total, scores)), np.eye(4)[[1, 3, 1]])
-
+# --- class_score -------------------------------------------------------------------------------------------
 
 def test_class_score_is_image_bs_logit_of_its_class_before_the_softmax(classifier):
     view, dense = classifier

@@ -9,6 +9,7 @@ import cnn_note as cn
 from cnn_note import settings
 from cnn_note.backend import keras, tf
 from cnn_note.cli import atlas, visualize_filters
+from cnn_note.core import autodiff
 from cnn_note.core.inputs import view_of
 from cnn_note.optvis import ascent, fourier, objectives, parameterisation, pixels
 from cnn_note.optvis.parameterisation import Parameterisation
@@ -83,7 +84,7 @@ class Logistic(Parameterisation):
         return np.random.default_rng(seed).normal(0, 0.1, (count, height, width, channels)).astype("float32")
 
     def to_pixels(self, moving, height, width):
-        return tf.sigmoid(moving)
+        return keras.ops.sigmoid(moving)
 
     def step(self, objective, height, width):
         def score(moving, i, extra):
@@ -92,10 +93,10 @@ class Logistic(Parameterisation):
         def advance(state, grads, i, extra):
             return (state[0] + extra[0] * grads,)
 
-        return ascent.compile_steps(score, advance)
+        return autodiff.ascent_steps(score, advance)
 
-    def extra(self, settings):
-        step_size = tf.constant(settings.step_size, tf.float32)
+    def extra(self, settings, count):
+        step_size = np.float32(settings.step_size)
         return lambda done: (step_size,)
 
 
