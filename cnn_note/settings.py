@@ -93,7 +93,8 @@ class Recipe:
     batch_size: int = setting(100, "images per gradient step", "positive")
     train_samples: int = setting(10_000, "use the first N training images", "positive")
     seed: int = setting(0, "first random seed", "nonnegative")
-    steps_per_execution: int = setting(50, "training steps per TensorFlow call; 1 is Keras' default (same writing, slower)", "positive")
+    steps_per_execution: int = setting(50, "training steps per compiled call (on PyTorch, which Keras runs eagerly, one); 1 is "
+                                           "Keras' default (same writing, slower)", "positive")
     epoch_test_samples: int = setting(1_000, "test images scored after every epoch for the test curve: a fixed class-balanced "
                                       "sample (10000: the whole set; 0: none). The final Test Acc always scores the whole set",
                                       "nonnegative")

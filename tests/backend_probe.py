@@ -7,7 +7,7 @@ by cn.explain for the pictures' classes, the feature maps of layer "conv", filte
 spectra under random moves, class pictures, a dream, dataset examples, an atlas's arrays and its live page), and the
 class logits' gradient by that backend's own autodiff written out here (jax.grad over the model's stateless_call;
 torch.autograd.grad) and by finite differences at one pixel. tests/core/test_backends.py calls `answers` on TensorFlow
-too, in its own process.
+too, in its own process, and `trained`: the note's training recipe from the same weights.
 """
 
 from __future__ import annotations
@@ -75,11 +75,25 @@ def answers(model: keras.Model, pictures: np.ndarray, classes: np.ndarray, folde
     return found
 
 
+def trained(folder: str) -> dict:
+    """The note's recipe (note.training.fit) for 2 epochs on 64 random digits in one batch, from the weights saved in
+    `folder`: losses, scores and the last layer's weights (one batch: no shuffling's order to differ between backends)."""
+    from cnn_note.note import training
+
+    model = keras.saving.load_model(f"{folder}/note_cnn.keras")
+    with np.load(f"{folder}/digits.npz") as saved:
+        digits = (saved["x"], saved["y"])
+    config = training.Config(epochs=2, batch_size=64, train_samples=64, epoch_test_samples=0, verbose=0)
+    run = training.fit(model, config, digits, digits)
+    return {"trained_loss": np.array(run.history["loss"]), "trained_scores": np.array([run.train_loss, run.train_acc]),
+            "trained_weights": keras.ops.convert_to_numpy(model.layers[-1].kernel)}
+
+
 def main(model_path: str, pictures_path: str, out: str) -> None:
     model = keras.saving.load_model(model_path)
     with np.load(pictures_path) as saved:
         pictures, classes = saved["pictures"], saved["classes"]
-    found = answers(model, pictures, classes, os.path.dirname(out))
+    found = {**answers(model, pictures, classes, os.path.dirname(out)), **trained(os.path.dirname(model_path))}
     found["by_hand"] = by_hand(model, pictures, classes)
     found["finite_difference"] = np.array(finite_difference(model, pictures, classes, (4, 7, 0)))
     found["backend"] = np.array(keras.backend.backend())

@@ -1,7 +1,8 @@
 """Keras 3 on JAX and PyTorch (core.autodiff): the same .keras weights give every tool's answers on each backend as on
 TensorFlow (attributions, feature maps, filter pictures by pixels and by Fourier spectra, class pictures, a dream, dataset
-examples, an atlas and its live page), and each backend's gradient is that backend's own autodiff written by hand and
-finite differences (tests/backend_probe.py, a process each; TensorFlow's answers by the same calls in this process)."""
+examples, an atlas and its live page, the note's training recipe), and each backend's gradient is that backend's own
+autodiff written by hand and finite differences (tests/backend_probe.py, a process each; TensorFlow's answers by the
+same calls in this process)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+import cnn_note as cn
 from cnn_note.backend import keras
 
 BACKENDS = ("jax", "torch")
@@ -44,7 +46,11 @@ def saved(tmp_path_factory):
     classes = np.array([0, 3, 4])
     np.savez(folder / "pictures.npz", pictures=x, classes=classes)
     (folder / "tensorflow").mkdir()
-    return folder, backend_probe.answers(model, x, classes, str(folder / "tensorflow"))
+    keras.utils.set_random_seed(1)
+    cn.build_cnn().save(folder / "note_cnn.keras")
+    digits = np.random.default_rng(1).random((64, 28, 28, 1)).astype("float32")
+    np.savez(folder / "digits.npz", x=digits, y=np.eye(10, dtype="float32")[np.arange(64) % 10])
+    return folder, {**backend_probe.answers(model, x, classes, str(folder / "tensorflow")), **backend_probe.trained(str(folder))}
 
 
 def probe(folder, backend: str) -> dict:
