@@ -71,7 +71,7 @@ def jobs(args, folder: str) -> dict[str, tuple[str, str, list[str]]]:
             "filters", "visualize_filters.py", ["--examples", "0", *data, "--out-dir", "{out}"]),
         "visualize_filters.py, MobileNetV2 (random weights): 8 Fourier pictures of 96x96, 128 steps": (
             "filters", "visualize_filters.py", ["--model", model, "--layer", "block_1_expand_relu", "--filters", "0-7", "--size", "96",
-                                                "--steps", "128", "--examples", "0", "--classes", "0", "--out-dir", "{out}"]),
+                                                "--steps", "128", "--examples", "0", "--classes", "0", *data, "--out-dir", "{out}"]),
         "train_cnn.py, the note's recipe, one seed": (
             "train", "train_cnn.py", ["--seeds", "1", "--quiet", *data, "--results-dir", "{out}"]),
         "the note's own script (Keras 3), its CNN": (
