@@ -58,15 +58,15 @@ def answers(model: keras.Model, pictures: np.ndarray, classes: np.ndarray, folde
     explained = cn.explain(model, pictures, classes, progress=False, samples=8, steps=32, lime_samples=100)
     found = {f"map_{name}": values for name, values in explained.maps.items()}
     found["feature_maps"] = cn.feature_maps(model, pictures[0], ["conv"])["conv"]
-    quiet = dict(size=12, steps=30, progress=False)
+    quiet = dict(size=13, steps=30, progress=False)
     found["filters_pixels"] = cn.filter_pictures(model, "conv", [0, 2, 5], examples=0, **quiet).images
     found["filters_fourier"] = cn.filter_pictures(model, "conv", [0, 2, 5], examples=0, param="fourier", **quiet).images
     found["classes"] = cn.class_pictures(model, [0, 3], **quiet).images
     found["dream"] = np.asarray(cn.deep_dream(model, pictures[:1], layers={"conv": 1.0}, steps=5, octaves=1, progress=False))
-    ranked = cn.filter_pictures(model, "conv", [0, 2], examples=1, examples_from=pictures, size=12, steps=1, progress=False).examples
+    ranked = cn.filter_pictures(model, "conv", [0, 2], examples=1, examples_from=pictures, size=13, steps=1, progress=False).examples
     found["examples"] = np.concatenate([ranked.top, ranked.bottom], axis=1)
     found["examples_activations"] = np.concatenate([ranked.top_activations, ranked.bottom_activations, ranked.best_mean[:, None]], axis=1)
-    out = cn.atlas(model, f"{folder}/atlas", examples=1, examples_from=pictures, class_inputs=3, size=12, steps=10, progress=False)
+    out = cn.atlas(model, f"{folder}/atlas", examples=1, examples_from=pictures, class_inputs=3, size=13, steps=10, progress=False)
     for name in ("patterns", "connections"):
         with np.load(f"{out}/{name}.npz") as saved:
             found.update({f"atlas_{name}_{key}": saved[key] for key in saved.files if saved[key].dtype.kind in "fiu"})

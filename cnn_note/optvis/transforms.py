@@ -81,7 +81,6 @@ def resample(images, transform, fill: float):
     a = [ops.reshape(transform[:, k], (count, 1, 1)) for k in range(6)]
     x, y = a[0] * cols + a[1] * rows + a[2], a[3] * cols + a[4] * rows + a[5]  # (B, H, W): where each output pixel reads
     left, top = ops.floor(x), ops.floor(y)
-    across, down = x - left, y - top
     # The four neighbours of every output pixel, read in one gather from the batch's pixels as rows of channels.
     row, col = ops.stack([top, top, top + 1, top + 1]), ops.stack([left, left + 1, left, left + 1])  # (4, B, H, W)
     inside = (row >= 0) & (row <= height - 1) & (col >= 0) & (col <= width - 1)
@@ -89,5 +88,7 @@ def resample(images, transform, fill: float):
     index = ops.cast(ops.clip(row, 0, height - 1), "int32") * width + ops.cast(ops.clip(col, 0, width - 1), "int32") + first
     found = ops.take(ops.reshape(images, (-1, channels)), ops.reshape(index, (-1,)), axis=0)
     found = ops.where(ops.reshape(inside, (-1, 1)), found, fill)
-    weights = ops.stack([(1 - down) * (1 - across), (1 - down) * across, down * (1 - across), down * across])
+    # Each neighbour's weight from its own distance to where the pixel reads, not from x - floor(x): XLA may compute x
+    # twice, rounded otherwise, and on a whole number the floor and the fraction then disagree by a pixel (JAX, odd sizes).
+    weights = ops.relu(1 - ops.abs(y[None] - row)) * ops.relu(1 - ops.abs(x[None] - col))
     return ops.sum(ops.reshape(found, (4, count, height, width, channels)) * weights[..., None], axis=0)
