@@ -70,6 +70,13 @@ def answers(model: keras.Model, pictures: np.ndarray, classes: np.ndarray, folde
     for name in ("patterns", "connections"):
         with np.load(f"{out}/{name}.npz") as saved:
             found.update({f"atlas_{name}_{key}": saved[key] for key in saved.files if saved[key].dtype.kind in "fiu"})
+    # Trained since: the View kept on the model (and what it compiled) computes with the weights as they are now.
+    conv = model.get_layer("conv")
+    kernel = keras.ops.convert_to_numpy(conv.kernel)
+    conv.kernel.assign(kernel * 2.0)
+    again = cn.filter_pictures(model, "conv", [0, 2], examples=1, examples_from=pictures, size=13, steps=1, progress=False).examples
+    found["examples_after_training"] = np.concatenate([again.top_activations, again.bottom_activations], axis=1)
+    conv.kernel.assign(kernel)
     live = sorted(glob.glob(f"{out}/live/*")) + [f"{out}/live.html"]  # the live page and the model it runs, as written
     found["live_files"] = np.array([f"{os.path.basename(path)} {hashlib.sha256(open(path, 'rb').read()).hexdigest()}" for path in live])
     return found
